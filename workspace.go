@@ -373,11 +373,11 @@ func parseClock(s string) (int, error) {
 // Contact is a customer. One contact has at most one identity per channel
 // (a web-chat visitor id, an email address, a phone number).
 type Contact struct {
-	ID          string            `json:"id"`
-	WorkspaceID string            `json:"workspace_id"`
-	Name        string            `json:"name"`
+	ID          string             `json:"id"`
+	WorkspaceID string             `json:"workspace_id"`
+	Name        string             `json:"name"`
 	Identities  map[Channel]string `json:"identities"`
-	CreatedAt   time.Time         `json:"created_at"`
+	CreatedAt   time.Time          `json:"created_at"`
 }
 
 // Validate checks the contact's fields.
