@@ -1,0 +1,433 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/starpost/starpost"
+)
+
+// Stats are counters of a node's hub since the bus opened.
+type Stats struct {
+	Received    int64 // events that arrived over NATS
+	Delivered   int64 // events handed to the fan-out (each counted once)
+	Duplicates  int64 // committed events dropped because they were already delivered
+	Filled      int64 // committed events read from the store to fill a gap
+	Skipped     int64 // cursors given up on: missing from the store too
+	Held        int   // out-of-order events waiting now
+	SlowClosed  int64 // subscriptions closed because they fell behind
+	Subscribers int   // open local subscriptions
+	StoreReads  int64 // gap-filling reads of the store
+}
+
+// hub orders the committed events of each workspace by cursor, fills gaps
+// from the store and fans events out to the node's local subscriptions.
+//
+// Fan-out happens under mu with non-blocking sends, so every subscription
+// sees the same order and a full subscription is closed instead of waiting.
+type hub struct {
+	log          *slog.Logger
+	store        starpost.ConversationService
+	gapDelay     time.Duration
+	maxHeld      int
+	storeTimeout time.Duration
+
+	ctx    context.Context // cancelled by close; bounds store reads
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // fill goroutines
+
+	mu     sync.Mutex
+	closed bool
+	byWS   map[string]map[*Subscription]struct{}
+	all    map[*Subscription]struct{}
+	ws     map[string]*wsState
+	st     Stats
+}
+
+// wsState is the ordering state of one workspace.
+type wsState struct {
+	id      string
+	last    int64 // highest cursor delivered
+	held    map[int64]*starpost.Event
+	timer   *time.Timer
+	filling bool
+	catchUp bool // the next fill reads everything after last
+}
+
+func newHub(opts Options, log *slog.Logger) *hub {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &hub{
+		log:          log,
+		store:        opts.Store,
+		gapDelay:     opts.GapDelay,
+		maxHeld:      opts.MaxHeld,
+		storeTimeout: opts.StoreTimeout,
+		ctx:          ctx,
+		cancel:       cancel,
+		byWS:         map[string]map[*Subscription]struct{}{},
+		all:          map[*Subscription]struct{}{},
+		ws:           map[string]*wsState{},
+	}
+}
+
+// handle takes one event that arrived over NATS.
+func (h *hub) handle(e *starpost.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.st.Received++
+	if e.Cursor == 0 { // ephemeral signal: no order to keep
+		h.fanout(e)
+		return
+	}
+	st := h.ws[e.WorkspaceID]
+	if st == nil {
+		// The first committed event seen for a workspace sets its baseline.
+		st = &wsState{id: e.WorkspaceID, last: e.Cursor - 1, held: map[int64]*starpost.Event{}}
+		h.ws[e.WorkspaceID] = st
+	}
+	if e.Cursor <= st.last || st.held[e.Cursor] != nil {
+		h.st.Duplicates++
+		return
+	}
+	if e.Cursor == st.last+1 {
+		h.deliver(st, e)
+		h.drain(st)
+		if len(st.held) == 0 && st.timer != nil {
+			st.timer.Stop()
+			st.timer = nil
+		}
+		return
+	}
+	// Something is missing: hold the event until it arrives or we read it.
+	st.held[e.Cursor] = e
+	h.st.Held++
+	switch {
+	case st.filling:
+		// The running fill schedules another round for what is left.
+	case len(st.held) >= h.maxHeld:
+		if st.timer != nil {
+			st.timer.Stop()
+			st.timer = nil
+		}
+		h.startFill(st)
+	case st.timer == nil:
+		st.timer = time.AfterFunc(h.gapDelay, func() { h.fill(st) })
+	}
+}
+
+// deliver hands e to the fan-out and advances the workspace's cursor.
+func (h *hub) deliver(st *wsState, e *starpost.Event) {
+	st.last = e.Cursor
+	h.fanout(e)
+}
+
+// drain delivers the held events that now follow the last delivered one.
+func (h *hub) drain(st *wsState) {
+	for {
+		e, ok := st.held[st.last+1]
+		if !ok {
+			return
+		}
+		delete(st.held, e.Cursor)
+		h.st.Held--
+		h.deliver(st, e)
+	}
+}
+
+// fanout sends e to every subscription that wants it. Callers hold mu.
+func (h *hub) fanout(e *starpost.Event) {
+	h.st.Delivered++
+	for s := range h.byWS[e.WorkspaceID] {
+		h.send(s, e)
+	}
+	for s := range h.all {
+		h.send(s, e)
+	}
+}
+
+func (h *hub) send(s *Subscription, e *starpost.Event) {
+	select {
+	case s.ch <- e:
+	default:
+		h.st.SlowClosed++
+		h.log.Warn("closing slow event subscriber", "workspace", s.ws, "buffer", cap(s.ch), "cursor", e.Cursor)
+		h.unsubscribe(s, ErrSlowConsumer)
+	}
+}
+
+// startFill runs a fill in its own goroutine. Callers hold mu.
+func (h *hub) startFill(st *wsState) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.fill(st)
+	}()
+}
+
+// fill reads the events missing before the held ones from the store and
+// delivers everything it can in cursor order. A cursor the store does not
+// have either is skipped with a warning; if the store cannot be read, the
+// workspace's subscribers are closed so they resume from the store
+// themselves.
+func (h *hub) fill(st *wsState) {
+	h.mu.Lock()
+	st.timer = nil
+	if h.closed || st.filling || (len(st.held) == 0 && !st.catchUp) {
+		h.mu.Unlock()
+		return
+	}
+	st.filling = true
+	// Every held event was committed before it was published, so every
+	// cursor up to the highest held one is committed and readable now.
+	from, to := st.last, st.last
+	if len(st.held) > 0 {
+		to = maxKey(st.held)
+	}
+	readTo := to
+	if st.catchUp {
+		readTo, st.catchUp = math.MaxInt64, false
+	}
+	h.st.StoreReads++
+	h.mu.Unlock()
+
+	evs, err := h.readRange(st.id, from, readTo)
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st.filling = false
+	if h.closed {
+		return
+	}
+	if err != nil {
+		h.log.Error("cannot fill event gap from the store; closing the workspace's subscribers",
+			"workspace", st.id, "after", from, "through", to, "err", err)
+		for s := range h.byWS[st.id] {
+			h.unsubscribe(s, ErrSlowConsumer)
+		}
+		for s := range h.all {
+			h.unsubscribe(s, ErrSlowConsumer)
+		}
+	}
+	for _, e := range evs {
+		if e.WorkspaceID != st.id || e.Cursor <= st.last || st.held[e.Cursor] != nil {
+			continue
+		}
+		st.held[e.Cursor] = e
+		h.st.Held++
+		h.st.Filled++
+	}
+	h.drain(st)
+	// What is still missing at or below to is not in the store: give up on it.
+	for len(st.held) > 0 {
+		min := minKey(st.held)
+		if min > to {
+			break
+		}
+		h.st.Skipped += min - st.last - 1
+		if err == nil {
+			h.log.Warn("event cursors missing from the store; skipping them",
+				"workspace", st.id, "from", st.last+1, "to", min-1)
+		}
+		st.last = min - 1
+		h.drain(st)
+	}
+	switch {
+	case st.catchUp:
+		h.startFill(st)
+	case len(st.held) > 0 && st.timer == nil:
+		st.timer = time.AfterFunc(h.gapDelay, func() { h.fill(st) })
+	}
+}
+
+// readRange reads the committed events of workspace ws with cursors in
+// (after, to] from the store, page by page.
+func (h *hub) readRange(ws string, after, to int64) ([]*starpost.Event, error) {
+	if h.store == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, h.storeTimeout)
+	defer cancel()
+	var out []*starpost.Event
+	for after < to {
+		limit := int64(starpost.MaxEventPage)
+		if to-after < limit {
+			limit = to - after
+		}
+		page, err := h.store.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, AfterCursor: after, Limit: int(limit)})
+		if err != nil {
+			return out, fmt.Errorf("list events of %s after %d: %w", ws, after, err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if e.Cursor > to {
+				return out, nil
+			}
+			out = append(out, e)
+		}
+		if page[len(page)-1].Cursor <= after { // a store that does not honour AfterCursor
+			return out, fmt.Errorf("list events of %s after %d: cursor did not advance", ws, after)
+		}
+		after = page[len(page)-1].Cursor
+	}
+	return out, nil
+}
+
+// catchUp reads from the store whatever each known workspace committed
+// after its last delivered event. It runs after a reconnect, when events
+// published while the connection was down are lost to this node.
+func (h *hub) catchUp() {
+	if h.store == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	for _, st := range h.ws {
+		st.catchUp = true
+		if st.filling {
+			continue // it schedules the catch-up when it ends
+		}
+		if st.timer != nil {
+			st.timer.Stop()
+			st.timer = nil
+		}
+		h.startFill(st)
+	}
+}
+
+// subscribe adds a local subscription; ws "" means every workspace.
+func (h *hub) subscribe(ws string, buffer int) (*Subscription, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	s := &Subscription{hub: h, ws: ws, ch: make(chan *starpost.Event, buffer)}
+	if ws == "" {
+		h.all[s] = struct{}{}
+	} else {
+		m := h.byWS[ws]
+		if m == nil {
+			m = map[*Subscription]struct{}{}
+			h.byWS[ws] = m
+		}
+		m[s] = struct{}{}
+	}
+	h.st.Subscribers++
+	return s, nil
+}
+
+// unsubscribe removes s and closes its channel. Callers hold mu.
+func (h *hub) unsubscribe(s *Subscription, reason error) {
+	if s.err != nil {
+		return
+	}
+	s.err = reason
+	if s.ws == "" {
+		delete(h.all, s)
+	} else if m := h.byWS[s.ws]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(h.byWS, s.ws)
+		}
+	}
+	h.st.Subscribers--
+	close(s.ch)
+}
+
+func (h *hub) stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.st
+}
+
+// close stops the timers, waits for running fills and closes every
+// subscription.
+func (h *hub) close() {
+	h.mu.Lock()
+	h.closed = true
+	h.cancel()
+	for _, st := range h.ws {
+		if st.timer != nil {
+			st.timer.Stop()
+			st.timer = nil
+		}
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.all {
+		h.unsubscribe(s, ErrClosed)
+	}
+	for _, m := range h.byWS {
+		for s := range m {
+			h.unsubscribe(s, ErrClosed)
+		}
+	}
+}
+
+func maxKey(m map[int64]*starpost.Event) int64 {
+	var max int64 = math.MinInt64
+	for k := range m {
+		if k > max {
+			max = k
+		}
+	}
+	return max
+}
+
+func minKey(m map[int64]*starpost.Event) int64 {
+	var min int64 = math.MaxInt64
+	for k := range m {
+		if k < min {
+			min = k
+		}
+	}
+	return min
+}
+
+// Subscription is a local subscription to a Bus. Its channel is closed when
+// Close is called, when the bus closes, or when it falls behind; Err then
+// tells which.
+type Subscription struct {
+	hub *hub
+	ws  string
+	ch  chan *starpost.Event
+	err error // guarded by hub.mu; set when closed
+}
+
+// Events returns the channel of events. It is closed when the subscription
+// ends.
+func (s *Subscription) Events() <-chan *starpost.Event { return s.ch }
+
+// Close ends the subscription and closes its channel. It is safe to call
+// more than once and concurrently with delivery.
+func (s *Subscription) Close() {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	s.hub.unsubscribe(s, ErrClosed)
+}
+
+// Err returns nil while the subscription is open, ErrSlowConsumer if it was
+// closed because it fell behind, and ErrClosed otherwise.
+func (s *Subscription) Err() error {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	return s.err
+}
+
+// WorkspaceID returns the subscribed workspace, "" for all of them.
+func (s *Subscription) WorkspaceID() string { return s.ws }
