@@ -1,0 +1,412 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/stream"
+)
+
+// Frame is one JSON message on a WebSocket, in either direction.
+//
+// The server sends {"type":"event","event":{...}} for each event,
+// {"type":"ack","idempotency_key":"...","event":{...}} once a client's
+// message is committed, and {"type":"error","idempotency_key":"...",
+// "error":{...}} when it is refused. Clients send {"type":"message",
+// "conversation_id","text","idempotency_key"} and {"type":"typing",
+// "conversation_id"}.
+type Frame struct {
+	Type           string          `json:"type"`
+	ConversationID string          `json:"conversation_id,omitempty"`
+	Text           string          `json:"text,omitempty"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	Event          *starpost.Event `json:"event,omitempty"`
+	Error          *ErrorBody      `json:"error,omitempty"`
+}
+
+// socket is one WebSocket connection being served.
+type socket struct {
+	s      *Server
+	conn   *websocket.Conn
+	kind   string // "agent" or "visitor", for metrics
+	out    chan []byte
+	cancel context.CancelFunc
+	once   sync.Once
+	slow   bool
+
+	// Exactly one of p and v is set.
+	p *starpost.Principal
+	v *visitorClaims
+
+	allowed map[string]bool // conversations this socket may type into
+}
+
+func cursorParam(r *http.Request) (int64, error) {
+	v := r.URL.Query().Get("cursor")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, starpost.FieldError("cursor", "must be an integer ≥ 0")
+	}
+	return n, nil
+}
+
+// handleStream serves the WebSocket of a signed-in user or API token.
+func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	after, err := cursorParam(r)
+	if err != nil {
+		return err
+	}
+	view := &agentView{p: p, convs: map[string]bool{}}
+	if !seesWorkspace(p) {
+		cs, err := s.agentConversations(r.Context(), p, starpost.ConversationFilter{Open: true})
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			view.convs[c.ID] = true
+		}
+	}
+	st, err := stream.Open(r.Context(), s.Store, s.Bus, stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match})
+	if err != nil {
+		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
+	}
+	defer st.Close()
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
+	if err != nil {
+		return nil // Accept has written the response
+	}
+	sk := &socket{s: s, conn: conn, kind: "agent", p: p, allowed: map[string]bool{}}
+	if p.UserID != "" {
+		s.connection(r.Context(), p, true)
+		defer s.connection(r.Context(), p, false)
+	}
+	sk.serve(r.Context(), st, func(e *starpost.Event) *starpost.Event { return e })
+	return nil
+}
+
+// handleWidgetStream serves a visitor's WebSocket: their own conversations,
+// customer-visible kinds only.
+func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) error {
+	v := visitorFromContext(r.Context())
+	after, err := cursorParam(r)
+	if err != nil {
+		return err
+	}
+	view := &visitorView{v: v, convs: map[string]bool{}}
+	cs, err := s.Store.ListConversations(r.Context(), starpost.ConversationFilter{WorkspaceID: v.WorkspaceID, ContactID: v.ContactID})
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.ContactID == v.ContactID {
+			view.convs[c.ID] = true
+		}
+	}
+	st, err := stream.Open(r.Context(), s.Store, s.Bus, stream.Query{WorkspaceID: v.WorkspaceID, AfterCursor: after, Match: view.match})
+	if err != nil {
+		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
+	}
+	defer st.Close()
+	// Visitors authenticate with a token, never a cookie, and the widget is
+	// embedded in other sites' pages: any origin may connect.
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return nil
+	}
+	sk := &socket{s: s, conn: conn, kind: "visitor", v: v, allowed: map[string]bool{}}
+	sk.serve(r.Context(), st, func(e *starpost.Event) *starpost.Event { return visitorEvent(e, v.ContactID) })
+	return nil
+}
+
+// connection publishes an ephemeral KindConnection signal for a user's
+// socket; the router starts the disconnect grace period from it. Only the
+// first socket of a user on this node and the last one to close count.
+func (s *Server) connection(ctx context.Context, p *starpost.Principal, connected bool) {
+	s.sockMu.Lock()
+	if s.sockets == nil {
+		s.sockets = map[string]int{}
+	}
+	if connected {
+		s.sockets[p.UserID]++
+	} else {
+		s.sockets[p.UserID]--
+	}
+	n := s.sockets[p.UserID]
+	if n <= 0 {
+		delete(s.sockets, p.UserID)
+	}
+	s.sockMu.Unlock()
+	if connected && n != 1 || !connected && n > 0 {
+		return
+	}
+	e := &starpost.Event{
+		WorkspaceID: p.WorkspaceID, Kind: starpost.KindConnection, At: s.Clock.Now(),
+		Actor: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: p.UserID},
+		Body:  starpost.MustBody(starpost.ConnectionBody{AgentID: p.UserID, Connected: connected}),
+	}
+	if err := s.Bus.Publish(context.WithoutCancel(ctx), e); err != nil {
+		s.Logger.WarnContext(ctx, "publish connection signal", slog.String("agent", p.UserID), slog.Any("err", err))
+	}
+}
+
+// serve runs the socket until the client goes, the server shuts down, or
+// the client reads too slowly.
+func (sk *socket) serve(parent context.Context, st *stream.Stream, view func(*starpost.Event) *starpost.Event) {
+	s := sk.s
+	ctx, cancel := context.WithCancel(parent)
+	sk.cancel = cancel
+	sk.out = make(chan []byte, s.limits.StreamQueue)
+	sk.conn.SetReadLimit(s.limits.MaxFrameBytes)
+	s.metrics.sockets.WithLabelValues(sk.kind).Inc()
+	defer s.metrics.sockets.WithLabelValues(sk.kind).Dec()
+
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); defer cancel(); sk.writeLoop(ctx) }()
+	go func() { defer wg.Done(); defer cancel(); sk.readLoop(ctx) }()
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		err := st.Run(ctx, func(e *starpost.Event) error {
+			return sk.send(Frame{Type: "event", Event: view(e)})
+		})
+		if err != nil && ctx.Err() == nil {
+			s.Logger.DebugContext(ctx, "stream ended", slog.Any("err", err))
+		}
+	}()
+	<-ctx.Done()
+	st.Close()
+	if sk.slow {
+		s.metrics.dropped.Inc()
+		_ = sk.conn.Close(websocket.StatusTryAgainLater, "too slow: reconnect with your last cursor")
+	} else {
+		_ = sk.conn.Close(websocket.StatusNormalClosure, "")
+	}
+	wg.Wait()
+}
+
+// send queues a frame without blocking; a full queue means the client reads
+// too slowly, and it is disconnected to resume later from its cursor.
+func (sk *socket) send(f Frame) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	select {
+	case sk.out <- b:
+		return nil
+	default:
+		sk.once.Do(func() { sk.slow = true; sk.cancel() })
+		return errors.New("slow client")
+	}
+}
+
+func (sk *socket) writeLoop(ctx context.Context) {
+	lim := sk.s.limits
+	ping := time.NewTicker(lim.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-sk.out:
+			wctx, cancel := context.WithTimeout(ctx, lim.WriteTimeout)
+			err := sk.conn.Write(wctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				return
+			}
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, lim.WriteTimeout)
+			err := sk.conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (sk *socket) readLoop(ctx context.Context) {
+	for {
+		typ, b, err := sk.conn.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			sk.reply(Frame{Type: "error", Error: &ErrorBody{Code: starpost.EINVALID, Message: "frames must be JSON text"}})
+			continue
+		}
+		sk.handleFrame(ctx, b)
+	}
+}
+
+func (sk *socket) reply(f Frame) { _ = sk.send(f) }
+
+func (sk *socket) replyError(key string, err error) {
+	code := starpost.ErrorCode(err)
+	if code == starpost.EINTERNAL {
+		sk.s.Logger.Error("websocket frame", slog.Any("err", err))
+	}
+	sk.reply(Frame{Type: "error", IdempotencyKey: key, Error: &ErrorBody{
+		Code: code, Message: starpost.ErrorMessage(err), Field: starpost.ErrorField(err)}})
+}
+
+// handleFrame handles one client frame: a message is acked only after it
+// is committed; typing becomes an ephemeral bus signal.
+func (sk *socket) handleFrame(ctx context.Context, b []byte) {
+	var f Frame
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		sk.replyError("", decodeError(err))
+		return
+	}
+	if f.Event != nil || f.Error != nil {
+		sk.replyError(f.IdempotencyKey, starpost.FieldError("type", "clients send message or typing frames"))
+		return
+	}
+	switch f.Type {
+	case "message":
+		var e *starpost.Event
+		var err error
+		body := starpost.MessageBody{Text: f.Text}
+		if sk.v != nil {
+			e, err = sk.s.visitorMessage(ctx, sk.v, f.ConversationID, body, f.IdempotencyKey)
+		} else {
+			e, err = sk.s.postMessage(ctx, sk.p, f.ConversationID, starpost.KindMessage, body, f.IdempotencyKey)
+		}
+		if err != nil {
+			sk.replyError(f.IdempotencyKey, err)
+			return
+		}
+		sk.allowed[f.ConversationID] = true
+		sk.reply(Frame{Type: "ack", IdempotencyKey: f.IdempotencyKey, Event: e})
+	case "typing":
+		if err := sk.typing(ctx, f.ConversationID); err != nil {
+			sk.replyError("", err)
+		}
+	default:
+		sk.replyError(f.IdempotencyKey, starpost.FieldError("type", "must be message or typing"))
+	}
+}
+
+func (sk *socket) typing(ctx context.Context, convID string) error {
+	if convID == "" {
+		return starpost.FieldError("conversation_id", "required")
+	}
+	var ws string
+	var actor starpost.Actor
+	if sk.v != nil {
+		ws, actor = sk.v.WorkspaceID, starpost.Actor{Role: starpost.RoleCustomer, ID: sk.v.ContactID}
+		if !sk.allowed[convID] {
+			if _, err := sk.s.findVisitorConversation(ctx, sk.v, convID); err != nil {
+				return err
+			}
+		}
+	} else {
+		ws = sk.p.WorkspaceID
+		c, err := sk.s.findConversation(ctx, sk.p, convID)
+		if err != nil {
+			return err
+		}
+		if actor, err = actorIn(sk.p, c, starpost.KindMessage); err != nil {
+			return err
+		}
+	}
+	sk.allowed[convID] = true
+	e := &starpost.Event{WorkspaceID: ws, ConversationID: convID, Kind: starpost.KindTyping, Actor: actor, At: sk.s.Clock.Now()}
+	if err := sk.s.Bus.Publish(ctx, e); err != nil {
+		return starpost.Errorf(starpost.EUNAVAILABLE, "typing signal not sent")
+	}
+	return nil
+}
+
+// agentView decides which events a signed-in user's stream shows.
+// Supervisors, admins and API tokens see the whole workspace; an agent sees
+// the conversations they hold or are offered and their own presence.
+type agentView struct {
+	p     *starpost.Principal
+	convs map[string]bool
+}
+
+func (v *agentView) match(e *starpost.Event) bool {
+	if seesWorkspace(v.p) {
+		return true
+	}
+	me := v.p.UserID
+	if e.ConversationID == "" {
+		return e.Kind == starpost.KindPresence && e.Actor.ID == me
+	}
+	// Joining: an offer to me, an assignment to me, a transfer to me.
+	// Leaving (after this event is shown): my offer ended, I was unassigned,
+	// someone else got it, it moved on, it closed.
+	id := e.ConversationID
+	leave := false
+	switch e.Kind {
+	case starpost.KindOffer:
+		var b starpost.OfferBody
+		if e.DecodeBody(&b) == nil && b.AgentID == me {
+			v.convs[id] = true
+		}
+	case starpost.KindOfferEnd:
+		var b starpost.OfferEndBody
+		leave = e.DecodeBody(&b) == nil && b.AgentID == me
+	case starpost.KindUnassigned:
+		var b starpost.UnassignedBody
+		leave = e.DecodeBody(&b) == nil && b.AgentID == me
+	case starpost.KindAssigned:
+		var b starpost.AssignedBody
+		if e.DecodeBody(&b) == nil && b.AgentID == me {
+			v.convs[id] = true
+		} else {
+			leave = true
+		}
+	case starpost.KindTransferred:
+		var b starpost.TransferBody
+		if e.DecodeBody(&b) == nil && b.ToAgentID == me {
+			v.convs[id] = true
+		} else {
+			leave = true
+		}
+	case starpost.KindState:
+		var b starpost.StateBody
+		leave = e.DecodeBody(&b) == nil && b.State == starpost.StateClosed
+	}
+	visible := v.convs[id]
+	if leave {
+		delete(v.convs, id)
+	}
+	return visible
+}
+
+// visitorView decides which events a visitor's stream shows: customer-
+// visible kinds of the visitor's own conversations.
+type visitorView struct {
+	v     *visitorClaims
+	convs map[string]bool
+}
+
+func (v *visitorView) match(e *starpost.Event) bool {
+	if e.WorkspaceID != v.v.WorkspaceID || e.ConversationID == "" {
+		return false
+	}
+	if e.Kind == starpost.KindCreated && createdFor(e, v.v.ContactID) {
+		v.convs[e.ConversationID] = true
+	}
+	return v.convs[e.ConversationID] && visitorVisible(e)
+}
