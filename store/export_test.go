@@ -1,0 +1,25 @@
+package store
+
+import (
+	"context"
+
+	"github.com/starpost/starpost"
+)
+
+// AppendBatchForTest commits the given Append calls as ONE batch, as the
+// committer does when they arrive together, and returns each call's result.
+// Tests must not run other Appends on db at the same time.
+func (db *DB) AppendBatchForTest(ctx context.Context, calls ...[]*starpost.Event) ([][]*starpost.Event, []error) {
+	reqs := make([]*appendReq, len(calls))
+	for i, c := range calls {
+		reqs[i] = &appendReq{ctx: ctx, events: c, done: make(chan appendResult, 1)}
+	}
+	db.commitBatch(reqs)
+	out := make([][]*starpost.Event, len(calls))
+	errs := make([]error, len(calls))
+	for i, r := range reqs {
+		res := <-r.done
+		out[i], errs[i] = res.events, res.err
+	}
+	return out, errs
+}
