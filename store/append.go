@@ -472,7 +472,7 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *starpost.Event) er
 // eventByKey returns the committed event of the workspace with the
 // idempotency key, or nil.
 func (db *DB) eventByKey(ctx context.Context, q querier, workspaceID, key string) (*starpost.Event, error) {
-	e, err := scanEvent(q.QueryRowContext(ctx, db.dialect.q("SELECT "+eventColumns+" FROM events WHERE workspace_id = ? AND idempotency_key = ?"), workspaceID, key))
+	e, err := scanEvent(q.QueryRowContext(ctx, db.dialect.q("SELECT "+eventColumns+" FROM events WHERE workspace_id = ? AND idempotency_key = ? AND idempotency_key <> ''"), workspaceID, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
