@@ -41,6 +41,7 @@ const (
 	DefaultPendingMsgs      = 1 << 16
 	DefaultPendingBytes     = 256 << 20
 	DefaultGapDelay         = 250 * time.Millisecond
+	DefaultBaselineDelay    = 50 * time.Millisecond
 	DefaultMaxHeld          = 4096
 	DefaultFlushTimeout     = 5 * time.Second
 	DefaultStoreTimeout     = 10 * time.Second
@@ -91,6 +92,13 @@ type Options struct {
 	// GapDelay is how long the hub waits for missing events to arrive over
 	// NATS before reading them from the store.
 	GapDelay time.Duration
+	// BaselineDelay is how long the hub holds the first committed events it
+	// sees of a workspace before it takes the lowest as the workspace's
+	// starting point, so that two publications that crossed right then are
+	// still delivered in order. It delays only the first event of each
+	// workspace after the node starts. Negative takes the first event at
+	// once.
+	BaselineDelay time.Duration
 	// MaxHeld is how many out-of-order events a workspace may hold before
 	// the hub reads the store at once instead of waiting for GapDelay.
 	MaxHeld int
@@ -124,6 +132,9 @@ func (o *Options) setDefaults() {
 	def(&o.PendingBytes, DefaultPendingBytes)
 	def(&o.MaxHeld, DefaultMaxHeld)
 	defd(&o.GapDelay, DefaultGapDelay)
+	if o.BaselineDelay == 0 {
+		o.BaselineDelay = DefaultBaselineDelay
+	}
 	defd(&o.FlushTimeout, DefaultFlushTimeout)
 	defd(&o.StoreTimeout, DefaultStoreTimeout)
 	defd(&o.DrainTimeout, DefaultDrainTimeout)

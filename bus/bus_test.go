@@ -192,7 +192,7 @@ func TestPublishSubscribeRejectBadInput(t *testing.T) {
 }
 
 func TestEmbeddedDelivery(t *testing.T) {
-	b := open(t, bus.Options{})
+	b := open(t, bus.Options{BaselineDelay: -1}) // no hold: the test checks the interleaving of workspaces
 	if b.ClientURL() != "" {
 		t.Fatalf("in-process only bus has ClientURL %q", b.ClientURL())
 	}
@@ -263,7 +263,7 @@ func TestExternalServer(t *testing.T) {
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 
 	a := open(t, bus.Options{Name: "a", URL: srv.ClientURL()})
-	b := open(t, bus.Options{Name: "b", URL: srv.ClientURL()})
+	b := open(t, bus.Options{Name: "b", URL: srv.ClientURL(), BaselineDelay: -1})
 	if a.ClientURL() != srv.ClientURL() {
 		t.Errorf("ClientURL = %q, want %q", a.ClientURL(), srv.ClientURL())
 	}
@@ -297,7 +297,7 @@ func TestOrdering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			log := bustest.NewLog()
 			appendN(t, log, "ws_o", 10)
-			b := open(t, bus.Options{Store: log, GapDelay: never})
+			b := open(t, bus.Options{Store: log, GapDelay: never, BaselineDelay: -1})
 			s := subscribe(t, b, "ws_o")
 			marker := subscribe(t, b, "ws_other")
 			evs := make([]*starpost.Event, len(tt.publish))

@@ -33,6 +33,7 @@ type hub struct {
 	log          *slog.Logger
 	store        starpost.ConversationService
 	gapDelay     time.Duration
+	baseDelay    time.Duration
 	maxHeld      int
 	storeTimeout time.Duration
 
@@ -51,6 +52,7 @@ type hub struct {
 // wsState is the ordering state of one workspace.
 type wsState struct {
 	id      string
+	based   bool  // last is known; until then every committed event is held
 	last    int64 // highest cursor delivered
 	held    map[int64]*starpost.Event
 	timer   *time.Timer
@@ -64,6 +66,7 @@ func newHub(opts Options, log *slog.Logger) *hub {
 		log:          log,
 		store:        opts.Store,
 		gapDelay:     opts.GapDelay,
+		baseDelay:    opts.BaselineDelay,
 		maxHeld:      opts.MaxHeld,
 		storeTimeout: opts.StoreTimeout,
 		ctx:          ctx,
@@ -88,12 +91,26 @@ func (h *hub) handle(e *starpost.Event) {
 	}
 	st := h.ws[e.WorkspaceID]
 	if st == nil {
-		// The first committed event seen for a workspace sets its baseline.
-		st = &wsState{id: e.WorkspaceID, last: e.Cursor - 1, held: map[int64]*starpost.Event{}}
+		// The first committed events seen for a workspace set its baseline.
+		st = &wsState{id: e.WorkspaceID, held: map[int64]*starpost.Event{}}
 		h.ws[e.WorkspaceID] = st
+		if h.baseDelay < 0 {
+			st.based, st.last = true, e.Cursor-1
+		} else {
+			st.timer = time.AfterFunc(h.baseDelay, func() { h.baseline(st) })
+		}
 	}
 	if e.Cursor <= st.last || st.held[e.Cursor] != nil {
 		h.st.Duplicates++
+		return
+	}
+	if !st.based {
+		st.held[e.Cursor] = e
+		h.st.Held++
+		if len(st.held) >= h.maxHeld {
+			st.timer.Stop()
+			h.setBaseline(st)
+		}
 		return
 	}
 	if e.Cursor == st.last+1 {
@@ -118,6 +135,26 @@ func (h *hub) handle(e *starpost.Event) {
 		}
 		h.startFill(st)
 	case st.timer == nil:
+		st.timer = time.AfterFunc(h.gapDelay, func() { h.fill(st) })
+	}
+}
+
+// baseline ends the baseline delay of a workspace.
+func (h *hub) baseline(st *wsState) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed && !st.based {
+		h.setBaseline(st)
+	}
+}
+
+// setBaseline takes the lowest held event as the workspace's first and
+// delivers what follows it. Callers hold mu.
+func (h *hub) setBaseline(st *wsState) {
+	st.based, st.timer = true, nil
+	st.last = minKey(st.held) - 1
+	h.drain(st)
+	if len(st.held) > 0 {
 		st.timer = time.AfterFunc(h.gapDelay, func() { h.fill(st) })
 	}
 }
@@ -178,6 +215,10 @@ func (h *hub) startFill(st *wsState) {
 // themselves.
 func (h *hub) fill(st *wsState) {
 	h.mu.Lock()
+	if !st.based {
+		h.mu.Unlock()
+		return
+	}
 	st.timer = nil
 	if h.closed || st.filling || (len(st.held) == 0 && !st.catchUp) {
 		h.mu.Unlock()
@@ -294,6 +335,9 @@ func (h *hub) catchUp() {
 		return
 	}
 	for _, st := range h.ws {
+		if !st.based {
+			continue // it has not started yet: nothing to catch up on
+		}
 		st.catchUp = true
 		if st.filling {
 			continue // it schedules the catch-up when it ends
@@ -356,14 +400,21 @@ func (h *hub) stats() Stats {
 // subscription.
 func (h *hub) close() {
 	h.mu.Lock()
-	h.closed = true
-	h.cancel()
 	for _, st := range h.ws {
 		if st.timer != nil {
 			st.timer.Stop()
 			st.timer = nil
 		}
+		if !st.based { // nothing is missing before them: deliver
+			h.setBaseline(st)
+			if st.timer != nil {
+				st.timer.Stop()
+				st.timer = nil
+			}
+		}
 	}
+	h.closed = true
+	h.cancel()
 	h.mu.Unlock()
 	h.wg.Wait()
 

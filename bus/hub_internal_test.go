@@ -56,3 +56,60 @@ func TestCatchUpAfterReconnect(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestBaselineHold: the first publications of a workspace that crossed are
+// still delivered in order, once the baseline delay ends.
+func TestBaselineHold(t *testing.T) {
+	ev := func(c int64) *starpost.Event {
+		return &starpost.Event{WorkspaceID: "ws_b", ConversationID: "cv_1", Cursor: c, Kind: starpost.KindMessage}
+	}
+	tests := []struct {
+		name    string
+		maxHeld int
+		arrive  []int64
+		want    []int64
+	}{
+		{"crossed", 100, []int64{7, 6, 8}, []int64{6, 7, 8}},
+		{"crossed with a duplicate", 100, []int64{7, 6, 7}, []int64{6, 7}},
+		{"gap after the baseline", 100, []int64{9, 6, 7}, []int64{6, 7}}, // 8 awaits a fill
+		{"max held ends the delay", 2, []int64{7, 6, 8}, []int64{6, 7, 8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options{GapDelay: time.Hour, BaselineDelay: time.Hour, MaxHeld: tt.maxHeld}
+			opts.setDefaults()
+			h := newHub(opts, opts.Logger)
+			defer h.close()
+			s, err := h.subscribe("ws_b", 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range tt.arrive {
+				h.handle(ev(c))
+			}
+			if tt.maxHeld > len(tt.arrive) && len(s.ch) != 0 {
+				t.Fatalf("%d events delivered during the baseline delay", len(s.ch))
+			}
+			h.baseline(h.ws["ws_b"]) // as the timer does
+			var got []int64
+			for len(s.ch) > 0 {
+				got = append(got, (<-s.ch).Cursor)
+			}
+			if !equalCursors(got, tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func equalCursors(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

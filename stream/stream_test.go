@@ -256,7 +256,9 @@ func TestFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			log := bustest.NewLog()
-			b := openBus(t, bus.Options{Store: log})
+			// No baseline hold: the test checks where typing signals fall
+			// among committed events.
+			b := openBus(t, bus.Options{Store: log, BaselineDelay: -1})
 			commit(t, log, b, clone(before)...)
 			q := tt.q
 			q.WorkspaceID = ws
