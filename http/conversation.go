@@ -491,16 +491,17 @@ type ReasonRequest struct {
 // conversation p may see, builds the event with build and commits it.
 func (s *Server) conversationAction(w http.ResponseWriter, r *http.Request, req any, optional bool,
 	build func(p *starpost.Principal, c *starpost.Conversation) (*starpost.Event, error)) error {
-	if req != nil {
-		var err error
-		if optional {
-			err = s.decodeOptional(w, r, req)
-		} else {
-			err = s.decode(w, r, req)
-		}
-		if err != nil {
-			return err
-		}
+	var err error
+	switch {
+	case req == nil: // no body expected: refuse anything but nothing or {}
+		err = s.decodeOptional(w, r, &struct{}{})
+	case optional:
+		err = s.decodeOptional(w, r, req)
+	default:
+		err = s.decode(w, r, req)
+	}
+	if err != nil {
+		return err
 	}
 	key, err := idempotencyKey(r, "")
 	if err != nil {

@@ -561,6 +561,9 @@ func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleDeleteToken(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
+	if err := s.decodeOptional(w, r, &struct{}{}); err != nil {
+		return err
+	}
 	id := r.PathValue("id")
 	if id == p.TokenID {
 		return starpost.Errorf(starpost.ECONFLICT, "a token cannot delete itself")
