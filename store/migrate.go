@@ -97,29 +97,43 @@ func (db *DB) migrate(ctx context.Context) error {
 		if applied[m.Version] {
 			continue
 		}
-		if err := db.applyMigration(ctx, conn, m); err != nil {
+		done, err := db.applyMigration(ctx, conn, m)
+		if err != nil {
 			return err
 		}
-		db.logger.Info("applied migration", "driver", db.dialect.name, "version", m.Version)
+		if done {
+			db.logger.Info("applied migration", "driver", db.dialect.name, "version", m.Version)
+		}
 	}
 	return nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, conn *sql.Conn, m Migration) error {
+// applyMigration applies m in a transaction unless another process applied
+// it first, and reports whether it did. On SQLite the transaction takes the
+// write lock at BEGIN (IMMEDIATE), so the check and the change are atomic
+// across processes; on PostgreSQL the advisory lock serialises them.
+func (db *DB) applyMigration(ctx context.Context, conn *sql.Conn, m Migration) (bool, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migration %s: begin: %w", m.Version, err)
+		return false, fmt.Errorf("migration %s: begin: %w", m.Version, err)
 	}
 	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, db.dialect.q("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), m.Version).Scan(&n); err != nil {
+		return false, fmt.Errorf("migration %s: check: %w", m.Version, err)
+	}
+	if n > 0 {
+		return false, nil
+	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return fmt.Errorf("migration %s: %w", m.Version, err)
+		return false, fmt.Errorf("migration %s: %w", m.Version, err)
 	}
 	if _, err := tx.ExecContext(ctx, db.dialect.q("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
 		m.Version, nanos(db.now())); err != nil {
-		return fmt.Errorf("migration %s: record: %w", m.Version, err)
+		return false, fmt.Errorf("migration %s: record: %w", m.Version, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migration %s: commit: %w", m.Version, err)
+		return false, fmt.Errorf("migration %s: commit: %w", m.Version, err)
 	}
-	return nil
+	return true, nil
 }

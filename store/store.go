@@ -142,9 +142,24 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return fmt.Errorf("open sqlite %s: %w", path, err)
+	// Another process opening the same new file at the same moment may
+	// hold the lock while it switches the file to WAL; SQLite then fails
+	// without waiting for busy_timeout, so retry for a while.
+	for attempt := 1; ; attempt++ {
+		err = w.PingContext(ctx)
+		if err == nil {
+			break
+		}
+		if !isBusy(err) || attempt == 100 {
+			w.Close()
+			return fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			w.Close()
+			return fmt.Errorf("open sqlite %s: %w", path, ctx.Err())
+		}
 	}
 	r, err := sql.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
@@ -307,9 +322,20 @@ func isForeignKeyViolation(err error) bool {
 	return false
 }
 
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	var se sqliteCoder
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == 5 || c == 6
+	}
+	return false
+}
+
 // isRetryable reports whether a transaction that failed with err should be
 // run again: serialization failures and deadlocks on PostgreSQL, and
-// unique violations of rows another node committed meanwhile.
+// unique violations of rows another node committed meanwhile; a SQLite
+// file locked by another process.
 func isRetryable(err error) bool {
 	var pe sqlStater
 	if errors.As(err, &pe) {
@@ -318,5 +344,6 @@ func isRetryable(err error) bool {
 			return true
 		}
 	}
-	return false
+	return isBusy(err) // another process held the SQLite file past busy_timeout
+
 }
