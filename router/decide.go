@@ -316,6 +316,7 @@ func (e *Engine) offer(c *conv, a *agent, now time.Time, out *[]Decision) {
 
 // status emits the position and estimated wait of every waiting
 // conversation whose figures changed, in the queues marked dirty.
+// Conversations with an offer in flight are left out of the line.
 func (e *Engine) status(w *workspace, now time.Time, out *[]Decision) {
 	for _, q := range w.qlist {
 		if !q.sdirty {
@@ -323,8 +324,13 @@ func (e *Engine) status(w *workspace, now time.Time, out *[]Decision) {
 		}
 		q.sdirty = false
 		for ch := range nch {
-			for i, c := range q.wait[ch] {
-				pos := i + 1
+			pos := 0
+			for _, c := range q.wait[ch] {
+				if c.mark != nil {
+					// Being offered right now: not in line any more.
+					continue
+				}
+				pos++
 				est := e.estimate(q, ch, pos, now.Sub(c.queuedAt))
 				if pos == c.lastPos && est == c.lastEst {
 					continue

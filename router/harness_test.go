@@ -35,6 +35,8 @@ type harness struct {
 	onDecision func(d Decision)
 	// drop, when set, decides whether a decision's commit "fails".
 	drop func(d Decision) bool
+	// restored counts NeedsRestore round trips.
+	restored int
 }
 
 var t0 = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
@@ -129,6 +131,7 @@ func (h *harness) commit(ev *starpost.Event) (*starpost.Event, error) {
 func (h *harness) restoreMissing() {
 	for _, r := range h.e.NeedsRestore() {
 		if c := h.convs[r.ID]; c != nil {
+			h.restored++
 			h.e.Restore(cloneConv(c), h.offerExp[r.ID])
 		}
 	}

@@ -485,7 +485,7 @@ func (e *Engine) clearMark(c *conv) {
 		}
 	}
 	if c.waiting {
-		c.ws.dirty = true
+		c.ws.dirty, c.ws.sdirty, c.queue.sdirty = true, true, true
 	}
 }
 
