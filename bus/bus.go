@@ -37,7 +37,7 @@ const SubjectPrefix = "starpost.ev."
 
 // Defaults for the zero values of Options.
 const (
-	DefaultSubscriberBuffer = 1024
+	DefaultSubscriberBuffer = 256
 	DefaultPendingMsgs      = 1 << 16
 	DefaultPendingBytes     = 256 << 20
 	DefaultGapDelay         = 250 * time.Millisecond
@@ -46,6 +46,7 @@ const (
 	DefaultFlushTimeout     = 5 * time.Second
 	DefaultStoreTimeout     = 10 * time.Second
 	DefaultDrainTimeout     = 10 * time.Second
+	DefaultTailCheck        = 5 * time.Second
 )
 
 // Errors reported by a closed subscription's Err method and by a closed bus.
@@ -82,7 +83,8 @@ type Options struct {
 	// GapDelay.
 	Store starpost.ConversationService
 
-	// SubscriberBuffer is the channel capacity of each local subscription.
+	// SubscriberBuffer is the channel capacity of each local subscription
+	// (8 bytes an event: 256 is 2 KiB per WebSocket stream).
 	SubscriberBuffer int
 	// PendingMsgs and PendingBytes bound what the NATS client buffers for
 	// the node subscription before it drops messages as a slow consumer
@@ -108,6 +110,13 @@ type Options struct {
 	StoreTimeout time.Duration
 	// DrainTimeout bounds Close.
 	DrainTimeout time.Duration
+	// TailCheck is how often the hub asks the store for each known
+	// workspace's last cursor, so that a committed event whose publication
+	// was lost is delivered even when no later event reveals the gap: a
+	// cursor the store reported one check ago and the hub has still not
+	// delivered is read from the store. Negative disables the check; it
+	// needs Store.
+	TailCheck time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -138,6 +147,9 @@ func (o *Options) setDefaults() {
 	defd(&o.FlushTimeout, DefaultFlushTimeout)
 	defd(&o.StoreTimeout, DefaultStoreTimeout)
 	defd(&o.DrainTimeout, DefaultDrainTimeout)
+	if o.TailCheck == 0 {
+		o.TailCheck = DefaultTailCheck
+	}
 }
 
 // Bus is a starpost.EventBus over NATS. It is safe for concurrent use.
@@ -161,7 +173,7 @@ var _ starpost.EventBus = (*Bus)(nil)
 // Events published anywhere after Open returns reach this node.
 func Open(ctx context.Context, opts Options) (*Bus, error) {
 	opts.setDefaults()
-	b := &Bus{opts: opts, log: opts.Logger.With("component", "bus"), closed: make(chan struct{})}
+	b := &Bus{opts: opts, log: opts.Logger, closed: make(chan struct{})}
 
 	url := opts.URL
 	natsOpts := []nats.Option{
@@ -218,6 +230,9 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		return nil, fmt.Errorf("bus: subscribe %s>: %w", SubjectPrefix, err)
 	}
 	b.sub = sub
+	if opts.Store != nil && opts.TailCheck > 0 {
+		b.hub.startTailChecks(opts.TailCheck)
+	}
 	return b, nil
 }
 
@@ -239,7 +254,9 @@ func (b *Bus) receive(m *nats.Msg) {
 
 // Publish sends events to every node. It must be called only after the
 // committed events among them are committed; ephemeral signals (Cursor 0)
-// are never stored.
+// are never stored. An error after a commit need not fail the caller's
+// request: the event is committed, and hubs read it from the store when a
+// later event reveals the gap, after a reconnect, or at the next tail check.
 //
 // All events are validated and encoded before any is sent, then written to
 // the connection back to back and followed by one flush (a PING/PONG round

@@ -57,7 +57,8 @@ type wsState struct {
 	held    map[int64]*starpost.Event
 	timer   *time.Timer
 	filling bool
-	catchUp bool // the next fill reads everything after last
+	catchUp bool  // the next fill reads everything after last
+	tail    int64 // the store's last cursor at the previous tail check
 }
 
 func newHub(opts Options, log *slog.Logger) *hub {
@@ -318,6 +319,9 @@ func (h *hub) readRange(ws string, after, to int64) ([]*starpost.Event, error) {
 			return out, fmt.Errorf("list events of %s after %d: cursor did not advance", ws, after)
 		}
 		after = page[len(page)-1].Cursor
+		if len(page) < int(limit) { // a short page is the last one
+			break
+		}
 	}
 	return out, nil
 }
@@ -347,6 +351,65 @@ func (h *hub) catchUp() {
 			st.timer = nil
 		}
 		h.startFill(st)
+	}
+}
+
+// startTailChecks runs checkTails every interval until the hub closes.
+func (h *hub) startTailChecks(every time.Duration) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-h.ctx.Done():
+				return
+			case <-t.C:
+				h.checkTails()
+			}
+		}
+	}()
+}
+
+// checkTails asks the store for the last cursor of every known workspace
+// and reads from the store the events of a workspace that has still not
+// delivered the cursor the store reported at the previous check: their
+// publication was lost, and no later event revealed the gap.
+func (h *hub) checkTails() {
+	h.mu.Lock()
+	var ids []string
+	for id, st := range h.ws {
+		if st.based {
+			ids = append(ids, id)
+		}
+	}
+	h.mu.Unlock()
+	for _, id := range ids {
+		ctx, cancel := context.WithTimeout(h.ctx, h.storeTimeout)
+		lc, err := h.store.LastCursor(ctx, id)
+		cancel()
+		if err != nil {
+			if h.ctx.Err() != nil {
+				return
+			}
+			h.log.Warn("tail check: cannot read the last cursor", "workspace", id, "err", err)
+			continue
+		}
+		h.mu.Lock()
+		st := h.ws[id]
+		if !h.closed && st.last < st.tail && !st.filling && !st.catchUp {
+			h.log.Warn("events committed but never received; reading them from the store",
+				"workspace", id, "after", st.last, "through", st.tail)
+			st.catchUp = true
+			if st.timer != nil {
+				st.timer.Stop()
+				st.timer = nil
+			}
+			h.startFill(st)
+		}
+		st.tail = lc
+		h.mu.Unlock()
 	}
 }
 

@@ -113,3 +113,49 @@ func equalCursors(a, b []int64) bool {
 	}
 	return true
 }
+
+// TestTailCheck: a committed event whose publication was lost, with no
+// later event to reveal the gap, is read from the store by the second tail
+// check that finds it undelivered, and not before.
+func TestTailCheck(t *testing.T) {
+	ctx := context.Background()
+	log := bustest.NewLog()
+	appendOne := func() *starpost.Event {
+		e, err := log.Append(ctx, &starpost.Event{WorkspaceID: "ws_t", ConversationID: "cv_1", Kind: starpost.KindMessage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e[0]
+	}
+	b, err := Open(ctx, Options{Store: log, GapDelay: time.Hour, BaselineDelay: -1, TailCheck: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sub, err := b.Subscribe("ws_t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(ctx, appendOne()); err != nil {
+		t.Fatal(err)
+	}
+	<-sub.Events()
+	appendOne() // 2 and 3 are committed, never published
+	appendOne()
+
+	b.hub.checkTails() // first sight of cursor 3: it may still be in flight
+	if n := log.ListCalls.Load(); n != 0 {
+		t.Fatalf("first check read the store %d times", n)
+	}
+	b.hub.checkTails() // still not delivered: read it
+	for want := int64(2); want <= 3; want++ {
+		if e := <-sub.Events(); e.Cursor != want {
+			t.Fatalf("got %d, want %d", e.Cursor, want)
+		}
+	}
+	b.hub.checkTails() // caught up: nothing to do
+	b.hub.wg.Wait()
+	if n := log.ListCalls.Load(); n != 1 {
+		t.Fatalf("store read %d times, want 1", n)
+	}
+}
