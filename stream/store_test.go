@@ -126,3 +126,67 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkReplaySQLite measures how fast a stream replays history from the
+// real store (SQLite in a temporary folder), unfiltered and for one
+// conversation among ten, and reports events/s delivered.
+func BenchmarkReplaySQLite(b *testing.B) {
+	const convs, perConv = 10, 1000
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "starpost.db"), starpost.SystemClock{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	wsp := &starpost.Workspace{Name: "Bench"}
+	must(b, db.CreateWorkspace(ctx, wsp))
+	queue := &starpost.Queue{WorkspaceID: wsp.ID, Name: "Support"}
+	must(b, db.CreateQueue(ctx, queue))
+	contact, err := db.FindOrCreateContact(ctx, wsp.ID, starpost.ChannelChat, "visitor-1", "Visitor")
+	must(b, err)
+	customer := starpost.Actor{Role: starpost.RoleCustomer, ID: contact.ID}
+	var ids []string
+	for range convs {
+		out, err := db.Append(ctx, &starpost.Event{WorkspaceID: wsp.ID, Kind: starpost.KindCreated, Actor: customer,
+			Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: contact.ID, QueueID: queue.ID})})
+		must(b, err)
+		ids = append(ids, out[0].ConversationID)
+	}
+	for i := 0; i < perConv; i += 100 {
+		var batch []*starpost.Event
+		for j := 0; j < 100; j++ {
+			for _, id := range ids {
+				batch = append(batch, &starpost.Event{WorkspaceID: wsp.ID, ConversationID: id, Kind: starpost.KindMessage, Actor: customer,
+					Body: starpost.MustBody(starpost.MessageBody{Text: "Where is my order? It has been a week."})})
+			}
+		}
+		_, err := db.Append(ctx, batch...)
+		must(b, err)
+	}
+	bs := openBus(b, bus.Options{Store: db})
+	for _, bc := range []struct {
+		name  string
+		convs []string
+		want  int
+	}{
+		{"workspace", nil, convs * (perConv + 1)},
+		{"one-conversation", ids[:1], perConv + 1},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				s, err := stream.Open(ctx, db, bs, stream.Query{WorkspaceID: wsp.ID, ConversationIDs: bc.convs})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for n := 0; n < bc.want; n++ {
+					if _, err := s.Next(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				s.Close()
+			}
+			b.ReportMetric(float64(b.N*bc.want)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
