@@ -64,10 +64,10 @@ func CheckPasswordPolicy(pw string) error {
 const dummyHash = "$2a$10$/rwg0KDON5usNJHEokESaOHyEFWV16g9D4V09Gv0MkEmNAr2NlnAO"
 
 // ComparePassword reports whether pw matches the bcrypt hash. An empty hash
-// (a user without password login) never matches, but still costs one bcrypt
-// comparison.
+// (a user without password login) or a password longer than bcrypt reads
+// never matches, but still costs one bcrypt comparison.
 func ComparePassword(hash, pw string) bool {
-	if hash == "" {
+	if hash == "" || len(pw) > MaxPasswordBytes {
 		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(pw))
 		return false
 	}
