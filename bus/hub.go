@@ -153,6 +153,9 @@ func (h *hub) baseline(st *wsState) {
 // delivers what follows it. Callers hold mu.
 func (h *hub) setBaseline(st *wsState) {
 	st.based, st.timer = true, nil
+	if len(st.held) == 0 {
+		return // never happens: a workspace is created with its first event
+	}
 	st.last = minKey(st.held) - 1
 	h.drain(st)
 	if len(st.held) > 0 {

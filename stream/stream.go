@@ -281,7 +281,7 @@ func (s *Stream) isClosed() bool {
 
 // Last returns the cursor of the last committed event the stream passed,
 // delivered or filtered out: a client that saw everything it was sent may
-// resume after it.
+// resume after it. Call it from the goroutine that calls Next.
 func (s *Stream) Last() int64 { return s.last }
 
 // Stats returns the stream's counters. Call it from the goroutine that
