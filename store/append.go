@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -184,129 +185,247 @@ func (db *DB) commitBatch(batch []*appendReq) {
 	}
 }
 
-// runBatch runs the calls in one transaction, each in a savepoint. It
-// returns an error only when the whole transaction failed.
+// runBatch runs the calls in one transaction. It returns an error only
+// when the whole transaction failed.
+//
+// Each call is staged in memory against the batch's view of the database:
+// the conversations, idempotency keys and users it reads are fetched once
+// per batch (conversations with FOR UPDATE on PostgreSQL), and the call's
+// changes are applied to private copies. A call that fails is dropped with
+// its copies, so it leaves no trace and the calls after it see the state
+// the accepted calls left. This gives every call the isolation of its own
+// savepoint without a savepoint's round trips. The accepted calls are then
+// written together: one cursor UPDATE per workspace, one UPDATE per changed
+// conversation and one multi-row INSERT of the events.
 func (db *DB) runBatch(ctx context.Context, calls []*appendReq) ([]appendResult, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if db.dialect.name == "postgres" {
-		// Lock every workspace row the batch will touch, in id order, before
-		// anything else: writers of one workspace queue up here (which keeps
-		// cursors commit-ordered across nodes) and can never deadlock.
-		if err := db.lockWorkspaces(ctx, tx, calls); err != nil {
-			return nil, err
-		}
+	b := &batch{
+		db: db, tx: tx, now: db.now(),
+		workspaces: map[string]bool{},
+		convs:      map[string]*convState{},
+		keys:       map[eventKey]*starpost.Event{},
+		users:      map[userKey]bool{},
+		presence:   map[userKey]*starpost.Event{},
+	}
+	if err := b.prefetch(ctx, calls); err != nil {
+		return nil, err
 	}
 	results := make([]appendResult, len(calls))
-	var stored int64
 	for i, r := range calls {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT append_call"); err != nil {
-			return nil, fmt.Errorf("savepoint: %w", err)
-		}
-		events, n, err := db.appendCall(ctx, tx, r.events)
+		events, err := b.stage(ctx, r.events)
 		if err != nil {
-			if isRetryable(err) {
-				return nil, err
-			}
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT append_call"); rerr != nil {
-				return nil, fmt.Errorf("rollback to savepoint: %w (after %w)", rerr, err)
+			if starpost.ErrorCode(err) == starpost.EINTERNAL {
+				return nil, err // a database failure: the batch is in doubt
 			}
 			results[i] = appendResult{err: err}
-		} else {
-			results[i] = appendResult{events: events}
-			stored += n
+			continue
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT append_call"); err != nil {
-			return nil, fmt.Errorf("release savepoint: %w", err)
-		}
+		results[i] = appendResult{events: events}
+	}
+	if err := b.flush(ctx); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
-	db.stats.events.Add(stored)
+	db.stats.events.Add(int64(len(b.fresh)))
+	// Answer with copies: calls that repeat a key share the stored event.
+	for i := range results {
+		for j, e := range results[i].events {
+			c := *e
+			results[i].events[j] = &c
+		}
+	}
 	return results, nil
 }
 
-func (db *DB) lockWorkspaces(ctx context.Context, tx *sql.Tx, calls []*appendReq) error {
-	seen := map[string]bool{}
-	var ids []string
+type eventKey struct{ workspace, key string }
+
+type userKey struct{ workspace, user string }
+
+// convState is a conversation as the accepted calls of a batch left it.
+type convState struct {
+	c     *starpost.Conversation // nil: no such conversation
+	ws    string                 // workspace of the stored row
+	isNew bool                   // created in this batch
+	dirty bool
+}
+
+// batch is the state of one group-commit transaction.
+type batch struct {
+	db         *DB
+	tx         *sql.Tx
+	now        time.Time
+	workspaces map[string]bool              // workspace id → exists
+	convs      map[string]*convState        // conversation id → state
+	keys       map[eventKey]*starpost.Event // idempotency key → stored or accepted event
+	users      map[userKey]bool             // user → exists
+	presence   map[userKey]*starpost.Event  // user → newest accepted presence event
+	fresh      []*starpost.Event            // accepted new events, in order
+}
+
+// prefetch reads, in a few queries, what the calls will look at: their
+// workspaces (locked in id order on PostgreSQL, so that writers of one
+// workspace queue up and never deadlock), the conversations they name and
+// the events already stored under their idempotency keys.
+func (b *batch) prefetch(ctx context.Context, calls []*appendReq) error {
+	var wsIDs, convIDs []string
+	keysByWS := map[string][]string{}
+	seenConv := map[string]bool{}
+	seenKey := map[eventKey]bool{}
 	for _, r := range calls {
 		for _, e := range r.events {
-			if !seen[e.WorkspaceID] {
-				seen[e.WorkspaceID] = true
-				ids = append(ids, e.WorkspaceID)
+			if _, ok := b.workspaces[e.WorkspaceID]; !ok {
+				b.workspaces[e.WorkspaceID] = false
+				wsIDs = append(wsIDs, e.WorkspaceID)
+			}
+			if e.ConversationID != "" && !seenConv[e.ConversationID] {
+				seenConv[e.ConversationID] = true
+				convIDs = append(convIDs, e.ConversationID)
+			}
+			if k := (eventKey{e.WorkspaceID, e.IdempotencyKey}); k.key != "" && !seenKey[k] {
+				seenKey[k] = true
+				keysByWS[k.workspace] = append(keysByWS[k.workspace], k.key)
 			}
 		}
 	}
-	sort.Strings(ids)
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := tx.QueryContext(ctx, db.dialect.q("SELECT id FROM workspaces WHERE id IN ("+placeholders(len(ids))+") ORDER BY id FOR UPDATE"), args...)
-	if err != nil {
+	sort.Strings(wsIDs)
+	if err := b.queryIDs(ctx, "SELECT id FROM workspaces WHERE id IN (%s) ORDER BY id"+b.db.dialect.forUpdate, nil, wsIDs, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		b.workspaces[id] = true
+		return nil
+	}); err != nil {
 		return fmt.Errorf("lock workspaces: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	sort.Strings(convIDs)
+	for _, id := range convIDs {
+		b.convs[id] = &convState{}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("lock workspaces: %w", err)
+	if err := b.queryIDs(ctx, "SELECT id, workspace_id, data FROM conversations WHERE id IN (%s) ORDER BY id"+b.db.dialect.forUpdate, nil, convIDs, func(rows *sql.Rows) error {
+		var id, ws, data string
+		if err := rows.Scan(&id, &ws, &data); err != nil {
+			return err
+		}
+		c, err := decodeConversation(data)
+		if err != nil {
+			return err
+		}
+		b.convs[id] = &convState{c: c, ws: ws}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("load conversations: %w", err)
+	}
+	for ws, keys := range keysByWS {
+		if err := b.queryIDs(ctx, "SELECT "+eventColumns+" FROM events WHERE workspace_id = ? AND idempotency_key <> '' AND idempotency_key IN (%s)", []any{ws}, keys, func(rows *sql.Rows) error {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			b.keys[eventKey{e.WorkspaceID, e.IdempotencyKey}] = e
+			return nil
+		}); err != nil {
+			return fmt.Errorf("find idempotency keys: %w", err)
+		}
 	}
 	return nil
 }
 
-// appendCall writes one Append call inside the batch transaction and
-// returns the committed events and how many of them are new. On error the
-// caller rolls the call's savepoint back.
-func (db *DB) appendCall(ctx context.Context, tx *sql.Tx, in []*starpost.Event) ([]*starpost.Event, int64, error) {
-	out := make([]*starpost.Event, len(in))
-	now := db.now()
-	type key struct{ workspace, key string }
-	byKey := map[key]*starpost.Event{}
-	convs := map[string]*convState{}
-	var fresh []*starpost.Event // events to insert, in call order
-	type presence struct {
-		workspace, agent string
-		p                starpost.Presence
-		at               time.Time
+// queryIDs runs query (with %s standing for the placeholders of ids, after
+// the fixed args) in chunks and calls fn for every row.
+func (b *batch) queryIDs(ctx context.Context, query string, args []any, ids []string, fn func(*sql.Rows) error) error {
+	const chunk = 500
+	for len(ids) > 0 {
+		n := min(len(ids), chunk)
+		all := append(append(make([]any, 0, len(args)+n), args...), stringsToAny(ids[:n])...)
+		ids = ids[n:]
+		rows, err := b.tx.QueryContext(ctx, b.db.dialect.q(fmt.Sprintf(query, placeholders(n))), all...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
-	var presences []presence
+	return nil
+}
 
+func stringsToAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// stage applies one Append call to private copies of the batch state and,
+// when every event applies, makes them the batch state. It returns the
+// call's events (their cursors are assigned by flush).
+func (b *batch) stage(ctx context.Context, in []*starpost.Event) ([]*starpost.Event, error) {
+	out := make([]*starpost.Event, len(in))
+	convs := map[string]*convState{} // copies changed by this call
+	keys := map[eventKey]*starpost.Event{}
+	presence := map[userKey]*starpost.Event{}
+	var fresh []*starpost.Event
+	fail := func(i int, err error) ([]*starpost.Event, error) {
+		if len(in) > 1 && starpost.ErrorCode(err) != starpost.EINTERNAL {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		return nil, err
+	}
 	for i, src := range in {
 		e := *src
 		e.Seq, e.Cursor = 0, 0
 		if e.At.IsZero() {
-			e.At = now
+			e.At = b.now
 		} else {
 			e.At = e.At.UTC().Round(0)
 		}
-		if e.IdempotencyKey != "" {
-			k := key{e.WorkspaceID, e.IdempotencyKey}
-			if prev := byKey[k]; prev != nil {
+		k := eventKey{e.WorkspaceID, e.IdempotencyKey}
+		if k.key != "" {
+			if prev := keys[k]; prev != nil {
 				out[i] = prev
 				continue
 			}
-			orig, err := db.eventByKey(ctx, tx, e.WorkspaceID, e.IdempotencyKey)
-			if err != nil {
-				return nil, 0, err
-			}
-			if orig != nil {
-				out[i], byKey[k] = orig, orig
+			if prev := b.keys[k]; prev != nil {
+				out[i] = prev
 				continue
 			}
+		}
+		if !b.workspaces[e.WorkspaceID] {
+			return fail(i, notFound("workspace", e.WorkspaceID))
 		}
 		switch {
 		case e.Kind.WorkspaceWide():
 			if e.Kind == starpost.KindPresence {
-				var b starpost.PresenceBody
-				if err := e.DecodeBody(&b); err != nil {
-					return nil, 0, err
+				var body starpost.PresenceBody
+				if err := e.DecodeBody(&body); err != nil {
+					return fail(i, err)
 				}
-				presences = append(presences, presence{e.WorkspaceID, e.Actor.ID, b.Presence, e.At})
+				u := userKey{e.WorkspaceID, e.Actor.ID}
+				ok, err := b.userExists(ctx, u)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return fail(i, notFound("agent", e.Actor.ID))
+				}
+				presence[u] = &e
 			}
 		default:
 			if e.Kind == starpost.KindCreated && e.ConversationID == "" {
@@ -314,120 +433,161 @@ func (db *DB) appendCall(ctx context.Context, tx *sql.Tx, in []*starpost.Event) 
 			}
 			cs := convs[e.ConversationID]
 			if cs == nil {
-				var err error
-				if cs, err = db.loadConversation(ctx, tx, e.WorkspaceID, e.ConversationID, e.Kind == starpost.KindCreated); err != nil {
-					return nil, 0, err
+				base := b.convs[e.ConversationID]
+				if base == nil {
+					base = &convState{} // a new id made up above
 				}
+				cs = base.clone()
 				convs[e.ConversationID] = cs
-			} else if cs.c.WorkspaceID != "" && cs.c.WorkspaceID != e.WorkspaceID {
-				return nil, 0, notFound("conversation", e.ConversationID)
+			}
+			if cs.c == nil {
+				if e.Kind != starpost.KindCreated {
+					return fail(i, notFound("conversation", e.ConversationID))
+				}
+				cs.c, cs.ws, cs.isNew = &starpost.Conversation{}, e.WorkspaceID, true
+			} else if cs.ws != e.WorkspaceID {
+				if e.Kind == starpost.KindCreated {
+					return fail(i, starpost.Errorf(starpost.ECONFLICT, "conversation id %s is taken", e.ConversationID))
+				}
+				return fail(i, notFound("conversation", e.ConversationID))
 			}
 			e.Seq = cs.c.LastSeq + 1
 			if err := cs.c.Apply(&e); err != nil {
-				if len(in) > 1 {
-					return nil, 0, fmt.Errorf("event %d: %w", i, err)
-				}
-				return nil, 0, err
+				return fail(i, err)
 			}
 			cs.dirty = true
 		}
-		ev := e
-		out[i] = &ev
-		fresh = append(fresh, &ev)
-		if ev.IdempotencyKey != "" {
-			byKey[key{ev.WorkspaceID, ev.IdempotencyKey}] = &ev
+		ev := &e
+		out[i] = ev
+		fresh = append(fresh, ev)
+		if k.key != "" {
+			keys[k] = ev
 		}
 	}
-	if len(fresh) == 0 {
-		return out, 0, nil
+	// Every event applies: the call's copies become the batch state.
+	for id, cs := range convs {
+		b.convs[id] = cs
 	}
+	for k, e := range keys {
+		b.keys[k] = e
+	}
+	for u, e := range presence {
+		b.presence[u] = e
+	}
+	b.fresh = append(b.fresh, fresh...)
+	return out, nil
+}
 
+// clone returns a copy of cs that Apply may change without touching cs.
+func (cs *convState) clone() *convState {
+	n := *cs
+	if cs.c != nil {
+		c := *cs.c
+		c.Participants = slices.Clone(cs.c.Participants)
+		n.c = &c
+	}
+	return &n
+}
+
+func (b *batch) userExists(ctx context.Context, u userKey) (bool, error) {
+	if ok, seen := b.users[u]; seen {
+		return ok, nil
+	}
+	var n int
+	err := b.tx.QueryRowContext(ctx, b.db.dialect.q("SELECT COUNT(*) FROM users WHERE workspace_id = ? AND id = ?"), u.workspace, u.user).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("find user: %w", err)
+	}
+	b.users[u] = n > 0
+	return n > 0, nil
+}
+
+// flush writes the accepted calls: cursors, conversations, presence and
+// events.
+func (b *batch) flush(ctx context.Context) error {
+	if len(b.fresh) == 0 {
+		return nil
+	}
 	// Cursors: one UPDATE per workspace moves its counter by the number of
-	// new events; the row lock it takes orders concurrent writers.
+	// new events, in the same transaction, so cursors are gapless and
+	// follow commit order (the row lock orders concurrent writers).
 	counts := map[string]int64{}
 	var order []string
-	for _, e := range fresh {
+	for _, e := range b.fresh {
 		if counts[e.WorkspaceID] == 0 {
 			order = append(order, e.WorkspaceID)
 		}
 		counts[e.WorkspaceID]++
 	}
+	sort.Strings(order)
 	next := map[string]int64{}
 	for _, ws := range order {
 		var last int64
-		err := tx.QueryRowContext(ctx, db.dialect.q("UPDATE workspaces SET last_cursor = last_cursor + ? WHERE id = ? RETURNING last_cursor"),
+		err := b.tx.QueryRowContext(ctx, b.db.dialect.q("UPDATE workspaces SET last_cursor = last_cursor + ? WHERE id = ? RETURNING last_cursor"),
 			counts[ws], ws).Scan(&last)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, 0, notFound("workspace", ws)
-		} else if err != nil {
-			return nil, 0, fmt.Errorf("advance cursor: %w", err)
+		if err != nil {
+			return fmt.Errorf("advance cursor of %s: %w", ws, err)
 		}
 		next[ws] = last - counts[ws] + 1
 	}
-	for _, e := range fresh {
+	for _, e := range b.fresh {
 		e.Cursor = next[e.WorkspaceID]
 		next[e.WorkspaceID]++
 	}
 
-	for _, p := range presences {
-		res, err := tx.ExecContext(ctx, db.dialect.q("UPDATE users SET presence = ?, presence_since = ? WHERE workspace_id = ? AND id = ?"),
-			string(p.p), nanos(p.at), p.workspace, p.agent)
-		if err != nil {
-			return nil, 0, fmt.Errorf("update presence: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, 0, fmt.Errorf("update presence: %w", err)
-		} else if n == 0 {
-			return nil, 0, notFound("agent", p.agent)
-		}
-	}
-	for _, cs := range convs {
+	ids := make([]string, 0, len(b.convs))
+	for id, cs := range b.convs {
 		if cs.dirty {
-			if err := db.saveConversation(ctx, tx, cs); err != nil {
-				return nil, 0, err
-			}
+			ids = append(ids, id)
 		}
 	}
-	for _, e := range fresh {
-		if err := db.insertEvent(ctx, tx, e); err != nil {
-			return nil, 0, err
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := b.db.saveConversation(ctx, b.tx, b.convs[id]); err != nil {
+			return err
 		}
 	}
-	return out, int64(len(fresh)), nil
+	users := make([]userKey, 0, len(b.presence))
+	for u := range b.presence {
+		users = append(users, u)
+	}
+	sort.Slice(users, func(i, j int) bool {
+		return users[i].workspace < users[j].workspace || users[i].workspace == users[j].workspace && users[i].user < users[j].user
+	})
+	for _, u := range users {
+		e := b.presence[u]
+		var body starpost.PresenceBody
+		if err := e.DecodeBody(&body); err != nil {
+			return err
+		}
+		if _, err := b.tx.ExecContext(ctx, b.db.dialect.q("UPDATE users SET presence = ?, presence_since = ? WHERE workspace_id = ? AND id = ?"),
+			string(body.Presence), nanos(e.At), u.workspace, u.user); err != nil {
+			return fmt.Errorf("update presence: %w", err)
+		}
+	}
+	return b.insertEvents(ctx)
 }
 
-// convState is a conversation loaded by an Append call.
-type convState struct {
-	c     *starpost.Conversation
-	isNew bool // not stored yet
-	dirty bool
-}
-
-// loadConversation reads (and on PostgreSQL locks) a conversation of the
-// workspace. For a created event, a missing conversation is a new, empty
-// one; an id taken in another workspace is ECONFLICT.
-func (db *DB) loadConversation(ctx context.Context, tx *sql.Tx, workspaceID, id string, create bool) (*convState, error) {
-	var ws, data string
-	err := tx.QueryRowContext(ctx, db.dialect.q("SELECT workspace_id, data FROM conversations WHERE id = ?"+db.dialect.forUpdate), id).Scan(&ws, &data)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if create {
-			return &convState{c: &starpost.Conversation{}, isNew: true}, nil
+// insertEvents writes the accepted events with multi-row INSERTs.
+func (b *batch) insertEvents(ctx context.Context) error {
+	const perStmt = 100
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	for evs := b.fresh; len(evs) > 0; {
+		n := min(len(evs), perStmt)
+		args := make([]any, 0, n*10)
+		for _, e := range evs[:n] {
+			args = append(args, e.WorkspaceID, e.Cursor, e.ConversationID, e.Seq, string(e.Kind), string(e.Actor.Role), e.Actor.ID,
+				nanos(e.At), string(e.Body), e.IdempotencyKey)
 		}
-		return nil, notFound("conversation", id)
-	case err != nil:
-		return nil, fmt.Errorf("load conversation: %w", err)
-	case ws != workspaceID:
-		if create {
-			return nil, starpost.Errorf(starpost.ECONFLICT, "conversation id %s is taken", id)
+		evs = evs[n:]
+		query := "INSERT INTO events (" + eventColumns + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+		if _, err := b.tx.ExecContext(ctx, b.db.dialect.q(query), args...); err != nil {
+			// On PostgreSQL a unique violation is retryable: another node
+			// committed the same key, and the retry returns its event.
+			return fmt.Errorf("insert events: %w", err)
 		}
-		return nil, notFound("conversation", id)
 	}
-	c, err := decodeConversation(data)
-	if err != nil {
-		return nil, err
-	}
-	return &convState{c: c}, nil
+	return nil
 }
 
 func (db *DB) saveConversation(ctx context.Context, tx *sql.Tx, cs *convState) error {
@@ -440,9 +600,8 @@ func (db *DB) saveConversation(ctx context.Context, tx *sql.Tx, cs *convState) e
 			c.ID, c.WorkspaceID, string(c.Channel), c.ContactID, c.QueueID, c.AgentID, c.OfferedTo, string(c.State),
 			c.Priority, c.LastSeq, nanos(c.CreatedAt), nanos(c.UpdatedAt), data)
 		if err != nil {
-			return insertErr(err, "conversation", c.WorkspaceID, "conversation "+c.ID+" exists")
+			return fmt.Errorf("insert conversation: %w", err)
 		}
-		cs.isNew = false
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, db.dialect.q(`UPDATE conversations SET
@@ -453,30 +612,4 @@ func (db *DB) saveConversation(ctx context.Context, tx *sql.Tx, cs *convState) e
 		return fmt.Errorf("save conversation: %w", err)
 	}
 	return nil
-}
-
-func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *starpost.Event) error {
-	_, err := tx.ExecContext(ctx, db.dialect.q(`INSERT INTO events
-		(workspace_id, cursor, conversation_id, seq, kind, actor_role, actor_id, at, body, idempotency_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.WorkspaceID, e.Cursor, e.ConversationID, e.Seq, string(e.Kind), string(e.Actor.Role), e.Actor.ID,
-		nanos(e.At), string(e.Body), e.IdempotencyKey)
-	if err != nil {
-		// On PostgreSQL a unique violation is retryable: another node
-		// committed the same key, and the retry returns its event.
-		return fmt.Errorf("insert event: %w", err)
-	}
-	return nil
-}
-
-// eventByKey returns the committed event of the workspace with the
-// idempotency key, or nil.
-func (db *DB) eventByKey(ctx context.Context, q querier, workspaceID, key string) (*starpost.Event, error) {
-	e, err := scanEvent(q.QueryRowContext(ctx, db.dialect.q("SELECT "+eventColumns+" FROM events WHERE workspace_id = ? AND idempotency_key = ? AND idempotency_key <> ''"), workspaceID, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("find idempotency key: %w", err)
-	}
-	return e, nil
 }
