@@ -36,6 +36,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"testing"
@@ -45,7 +46,7 @@ import (
 )
 
 // ErrNotInstalled reports that the PostgreSQL server binaries are missing.
-var ErrNotInstalled = errors.New("pgtest: PostgreSQL binaries (initdb, pg_ctl) not found on PATH: install postgresql (apt-get install -y postgresql)")
+var ErrNotInstalled = errors.New("pgtest: PostgreSQL binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql: install postgresql (apt-get install -y postgresql)")
 
 // Server is a running throwaway PostgreSQL server.
 type Server struct {
@@ -53,6 +54,8 @@ type Server struct {
 	port int
 	user string // OS user the server runs as ("" for the current user)
 	stop sync.Once
+	// bin maps a program name to its path.
+	bin map[string]string
 	// admin is a connection pool to the "postgres" database, for
 	// creating and dropping test databases.
 	admin *sql.DB
@@ -61,12 +64,14 @@ type Server struct {
 // New starts a server. Stop it with Stop. It returns ErrNotInstalled when
 // the PostgreSQL binaries are missing.
 func New(ctx context.Context) (*Server, error) {
-	for _, bin := range []string{"initdb", "pg_ctl"} {
-		if _, err := exec.LookPath(bin); err != nil {
+	s := &Server{bin: map[string]string{}}
+	for _, name := range []string{"initdb", "pg_ctl"} {
+		path, err := findBinary(name)
+		if err != nil {
 			return nil, ErrNotInstalled
 		}
+		s.bin[name] = path
 	}
-	s := &Server{}
 	if os.Geteuid() == 0 {
 		s.user = "postgres"
 	}
@@ -145,8 +150,32 @@ func fail(tb testing.TB, err error) {
 
 func (s *Server) dataDir() string { return filepath.Join(s.base, "data") }
 
+// findBinary finds a PostgreSQL program on PATH or, where Debian keeps the
+// server programs off PATH, in the newest /usr/lib/postgresql/N/bin.
+func findBinary(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return pgMajor(dirs[i]) > pgMajor(dirs[j]) })
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", ErrNotInstalled
+}
+
+// pgMajor returns N of /usr/lib/postgresql/N/bin.
+func pgMajor(dir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
+	return n
+}
+
 // run runs a PostgreSQL program as the server's user.
 func (s *Server) run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	name = s.bin[name]
 	var cmd *exec.Cmd
 	if s.user != "" {
 		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", s.user, "--", name}, args...)...)
