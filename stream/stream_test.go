@@ -217,8 +217,10 @@ func TestSlowConsumerRecovery(t *testing.T) {
 	if !slices.Equal(cursors(got), span(3, 23)) {
 		t.Fatalf("got %v", cursors(got))
 	}
-	if st := s.Stats(); st.Resubscribes != 1 {
-		t.Fatalf("stats %+v, want one resubscribe", st)
+	// At least one: the hub's baseline hold may also hand the stream the
+	// three events committed before it opened, overflowing it early.
+	if st := s.Stats(); st.Resubscribes < 1 {
+		t.Fatalf("stats %+v, want a resubscribe", st)
 	}
 	commitN(t, log, b, "cv_1", 1)
 	if e := next(t, s, 1)[0]; e.Cursor != 24 {
