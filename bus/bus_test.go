@@ -297,7 +297,7 @@ func TestOrdering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			log := bustest.NewLog()
 			appendN(t, log, "ws_o", 10)
-			b := open(t, bus.Options{Store: log, GapDelay: never, BaselineDelay: -1})
+			b := open(t, bus.Options{Store: log, GapDelay: never, BaselineDelay: -1, TailCheck: -1})
 			s := subscribe(t, b, "ws_o")
 			marker := subscribe(t, b, "ws_other")
 			evs := make([]*starpost.Event, len(tt.publish))
@@ -364,8 +364,10 @@ func TestGapFilling(t *testing.T) {
 				t.Fatalf("got %v, want %v", cursors(got), want)
 			}
 			st := b.Stats()
-			if st.Filled != tt.filled || st.Skipped != tt.skipped || st.Held != 0 {
-				t.Fatalf("stats %+v, want filled %d skipped %d", st, tt.filled, tt.skipped)
+			// Events never published must come from the store; others may
+			// too, when a fill runs before their publication arrives.
+			if st.Filled < tt.filled || st.Skipped != tt.skipped || st.Held != 0 {
+				t.Fatalf("stats %+v, want at least %d filled, %d skipped", st, tt.filled, tt.skipped)
 			}
 		})
 	}

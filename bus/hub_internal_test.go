@@ -22,7 +22,7 @@ func TestCatchUpAfterReconnect(t *testing.T) {
 		}
 		evs = append(evs, e...)
 	}
-	b, err := Open(ctx, Options{Store: log, GapDelay: time.Hour})
+	b, err := Open(ctx, Options{Store: log, GapDelay: time.Hour, TailCheck: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
