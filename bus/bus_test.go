@@ -224,11 +224,11 @@ func TestEmbeddedDelivery(t *testing.T) {
 func TestTwoNodes(t *testing.T) {
 	log := bustest.NewLog()
 	evs := appendN(t, log, "ws_x", 3)
-	n1 := open(t, bus.Options{Name: "n1", Listen: "127.0.0.1:0", Store: log, GapDelay: never})
+	n1 := open(t, bus.Options{Name: "n1", Listen: "127.0.0.1:0", Store: log, GapDelay: never, TailCheck: -1})
 	if n1.ClientURL() == "" {
 		t.Fatal("listening bus reports no ClientURL")
 	}
-	n2 := open(t, bus.Options{Name: "n2", URL: n1.ClientURL(), Store: log, GapDelay: never})
+	n2 := open(t, bus.Options{Name: "n2", URL: n1.ClientURL(), Store: log, GapDelay: never, TailCheck: -1})
 	s1 := subscribe(t, n1, "ws_x")
 	s2 := subscribe(t, n2, "ws_x")
 
