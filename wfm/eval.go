@@ -1,0 +1,110 @@
+package wfm
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// BankCallsFile is the path, relative to the shared data folder, of the
+// public US bank call-centre arrivals (fpp3 bank_calls, 5-minute counts).
+const BankCallsFile = "callcenter_us_bank_2003/bank_calls_5min.csv"
+
+// BankGrid is the evaluation grid: 30-minute slots from 07:00 to 21:00,
+// 28 per business day.
+var bankGrid = Grid{DayStart: 7 * time.Hour, DayEnd: 21 * time.Hour, Step: 30 * time.Minute}
+
+// LoadSeries reads a history CSV by path and aggregates it on the grid.
+func LoadSeries(ctx context.Context, path string, g Grid) (*Series, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("wfm: open history: %w", err)
+	}
+	defer f.Close()
+	obs, err := ReadHistory(f)
+	if err != nil {
+		return nil, fmt.Errorf("wfm: %s: %w", path, err)
+	}
+	s, err := BuildSeries(obs, g)
+	if err != nil {
+		return nil, fmt.Errorf("wfm: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ForecastReport is the result of EvalForecast: WAPE per method and lead on
+// the last TestDays business days of the bank series.
+type ForecastReport struct {
+	// Days and Slots describe the aggregated series.
+	Days, Slots int
+	// TestDays is the number of scored days per lead.
+	TestDays int
+	// Leads is the maximum lead in business days.
+	Leads int
+	// Methods lists the evaluated methods in report order.
+	Methods []string
+	// WAPE maps method name to WAPE per lead (index 0 = day ahead).
+	WAPE map[string][]float64
+}
+
+// EvalForecast runs the day-ahead (and 2–5 days ahead) forecast
+// evaluation on dataDir/callcenter_us_bank_2003/bank_calls_5min.csv,
+// prints a table to w and returns the figures.
+func EvalForecast(ctx context.Context, dataDir string, w io.Writer) (*ForecastReport, error) {
+	s, err := LoadSeries(ctx, filepath.Join(dataDir, BankCallsFile), bankGrid)
+	if err != nil {
+		return nil, err
+	}
+	const testDays, leads = 20, 5
+	rep := &ForecastReport{Days: len(s.Days), Slots: s.Slots, TestDays: testDays, Leads: leads, WAPE: map[string][]float64{}}
+	first, last := len(s.Days)-testDays, len(s.Days)-1
+	for _, m := range EvalMethods() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r, err := Backtest(s, m, first, last, leads)
+		if err != nil {
+			return nil, err
+		}
+		rep.Methods = append(rep.Methods, m.Name())
+		ws := make([]float64, leads)
+		for h := 1; h <= leads; h++ {
+			ws[h-1] = r.WAPE(h)
+		}
+		rep.WAPE[m.Name()] = ws
+	}
+	fmt.Fprintf(w, "bank_calls: %d business days x %d slots of 30 min; last %d days scored\n", rep.Days, rep.Slots, testDays)
+	fmt.Fprintf(w, "%-40s", "WAPE % (lead in business days)")
+	for h := 1; h <= leads; h++ {
+		fmt.Fprintf(w, " %7d", h)
+	}
+	fmt.Fprintln(w)
+	for _, n := range rep.Methods {
+		fmt.Fprintf(w, "%-40s", n)
+		for _, v := range rep.WAPE[n] {
+			fmt.Fprintf(w, " %7.2f", 100*v)
+		}
+		fmt.Fprintln(w)
+	}
+	return rep, nil
+}
+
+// EvalMethods returns the methods EvalForecast reports, baselines first.
+func EvalMethods() []Method {
+	r := NewRegression()
+	r2 := r
+	r2.NoHoliday = true
+	r3 := r
+	r3.NoAR = true
+	r4 := r
+	r4.Window, r4.HalfLife = 100, 40
+	r5 := r
+	r5.ProfileWeeks = 4
+	return []Method{SeasonalNaive{}, WeekMean{Weeks: 4}, WeekMean{Weeks: 8}, r, r2, r3, r4, r5, Combination{Members: []Method{r, WeekMean{Weeks: 4}}}}
+}

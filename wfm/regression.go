@@ -1,0 +1,224 @@
+package wfm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Regression is a log-linear calendar regression that forecasts a day as
+// volume × intraday profile, the structure of a Poisson regression
+// log μ(d,s) = a(weekday) + b·afterHoliday(d) + u(d) + log p(weekday,s):
+//
+//   - daily volume: exponentially weighted least squares of log daily totals
+//     on weekday indicators and an after-holiday indicator (ridge-shrunk, so
+//     a handful of past holidays cannot swing it), with an AR(1) recent-level
+//     term on the residuals that fades with the lead;
+//   - intraday profile: the share of each slot on the same weekday over the
+//     last ProfileWeeks weeks, shrunk toward the all-weekday profile.
+//
+// The zero value is not usable; see NewRegression for defaults.
+type Regression struct {
+	// Window is the number of most recent business days used to fit volume.
+	Window int
+	// HalfLife is the half-life, in business days, of the fit weights.
+	HalfLife float64
+	// ProfileWeeks is the number of same-weekday days in the profile.
+	ProfileWeeks int
+	// Shrink is the weight of the all-weekday profile in [0, 1].
+	Shrink float64
+	// HolidayRidge is the ridge penalty on the after-holiday coefficient;
+	// larger means it needs more evidence to move away from zero.
+	HolidayRidge float64
+	// NoHoliday drops the after-holiday term.
+	NoHoliday bool
+	// NoAR drops the recent-level AR(1) term.
+	NoAR bool
+}
+
+// NewRegression returns a Regression with defaults chosen for daily
+// business seasonality: 60 days, 20-day half-life, 8-week profile.
+func NewRegression() Regression {
+	return Regression{Window: 60, HalfLife: 20, ProfileWeeks: 8, Shrink: 0.25, HolidayRidge: 2}
+}
+
+// Name implements Method.
+func (r Regression) Name() string {
+	n := fmt.Sprintf("regression-w%d-h%g-p%d", r.Window, r.HalfLife, r.ProfileWeeks)
+	if r.NoHoliday {
+		n += "-nohol"
+	}
+	if r.NoAR {
+		n += "-noar"
+	}
+	return n
+}
+
+// Forecast implements Method.
+func (r Regression) Forecast(hist *Series, targets []time.Time) ([][]float64, error) {
+	if err := checkTargets(hist, targets); err != nil {
+		return nil, err
+	}
+	if r.Window < 10 || r.HalfLife <= 0 || r.ProfileWeeks < 1 || r.Shrink < 0 || r.Shrink > 1 {
+		return nil, errors.New("wfm: regression parameters out of range")
+	}
+	n := len(hist.Days)
+	if n < 10 {
+		return nil, ErrShortHistory
+	}
+	known := knownDays(hist, targets)
+	lo := max(0, n-r.Window)
+	// Design: 5 weekday indicators + after-holiday.
+	const p = 6
+	var xtx [p][p]float64
+	var xty [p]float64
+	rows := make([][p]float64, 0, n-lo)
+	ys := make([]float64, 0, n-lo)
+	for d := lo; d < n; d++ {
+		x := r.features(hist.Days[d].Date, known)
+		y := math.Log(math.Max(sum(hist.Days[d].Counts), 1))
+		w := math.Exp2(-float64(n-1-d) / r.HalfLife)
+		for i := range p {
+			xty[i] += w * x[i] * y
+			for j := range p {
+				xtx[i][j] += w * x[i] * x[j]
+			}
+		}
+		rows = append(rows, x)
+		ys = append(ys, y)
+	}
+	for i := range 5 {
+		xtx[i][i] += 1e-6 // weekday without data keeps a solvable system
+	}
+	xtx[5][5] += r.HolidayRidge + 1e-6
+	beta, err := solve(xtx[:], xty[:])
+	if err != nil {
+		return nil, fmt.Errorf("wfm: regression fit: %w", err)
+	}
+	// AR(1) on the residuals of consecutive business days.
+	res := make([]float64, len(ys))
+	for i, x := range rows {
+		res[i] = ys[i] - dot(beta, x[:])
+	}
+	phi := 0.0
+	if !r.NoAR {
+		var num, den float64
+		for i := 1; i < len(res); i++ {
+			num += res[i] * res[i-1]
+			den += res[i-1] * res[i-1]
+		}
+		if den > 0 {
+			phi = min(max(num/den, 0), 0.95)
+		}
+	}
+	lastRes := res[len(res)-1]
+	allProfile := r.profile(hist, -1)
+	out := make([][]float64, len(targets))
+	for t, date := range targets {
+		x := r.features(date, known)
+		logV := dot(beta, x[:]) + math.Pow(phi, float64(t+1))*lastRes
+		vol := math.Exp(logV)
+		wdProfile := r.profile(hist, date.Weekday())
+		row := make([]float64, hist.Slots)
+		for s := range row {
+			row[s] = vol * ((1-r.Shrink)*wdProfile[s] + r.Shrink*allProfile[s])
+		}
+		out[t] = row
+	}
+	clampNonNeg(out)
+	return out, nil
+}
+
+func (r Regression) features(date time.Time, known map[time.Time]bool) [6]float64 {
+	var x [6]float64
+	if wd := date.Weekday(); wd >= time.Monday && wd <= time.Friday {
+		x[wd-time.Monday] = 1
+	}
+	if !r.NoHoliday && gapBefore(date, known) {
+		x[5] = 1
+	}
+	return x
+}
+
+// profile returns the intraday share per slot over the last ProfileWeeks
+// days of weekday wd, or over the last 5·ProfileWeeks days when wd < 0.
+// It falls back to the all-day profile when a weekday is missing.
+func (r Regression) profile(hist *Series, wd time.Weekday) []float64 {
+	prof := make([]float64, hist.Slots)
+	var idx []int
+	if wd < 0 {
+		for i := len(hist.Days) - 1; i >= 0 && len(idx) < 5*r.ProfileWeeks; i-- {
+			idx = append(idx, i)
+		}
+	} else {
+		idx = lastSameWeekday(hist, wd, r.ProfileWeeks)
+		if len(idx) == 0 {
+			return r.profile(hist, -1)
+		}
+	}
+	var tot float64
+	for _, i := range idx {
+		for s, v := range hist.Days[i].Counts {
+			prof[s] += v
+			tot += v
+		}
+	}
+	if tot == 0 {
+		for s := range prof {
+			prof[s] = 1 / float64(len(prof))
+		}
+		return prof
+	}
+	for s := range prof {
+		prof[s] /= tot
+	}
+	return prof
+}
+
+func dot(a, b []float64) float64 {
+	var t float64
+	for i := range a {
+		t += a[i] * b[i]
+	}
+	return t
+}
+
+// solve solves the square system a·x = b by Gaussian elimination with
+// partial pivoting; a is given row by row and is not modified.
+func solve[R ~[6]float64](a []R, b []float64) ([]float64, error) {
+	n := len(b)
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = make([]float64, n+1)
+		copy(m[i], a[i][:n])
+		m[i][n] = b[i]
+	}
+	for c := range n {
+		piv := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[piv][c]) {
+				piv = r
+			}
+		}
+		if math.Abs(m[piv][c]) < 1e-12 {
+			return nil, errors.New("singular system")
+		}
+		m[c], m[piv] = m[piv], m[c]
+		for r := c + 1; r < n; r++ {
+			f := m[r][c] / m[c][c]
+			for k := c; k <= n; k++ {
+				m[r][k] -= f * m[c][k]
+			}
+		}
+	}
+	x := make([]float64, n)
+	for i := n - 1; i >= 0; i-- {
+		v := m[i][n]
+		for k := i + 1; k < n; k++ {
+			v -= m[i][k] * x[k]
+		}
+		x[i] = v / m[i][i]
+	}
+	return x, nil
+}
