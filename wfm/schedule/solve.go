@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -185,7 +184,8 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	sol.LPTime = time.Since(start)
 
 	t1 := time.Now()
-	counts, its, err := m.dive(ctx, solver)
+	counts := make([]int, len(m.cols))
+	_, its, err := m.dive(ctx, solver, counts, math.Inf(1))
 	sol.LPIterations += its
 	if err != nil {
 		return nil, err
@@ -203,8 +203,12 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	}
 	if improve > 0 {
 		ictx, cancel := context.WithTimeout(ctx, improve)
-		m.improve(ictx, counts, rand.New(rand.NewPCG(opt.Seed, 7)))
+		its, err := m.improve(ictx, solver, counts, sol.LowerBound, rand.New(rand.NewPCG(opt.Seed, 7)))
 		cancel()
+		sol.LPIterations += its
+		if err != nil {
+			return nil, err
+		}
 	}
 	sol.ImproveTime = time.Since(t2)
 
@@ -248,18 +252,23 @@ func (m *model) coverage(counts []int) []int {
 	return cov
 }
 
-// dive turns the LP solution into an integer one: commit the integer parts,
-// round up the most fractional-high columns, re-solve the residual LP from
-// the warm basis, repeat.
-func (m *model) dive(ctx context.Context, s *lp.Solver) ([]int, int, error) {
-	counts := make([]int, len(m.cols))
+// dive extends counts (a partial schedule) to a full one: it solves the
+// residual LP from the solver's warm basis, commits the integer parts,
+// rounds up the columns whose fractional part is at least 0.9 (or the
+// largest one), and repeats. It stops early and returns false when the
+// committed cost plus the residual LP value reaches cutoff. When ctx ends it
+// completes the schedule greedily.
+func (m *model) dive(ctx context.Context, s *lp.Solver, counts []int, cutoff float64) (bool, int, error) {
 	resid := make([]float64, m.n)
+	cov := m.coverage(counts)
 	for i, r := range m.req {
-		resid[i] = float64(r)
+		resid[i] = float64(r - cov[i])
 	}
+	committed := m.totalCost(counts)
 	its := 0
 	commit := func(j, k int) {
 		counts[j] += k
+		committed += float64(k) * m.cost[j]
 		for _, i := range m.cover[j] {
 			resid[i] -= float64(k)
 		}
@@ -269,6 +278,21 @@ func (m *model) dive(ctx context.Context, s *lp.Solver) ([]int, int, error) {
 		f float64
 	}
 	for round := 0; ; round++ {
+		if err := s.SetRHS(resid); err != nil {
+			return false, its, fmt.Errorf("schedule: dive round %d: %w", round, err)
+		}
+		res, err := s.Solve(ctx)
+		its += res.Iterations
+		if err != nil {
+			if ctx.Err() != nil {
+				m.greedyRepair(counts)
+				return true, its, nil
+			}
+			return false, its, fmt.Errorf("schedule: dive round %d: %w", round, err)
+		}
+		if committed+res.Objective >= cutoff-1e-9 {
+			return false, its, nil
+		}
 		x := s.X()
 		var fracs []fr
 		for j, v := range x {
@@ -292,29 +316,14 @@ func (m *model) dive(ctx context.Context, s *lp.Solver) ([]int, int, error) {
 			}
 			return a.j - b.j
 		})
-		up := 0
-		for _, f := range fracs {
-			if f.f >= 0.5 || up == 0 {
+		for k, f := range fracs {
+			if f.f >= 0.9 || k == 0 {
 				commit(f.j, 1)
-				up++
 			}
-		}
-		if err := s.SetRHS(resid); err != nil {
-			return nil, its, fmt.Errorf("schedule: dive round %d: %w", round, err)
-		}
-		res, err := s.Solve(ctx)
-		its += res.Iterations
-		if err != nil {
-			if errors.Is(err, ctx.Err()) && ctx.Err() != nil {
-				// Out of time: finish greedily.
-				m.greedyRepair(counts)
-				return counts, its, nil
-			}
-			return nil, its, fmt.Errorf("schedule: dive round %d: %w", round, err)
 		}
 	}
 	m.greedyRepair(counts)
-	return counts, its, nil
+	return true, its, nil
 }
 
 // greedyRepair adds the column with the best cost per newly covered
@@ -351,70 +360,85 @@ func (m *model) greedyRepair(counts []int) {
 	}
 }
 
-// improve runs local search moves that keep coverage and never raise the
-// cost: drop redundant shifts; replace a shift by a cheaper one that covers
-// what only it covered; random equal-cost moves to escape plateaus.
-func (m *model) improve(ctx context.Context, counts []int, rng *rand.Rand) {
-	cov := m.coverage(counts)
-	need := make([]uint64, m.words)
-	used := func() []int {
-		var u []int
-		for j, k := range counts {
-			if k > 0 {
-				u = append(u, j)
-			}
-		}
-		return u
+// local holds the state of local-search moves on one schedule.
+type local struct {
+	m      *model
+	counts []int
+	cov    []int
+	need   []uint64
+}
+
+func (m *model) newLocal(counts []int) *local {
+	return &local{m: m, counts: counts, cov: m.coverage(counts), need: make([]uint64, m.words)}
+}
+
+// critical marks in l.need the intervals of column j that would fall
+// short without it, and reports whether there are any.
+func (l *local) critical(j int) bool {
+	any := false
+	for w := range l.need {
+		l.need[w] = 0
 	}
-	// criticalSet marks intervals of column j with zero surplus.
-	critical := func(j int) bool {
-		any := false
-		for w := range need {
-			need[w] = 0
-		}
-		for _, i := range m.cover[j] {
-			if cov[i] <= m.req[i] {
-				need[i>>6] |= 1 << (i & 63)
-				any = true
-			}
-		}
-		return any
-	}
-	covers := func(j int) bool {
-		bs := m.bitset[j]
-		for w, v := range need {
-			if v&^bs[w] != 0 {
-				return false
-			}
-		}
-		return true
-	}
-	move := func(from, to int) {
-		counts[from]--
-		for _, i := range m.cover[from] {
-			cov[i]--
-		}
-		if to >= 0 {
-			counts[to]++
-			for _, i := range m.cover[to] {
-				cov[i]++
-			}
+	for _, i := range l.m.cover[j] {
+		if l.cov[i] <= l.m.req[i] {
+			l.need[i>>6] |= 1 << (i & 63)
+			any = true
 		}
 	}
-	firstNeed := func() int {
-		for w, v := range need {
-			if v != 0 {
-				return w*64 + bits.TrailingZeros64(v)
-			}
+	return any
+}
+
+// covers reports whether column j covers every interval in l.need.
+func (l *local) covers(j int) bool {
+	bs := l.m.bitset[j]
+	for w, v := range l.need {
+		if v&^bs[w] != 0 {
+			return false
 		}
-		return -1
 	}
-	for pass := 0; ; pass++ {
-		if ctx.Err() != nil {
-			return
+	return true
+}
+
+func (l *local) firstNeed() int {
+	for w, v := range l.need {
+		if v != 0 {
+			return w*64 + bits.TrailingZeros64(v)
 		}
+	}
+	return -1
+}
+
+// move replaces one agent on column from by one on column to (to < 0 drops it).
+func (l *local) move(from, to int) {
+	l.counts[from]--
+	for _, i := range l.m.cover[from] {
+		l.cov[i]--
+	}
+	if to >= 0 {
+		l.counts[to]++
+		for _, i := range l.m.cover[to] {
+			l.cov[i]++
+		}
+	}
+}
+
+func (l *local) used() []int {
+	var u []int
+	for j, k := range l.counts {
+		if k > 0 {
+			u = append(u, j)
+		}
+	}
+	return u
+}
+
+// descend drops redundant shifts and replaces shifts by strictly cheaper
+// ones that cover what only they covered, until no such move is left.
+func (l *local) descend() {
+	m := l.m
+	for {
 		improved := false
-		u := used()
+		u := l.used()
 		slices.SortFunc(u, func(a, b int) int {
 			if m.cost[a] != m.cost[b] {
 				if m.cost[a] > m.cost[b] {
@@ -425,49 +449,76 @@ func (m *model) improve(ctx context.Context, counts []int, rng *rand.Rand) {
 			return a - b
 		})
 		for _, j := range u {
-			for counts[j] > 0 {
-				if !critical(j) {
-					move(j, -1)
+			for l.counts[j] > 0 {
+				if !l.critical(j) {
+					l.move(j, -1)
 					improved = true
 					continue
 				}
-				f := firstNeed()
 				best := -1
-				for _, c := range m.byInt[f] {
-					if m.cost[c] < m.cost[j]-1e-9 && covers(c) && (best < 0 || m.cost[c] < m.cost[best]) {
+				for _, c := range m.byInt[l.firstNeed()] {
+					if m.cost[c] < m.cost[j]-1e-9 && (best < 0 || m.cost[c] < m.cost[best]) && l.covers(c) {
 						best = c
 					}
 				}
 				if best < 0 {
 					break
 				}
-				move(j, best)
+				l.move(j, best)
 				improved = true
 			}
 		}
-		if improved {
-			continue
-		}
-		// Plateau: move random shifts to equal-cost alternatives that still
-		// cover their critical intervals, then look for drops again.
-		u = used()
-		if len(u) == 0 {
+		if !improved {
 			return
 		}
-		for t := 0; t < len(u); t++ {
-			if t%64 == 0 && ctx.Err() != nil {
-				return
-			}
-			j := u[rng.IntN(len(u))]
-			if counts[j] == 0 || !critical(j) {
+	}
+}
+
+// improve is a large-neighbourhood search: it frees every shift touching a
+// random window of intervals, re-solves the residual LP from the warm
+// basis, dives back to an integer schedule and descends; the result is
+// kept when it costs no more. It stops when ctx ends or the cost reaches
+// the lower bound target.
+func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target float64, rng *rand.Rand) (int, error) {
+	best := append([]int(nil), counts...)
+	l := m.newLocal(best)
+	l.descend()
+	bestCost := m.totalCost(best)
+	trial := make([]int, len(counts))
+	its := 0
+	for iter := 0; bestCost > target+1e-9; iter++ {
+		if ctx.Err() != nil {
+			break
+		}
+		a := rng.IntN(m.n)
+		w := 24 + rng.IntN(72)
+		copy(trial, best)
+		for j, k := range trial {
+			if k == 0 {
 				continue
 			}
-			f := firstNeed()
-			cands := m.byInt[f]
-			c := cands[rng.IntN(len(cands))]
-			if c != j && m.cost[c] <= m.cost[j]+1e-9 && covers(c) {
-				move(j, c)
+			for _, i := range m.cover[j] {
+				if d := i - a; (d >= 0 && d < w) || (d < 0 && d+m.n < w) {
+					trial[j] = 0
+					break
+				}
 			}
 		}
+		ok, n, err := m.dive(ctx, s, trial, bestCost+1e-9)
+		its += n
+		if err != nil {
+			return its, err
+		}
+		if !ok {
+			continue
+		}
+		tl := m.newLocal(trial)
+		tl.descend()
+		if c := m.totalCost(trial); c <= bestCost+1e-9 {
+			copy(best, trial)
+			bestCost = c
+		}
 	}
+	copy(counts, best)
+	return its, nil
 }

@@ -449,8 +449,8 @@ func (s *Solver) Solve(ctx context.Context) (Result, error) {
 			}
 		}
 		if r < 0 {
-			if s.sinceRefactor > 0 && res.Refactors == 0 && it > 0 {
-				// Confirm optimality on a fresh factorisation once.
+			if s.sinceRefactor >= s.opt.RefactorEvery/4 {
+				// Confirm optimality on a fresh factorisation.
 				if err := s.refactor(); err != nil {
 					return res, err
 				}
