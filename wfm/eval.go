@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 )
 
@@ -51,6 +52,9 @@ type ForecastReport struct {
 	Methods []string
 	// WAPE maps method name to WAPE per lead (index 0 = day ahead).
 	WAPE map[string][]float64
+	// Choices counts the automatic selection's picks, keyed "lead:method",
+	// over every origin it forecast from.
+	Choices map[string]int
 }
 
 // EvalForecast runs the day-ahead (and 2–5 days ahead) forecast
@@ -67,6 +71,13 @@ func EvalForecast(ctx context.Context, dataDir string, w io.Writer) (*ForecastRe
 	for _, m := range EvalMethods() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if sel, ok := m.(Selector); ok {
+			rep.Choices = map[string]int{}
+			sel.OnChoice = func(_ time.Time, lead int, name string) {
+				rep.Choices[fmt.Sprintf("%d:%s", lead, name)]++
+			}
+			m = sel
 		}
 		r, err := Backtest(s, m, first, last, leads)
 		if err != nil {
@@ -92,19 +103,45 @@ func EvalForecast(ctx context.Context, dataDir string, w io.Writer) (*ForecastRe
 		}
 		fmt.Fprintln(w)
 	}
+	if len(rep.Choices) > 0 {
+		keys := make([]string, 0, len(rep.Choices))
+		for k := range rep.Choices {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintln(w, "automatic selection picks (lead:method count):")
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %s %d\n", k, rep.Choices[k])
+		}
+	}
 	return rep, nil
 }
 
-// EvalMethods returns the methods EvalForecast reports, baselines first.
+// EvalMethods returns the methods EvalForecast reports, baselines first,
+// and last the automatic per-lead selection among the others.
 func EvalMethods() []Method {
+	cands := Candidates()
+	return append(cands, NewSelector())
+}
+
+// Candidates returns the forecasting methods the automatic selection
+// chooses from: the two baselines, an 8-week mean, Taylor's double-seasonal
+// smoothing, the calendar regression (with and without the after-holiday
+// effect) and the equal-weight combination of the regression and the
+// 4-week mean.
+func Candidates() []Method {
 	r := NewRegression()
-	r2 := r
-	r2.NoHoliday = true
-	r3 := r
-	r3.NoAR = true
-	r4 := r
-	r4.Window, r4.HalfLife = 100, 40
-	r5 := r
-	r5.ProfileWeeks = 4
-	return []Method{SeasonalNaive{}, WeekMean{Weeks: 4}, WeekMean{Weeks: 8}, r, r2, r3, r4, r5, Combination{Members: []Method{r, WeekMean{Weeks: 4}}}}
+	rn := r
+	rn.NoHoliday = true
+	return []Method{
+		SeasonalNaive{}, WeekMean{Weeks: 4}, WeekMean{Weeks: 8}, DSHW{FitWeeks: 4}, r, rn,
+		Combination{Members: []Method{r, WeekMean{Weeks: 4}}},
+	}
+}
+
+// NewSelector returns the default automatic method: per lead, the
+// candidate with the lowest WAPE over the last 20 business days before the
+// origin, up to 5 days ahead.
+func NewSelector() Selector {
+	return Selector{Candidates: Candidates(), Window: 20, MaxLead: 5}
 }
