@@ -289,8 +289,8 @@ func pick(groups []*group, ch int, excluded []string) *member {
 	}
 	if len(excluded) > 0 {
 		for _, g := range groups {
-			if h := g.heaps[ch]; len(h) > 0 {
-				return h[0]
+			if m := g.top(ch); m != nil {
+				return m
 			}
 		}
 	}
@@ -304,7 +304,7 @@ func (e *Engine) offer(c *conv, a *agent, now time.Time, out *[]Decision) {
 	m.reserved = true
 	a.load[c.ch]++
 	a.loadTotal++
-	a.idleSince = now
+	a.setIdle(now)
 	e.reindex(a)
 	*out = append(*out, Decision{
 		Kind: DecideOffer, WorkspaceID: c.ws.id, ConversationID: c.id, AgentID: a.id, At: now,

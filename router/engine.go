@@ -13,6 +13,7 @@ package router
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -152,6 +153,8 @@ type workspace struct {
 	dirty   bool // a routing pass may find a match
 	sdirty  bool // some queue's status may have changed
 	touched []*agent
+	// strategy is the engine's, for agents' ordering keys.
+	strategy Strategy
 }
 
 func (e *Engine) workspace(id string) *workspace {
@@ -159,11 +162,12 @@ func (e *Engine) workspace(id string) *workspace {
 		return w
 	}
 	w := &workspace{
-		id:     id,
-		agents: make(map[string]*agent),
-		queues: make(map[string]*queue),
-		convs:  make(map[string]*conv),
-		groups: make(map[string]*group),
+		id:       id,
+		agents:   make(map[string]*agent),
+		queues:   make(map[string]*queue),
+		convs:    make(map[string]*conv),
+		groups:   make(map[string]*group),
+		strategy: e.cfg.strategy,
 	}
 	e.ws[id] = w
 	i, _ := slices.BinarySearchFunc(e.wsList, id, func(x *workspace, id string) int { return cmp.Compare(x.id, id) })
@@ -193,7 +197,11 @@ type agent struct {
 	held      map[string]*conv
 	offered   map[string]*conv
 	idleSince time.Time
-	handled   int
+	idleNs    int64 // idleSince in ns, for fast ordering
+	// keyDirty is set when the heap ordering key changed since the last
+	// reindex.
+	keyDirty bool
+	handled  int
 
 	members []*member
 	isReady bool // value of ready() at the last reindex
@@ -208,7 +216,7 @@ func (w *workspace) agent(id string) *agent {
 	if a := w.agents[id]; a != nil {
 		return a
 	}
-	a := &agent{id: id, ws: w, connected: true, held: make(map[string]*conv), offered: make(map[string]*conv)}
+	a := &agent{id: id, ws: w, connected: true, held: make(map[string]*conv), offered: make(map[string]*conv), idleNs: math.MinInt64}
 	w.agents[id] = a
 	return a
 }
@@ -233,7 +241,20 @@ func (e *Engine) flush(w *workspace) {
 func (a *agent) addLoad(ch, n int) {
 	a.load[ch] += n
 	a.loadTotal += n
+	if a.ws.strategy == LeastOccupied {
+		a.keyDirty = true
+	}
 	a.ws.touch(a)
+}
+
+// setIdle records that a was last given work (or became available) at t.
+func (a *agent) setIdle(t time.Time) {
+	a.idleSince = t
+	a.idleNs = math.MinInt64
+	if !t.IsZero() {
+		a.idleNs = t.UnixNano()
+	}
+	a.keyDirty = true
 }
 
 // SetAgent adds or updates an agent's routing profile: site, skills and
@@ -302,7 +323,7 @@ func (e *Engine) setPresence(a *agent, p starpost.Presence, at time.Time) {
 	}
 	a.presence = p
 	if p == starpost.PresenceAvailable {
-		a.idleSince = at
+		a.setIdle(at)
 	}
 	a.ws.touch(a)
 	e.checkAgentSoon(a)

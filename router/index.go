@@ -239,9 +239,10 @@ type member struct {
 	g       *group
 	a       *agent
 	prof    int
-	idx     [nch]int // position in g.heaps[ch], -1 when absent
-	counted bool     // counted in g.ready and g.slots
-	cap     [nch]int // capacity counted in g.slots
+	idx     [nch]int  // position in g.heaps[ch], -1 when absent
+	k       [nch]hkey // key stored in g.heaps[ch]; never worse than the true key
+	counted bool      // counted in g.ready and g.slots
+	cap     [nch]int  // capacity counted in g.slots
 }
 
 // group returns the group for r, creating it (and filling it with the
@@ -355,9 +356,20 @@ func (e *Engine) count(m *member, on bool) {
 
 // reindex brings a's heap positions and group counters up to date after a
 // change of presence, connection, load, idleness or configuration.
+//
+// Heap keys are refreshed lazily: each heap entry stores the key it was
+// placed with, and an entry's stored key is never worse than its agent's
+// true key. A key that got better (a load drop under LeastOccupied) is
+// stored and sifted up at once; a key that got worse (the agent was just
+// given work) is left stale and fixed only when the entry surfaces at the
+// top of a heap that is being read. An offer thus costs no heap work in the
+// dozens of groups its agent belongs to.
 func (e *Engine) reindex(a *agent) {
 	r := a.ready()
 	a.isReady = r
+	kd := a.keyDirty
+	a.keyDirty = false
+	tk := a.key()
 	for _, m := range a.members {
 		e.count(m, r)
 		g := m.g
@@ -365,10 +377,14 @@ func (e *Engine) reindex(a *agent) {
 			want := r && a.load[ch] < a.cap[ch]
 			switch {
 			case m.idx[ch] >= 0 && want:
-				g.fix(ch, m.idx[ch])
+				if kd && tk.before(m.k[ch]) {
+					m.k[ch] = tk
+					g.up(ch, m.idx[ch])
+				}
 			case m.idx[ch] >= 0:
 				g.remove(ch, m)
 			case want:
+				m.k[ch] = tk
 				g.push(ch, m)
 				a.ws.dirty = true
 			}
@@ -376,21 +392,44 @@ func (e *Engine) reindex(a *agent) {
 	}
 }
 
-func (g *group) less(x, y *member) bool {
+// hkey is the changing part of an agent's place in a heap: occupancy
+// (LeastOccupied only) and idleness.
+type hkey struct {
+	load, cap int // occupancy = load/cap; both 0 under LongestIdle
+	idle      int64
+}
+
+func (a *agent) key() hkey {
+	k := hkey{idle: a.idleNs}
+	if a.ws.strategy == LeastOccupied {
+		k.load, k.cap = a.loadTotal, a.capTotal
+	}
+	return k
+}
+
+// before reports whether key k ranks strictly before key o.
+func (k hkey) before(o hkey) bool {
+	if l, r := k.load*o.cap, o.load*k.cap; l != r {
+		return l < r
+	}
+	return k.idle < o.idle
+}
+
+// less orders the entries of heap ch by their stored keys: higher
+// proficiency, then the key, then id.
+func (g *group) less(ch int, x, y *member) bool {
 	if x.prof != y.prof {
 		return x.prof > y.prof
 	}
-	a, b := x.a, y.a
-	if g.strat == LeastOccupied {
-		l, r := a.loadTotal*b.capTotal, b.loadTotal*a.capTotal
-		if l != r {
-			return l < r
+	if x.k[ch] != y.k[ch] {
+		if x.k[ch].before(y.k[ch]) {
+			return true
+		}
+		if y.k[ch].before(x.k[ch]) {
+			return false
 		}
 	}
-	if !a.idleSince.Equal(b.idleSince) {
-		return a.idleSince.Before(b.idleSince)
-	}
-	return a.id < b.id
+	return x.a.id < y.a.id
 }
 
 func (g *group) push(ch int, m *member) {
@@ -431,7 +470,7 @@ func (g *group) up(ch, j int) {
 	h := g.heaps[ch]
 	for j > 0 {
 		i := (j - 1) / 2
-		if !g.less(h[j], h[i]) {
+		if !g.less(ch, h[j], h[i]) {
 			break
 		}
 		g.swap(ch, i, j)
@@ -449,10 +488,10 @@ func (g *group) down(ch, i0 int) bool {
 			break
 		}
 		j := j1
-		if j2 := j1 + 1; j2 < n && g.less(h[j2], h[j1]) {
+		if j2 := j1 + 1; j2 < n && g.less(ch, h[j2], h[j1]) {
 			j = j2
 		}
-		if !g.less(h[j], h[i]) {
+		if !g.less(ch, h[j], h[i]) {
 			break
 		}
 		g.swap(ch, i, j)
@@ -461,37 +500,68 @@ func (g *group) down(ch, i0 int) bool {
 	return i > i0
 }
 
-// best returns the best member on channel ch who is not excluded, searching
-// the heap best-first past excluded members; nil when there is none.
-func (g *group) best(ch int, excluded []string) *member {
-	h := g.heaps[ch]
-	if len(h) == 0 {
-		return nil
+// refresh stores the true key of the entry at i of heap ch if its stored
+// key is stale, moving it down to its place; it reports whether it did.
+func (g *group) refresh(ch, i int) bool {
+	m := g.heaps[ch][i]
+	tk := m.a.key()
+	if tk == m.k[ch] {
+		return false
 	}
-	if len(excluded) == 0 || !slices.Contains(excluded, h[0].a.id) {
-		return h[0]
-	}
-	// The frontier holds heap indexes whose parents were excluded. It
-	// grows by at most one per excluded member, so it stays tiny.
-	var buf [16]int
-	frontier := append(buf[:0], 0)
-	for len(frontier) > 0 {
-		bi := 0
-		for i := 1; i < len(frontier); i++ {
-			if g.less(h[frontier[i]], h[frontier[bi]]) {
-				bi = i
-			}
-		}
-		x := frontier[bi]
-		frontier = slices.Delete(frontier, bi, bi+1)
-		if !slices.Contains(excluded, h[x].a.id) {
-			return h[x]
-		}
-		for _, c := range [2]int{2*x + 1, 2*x + 2} {
-			if c < len(h) {
-				frontier = append(frontier, c)
-			}
+	m.k[ch] = tk
+	g.fix(ch, i)
+	return true
+}
+
+// top returns the best entry of heap ch, nil when it is empty.
+func (g *group) top(ch int) *member {
+	for len(g.heaps[ch]) > 0 {
+		if !g.refresh(ch, 0) {
+			return g.heaps[ch][0]
 		}
 	}
 	return nil
+}
+
+// best returns the best member on channel ch who is not excluded, searching
+// the heap best-first past excluded members; nil when there is none. Stale
+// entries met on the way are refreshed and the search starts again.
+func (g *group) best(ch int, excluded []string) *member {
+search:
+	for {
+		t := g.top(ch)
+		if t == nil {
+			return nil
+		}
+		if len(excluded) == 0 || !slices.Contains(excluded, t.a.id) {
+			return t
+		}
+		h := g.heaps[ch]
+		// The frontier holds heap indexes whose parents were excluded.
+		// It grows by at most one per excluded member, so it stays tiny.
+		var buf [16]int
+		frontier := append(buf[:0], 0)
+		for len(frontier) > 0 {
+			bi := 0
+			for i := 1; i < len(frontier); i++ {
+				if g.less(ch, h[frontier[i]], h[frontier[bi]]) {
+					bi = i
+				}
+			}
+			x := frontier[bi]
+			frontier = slices.Delete(frontier, bi, bi+1)
+			if g.refresh(ch, x) {
+				continue search
+			}
+			if !slices.Contains(excluded, h[x].a.id) {
+				return h[x]
+			}
+			for _, c := range [2]int{2*x + 1, 2*x + 2} {
+				if c < len(h) {
+					frontier = append(frontier, c)
+				}
+			}
+		}
+		return nil
+	}
 }

@@ -83,6 +83,16 @@ func routingKind(k starpost.EventKind) bool {
 	return false
 }
 
+// endsConversation reports whether ev resolves or closes its conversation:
+// for a conversation the engine does not know, there is nothing to do.
+func endsConversation(ev *starpost.Event) bool {
+	if ev.Kind != starpost.KindState {
+		return false
+	}
+	var b starpost.StateBody
+	return ev.DecodeBody(&b) == nil && !b.State.Open()
+}
+
 // Observe updates the engine from a committed event (or an ephemeral
 // connection signal). Events it has seen already (by conversation seq, or by
 // cursor for presence) are ignored, so a replay overlapping the live feed is
@@ -127,7 +137,7 @@ func (e *Engine) Observe(ev *starpost.Event) {
 		switch {
 		case ev.Kind == starpost.KindCreated:
 			e.create(w, ev)
-		case routingKind(ev.Kind),
+		case routingKind(ev.Kind) && !endsConversation(ev),
 			ev.Kind == starpost.KindMessage && (ev.Actor.Role == starpost.RoleCustomer || ev.Actor.Role == starpost.RoleSimulatedCustomer):
 			e.missing[ref] = struct{}{}
 		}
@@ -203,7 +213,7 @@ func (e *Engine) apply(c *conv, ev *starpost.Event) bool {
 		c.offerExpires = b.ExpiresAt
 		e.pushTimer(b.ExpiresAt, w, c, nil)
 		if a := w.agents[b.AgentID]; a != nil && !ours && a.idleSince.Before(at) {
-			a.idleSince = at
+			a.setIdle(at)
 		}
 		return ok
 

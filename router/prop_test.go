@@ -627,6 +627,16 @@ func (s *sim) check() {
 	}
 	for _, ws := range s.wss {
 		w := h.e.ws[ws]
+		for _, g := range w.groups {
+			for ch := range nch {
+				hp := g.heaps[ch]
+				for i := 1; i < len(hp); i++ {
+					if g.less(ch, hp[i], hp[(i-1)/2]) {
+						s.fail("heap order broken in group %s channel %d", g.key, ch)
+					}
+				}
+			}
+		}
 		reserved := map[key]int{}
 		for _, c := range w.convs {
 			if c.mark != nil && c.mark.reserved {
@@ -663,6 +673,9 @@ func (s *sim) check() {
 					want := a.ready() && a.load[ch] < a.cap[ch]
 					if (m.idx[ch] >= 0) != want {
 						s.fail("index of %s on channel %d: in heap %v, want %v", a.id, ch, m.idx[ch] >= 0, want)
+					}
+					if m.idx[ch] >= 0 && a.key().before(m.k[ch]) {
+						s.fail("stored heap key of %s is worse than its true key", a.id)
 					}
 				}
 			}
