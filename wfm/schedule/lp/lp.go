@@ -258,12 +258,14 @@ func (s *Solver) Bound() float64 {
 }
 
 // DualBound returns a proven lower bound on min{c·x : A x ≥ b, x ≥ 0}
-// obtained from any vector y: y is clipped at zero and scaled down until
-// every dual constraint a_j·y ≤ c_j holds; the bound is b·y for the scaled
-// vector. It also returns the scale factor used. A tiny relative safety
-// margin absorbs floating-point rounding. Entries of A must be
-// non-negative for the scaling argument; for other matrices the result is
-// still a bound if the returned factor is 1.
+// obtained from any vector y. y is clipped at zero; then for every dual
+// constraint a_j·y ≤ c_j that is violated and whose column has no negative
+// entry, the y entries on that column's rows are shrunk until it holds
+// (which cannot break another constraint when those rows carry only
+// non-negative entries elsewhere); finally the whole vector is scaled down
+// if any constraint is still violated. The bound is b·y for the repaired
+// vector; the second result is the final uniform scale factor. A tiny
+// relative safety margin absorbs floating-point rounding.
 func DualBound(p *Problem, y, b []float64) (float64, float64) {
 	yc := make([]float64, len(y))
 	for i, v := range y {
@@ -271,19 +273,39 @@ func DualBound(p *Problem, y, b []float64) (float64, float64) {
 			yc[i] = v
 		}
 	}
+	const margin = 1 - 1e-12
+	for j := range p.cost {
+		a := p.dot(j, yc)
+		if a <= p.cost[j]*margin {
+			continue
+		}
+		nonneg := true
+		for k := p.colStart[j]; k < p.colStart[j+1]; k++ {
+			if p.value[k] < 0 {
+				nonneg = false
+				break
+			}
+		}
+		if !nonneg {
+			continue
+		}
+		r := p.cost[j] / a * margin
+		for k := p.colStart[j]; k < p.colStart[j+1]; k++ {
+			yc[p.rowIndex[k]] *= r
+		}
+	}
 	f := 1.0
 	for j := range p.cost {
 		a := p.dot(j, yc)
-		if a > p.cost[j] {
-			f = math.Min(f, p.cost[j]/a)
+		if a > p.cost[j]*margin {
+			f = math.Min(f, p.cost[j]/a*margin)
 		}
 	}
-	f *= 1 - 1e-12
 	obj := 0.0
 	for i, v := range yc {
-		obj += b[i] * v
+		obj += b[i] * v * f
 	}
-	return f * obj, f
+	return obj, f
 }
 
 // objective returns c·x with the original costs.
