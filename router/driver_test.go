@@ -1,0 +1,184 @@
+package router_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/bus"
+	"github.com/starpost/starpost/router"
+	"github.com/starpost/starpost/store"
+)
+
+// system is a real SQLite store and a real embedded bus.
+type system struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *store.DB
+	bus   *bus.Bus
+	ws    *starpost.Workspace
+	queue *starpost.Queue
+	agent *starpost.User
+	watch starpost.Subscription
+}
+
+func newSystem(t *testing.T) *system {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "starpost.db"), starpost.SystemClock{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b, err := bus.Open(ctx, bus.Options{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	s := &system{t: t, ctx: ctx, db: db, bus: b}
+	s.ws = &starpost.Workspace{Name: "Acme"}
+	if err := db.CreateWorkspace(ctx, s.ws); err != nil {
+		t.Fatal(err)
+	}
+	s.queue = &starpost.Queue{WorkspaceID: s.ws.ID, Name: "Support", OfferTimeout: 60}
+	if err := db.CreateQueue(ctx, s.queue); err != nil {
+		t.Fatal(err)
+	}
+	s.agent = &starpost.User{WorkspaceID: s.ws.ID, Email: "ada@acme.test", Name: "Ada", Role: starpost.RoleAgent}
+	if err := db.CreateUser(ctx, s.agent, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s.watch, err = b.Subscribe(s.ws.ID); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.watch.Close)
+	return s
+}
+
+// append commits an event and publishes it, as every writer does.
+func (s *system) append(e *starpost.Event) *starpost.Event {
+	s.t.Helper()
+	e.WorkspaceID = s.ws.ID
+	evs, err := s.db.Append(s.ctx, e)
+	if err != nil {
+		s.t.Fatalf("append %s: %v", e.Kind, err)
+	}
+	if err := s.bus.Publish(s.ctx, evs...); err != nil {
+		s.t.Fatalf("publish %s: %v", e.Kind, err)
+	}
+	return evs[0]
+}
+
+func (s *system) presence(p starpost.Presence) {
+	s.append(&starpost.Event{Kind: starpost.KindPresence, Actor: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: s.agent.ID},
+		Body: starpost.MustBody(starpost.PresenceBody{Presence: p})})
+}
+
+// waitFor returns the first watched event of kind k on conversation conv
+// (after decoding its body into body).
+func (s *system) waitFor(k starpost.EventKind, conv string, body any) *starpost.Event {
+	s.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e, ok := <-s.watch.Events():
+			if !ok {
+				s.t.Fatalf("watch subscription closed while waiting for %s", k)
+			}
+			if e.Kind == k && e.ConversationID == conv {
+				if err := e.DecodeBody(body); err != nil {
+					s.t.Fatal(err)
+				}
+				return e
+			}
+		case <-deadline:
+			s.t.Fatalf("no %s event for %s", k, conv)
+		}
+	}
+}
+
+// runDriver starts a driver and returns a function that stops it.
+func (s *system) runDriver() func() {
+	ctx, cancel := context.WithCancel(s.ctx)
+	logger := slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	d := router.NewDriver(s.db, s.bus, starpost.SystemClock{}, logger, router.WithTick(20*time.Millisecond))
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			s.t.Errorf("driver Run: %v", err)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// A customer writes in; nobody is available, so the customer hears where
+// they stand; an agent goes available and is offered the conversation;
+// the driver restarts (rebuilding from the store) while the offer is open;
+// the agent steps away, so the new driver withdraws the offer; the agent
+// comes back, is offered it again and accepts.
+func TestDriverOffersAndAssigns(t *testing.T) {
+	s := newSystem(t)
+	stop := s.runDriver()
+
+	contact, err := s.db.FindOrCreateContact(s.ctx, s.ws.ID, starpost.ChannelChat, "visitor-1", "Lin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := s.append(&starpost.Event{Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: contact.ID},
+		Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: contact.ID, QueueID: s.queue.ID})})
+	conv := created.ConversationID
+
+	var status starpost.QueueStatusBody
+	s.waitFor(starpost.KindQueueStatus, conv, &status)
+	if status != (starpost.QueueStatusBody{Position: 1, EstimatedWait: -1}) {
+		t.Fatalf("queue status %+v, want position 1, no estimate", status)
+	}
+
+	s.presence(starpost.PresenceAvailable)
+	var offer starpost.OfferBody
+	s.waitFor(starpost.KindOffer, conv, &offer)
+	if offer.AgentID != s.agent.ID || !offer.ExpiresAt.After(time.Now().Add(30*time.Second)) {
+		t.Fatalf("offer %+v", offer)
+	}
+
+	// Restart: the new driver finds the open offer in the store.
+	stop()
+	stop = s.runDriver()
+	defer stop()
+
+	s.presence(starpost.PresenceBreak)
+	var ended starpost.OfferEndBody
+	s.waitFor(starpost.KindOfferEnd, conv, &ended)
+	if ended.AgentID != s.agent.ID || ended.Reason != "withdrawn" {
+		t.Fatalf("offer ended %+v, want withdrawn", ended)
+	}
+
+	s.presence(starpost.PresenceAvailable)
+	s.waitFor(starpost.KindOffer, conv, &offer)
+	if offer.AgentID != s.agent.ID {
+		t.Fatalf("second offer %+v", offer)
+	}
+	s.append(&starpost.Event{ConversationID: conv, Kind: starpost.KindAssigned, Actor: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: s.agent.ID},
+		Body: starpost.MustBody(starpost.AssignedBody{AgentID: s.agent.ID, By: "accept"})})
+
+	c, err := s.db.FindConversation(s.ctx, s.ws.ID, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != starpost.StateAssigned || c.AgentID != s.agent.ID {
+		t.Fatalf("conversation %s held by %q, want assigned to %s", c.State, c.AgentID, s.agent.ID)
+	}
+}
