@@ -214,3 +214,5 @@ func (v *Vectorizer) block(feats []string) SparseVector {
 	}
 	return SparseVector{Idx: idx, Val: val}
 }
+
+func sortStrings(s []string) { sort.Strings(s) }

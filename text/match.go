@@ -1,0 +1,434 @@
+package text
+
+import (
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Pair is a labelled question pair: Same is true when both ask the same
+// thing.
+type Pair struct {
+	A, B string
+	Same bool
+}
+
+// rate is a smoothed, target-encoded match rate of a word (or word pair)
+// seen on one side of a pair only.
+type rate struct {
+	N, Pos int
+}
+
+// PairFeaturizer turns a question pair into dense similarity features: TF-IDF
+// cosines over words and characters, overlap and Jaccard, edit distances,
+// longest common substring, length ratios, and "mismatch" features for words
+// present on one side only (花呗 vs 借呗), scored by how often such a one-sided
+// word went with a match in the training pairs.
+type PairFeaturizer struct {
+	Words *Vectorizer
+	Chars *Vectorizer
+	// Diff holds, per word, how many training pairs had it on one side only
+	// and how many of those were matches; Cross does the same for an
+	// (A-only word, B-only word) couple such as 花呗|借呗.
+	Diff, Cross map[string]rate
+	Prior       float64
+	tok         *Tokenizer
+}
+
+// pairFeatureNames lists the columns PairFeaturizer.Features returns.
+func pairFeatureNames() []string {
+	return []string{"len_a", "len_b", "len_diff", "len_ratio", "char_jaccard", "bigram_jaccard",
+		"word_jaccard", "word_overlap_min", "edit_norm", "edit", "lcsubstr_ratio", "lcsubseq_ratio",
+		"cos_words", "cos_chars", "diff_words", "diff_idf_sum", "diff_idf_max", "te_min", "te_mean",
+		"te_cross_min", "te_known", "neg_mismatch", "digit_mismatch", "equal"}
+}
+
+// NewPairFeaturizer fits the TF-IDF vocabularies on every sentence of pairs
+// and the one-sided word statistics on their labels.
+func NewPairFeaturizer(tok *Tokenizer, pairs []Pair) *PairFeaturizer {
+	p := &PairFeaturizer{tok: tok,
+		Words: NewVectorizer(tok, FeatureConfig{WordNGrams: 1}),
+		Chars: NewVectorizer(tok, FeatureConfig{CharMin: 1, CharMax: 3}),
+	}
+	var docs []string
+	for _, pr := range pairs {
+		docs = append(docs, pr.A, pr.B)
+	}
+	p.Words.Fit(docs)
+	p.Chars.Fit(docs)
+	p.fitRates(pairs)
+	return p
+}
+
+// SetTokenizer attaches a Tokenizer after decoding a saved PairFeaturizer.
+func (p *PairFeaturizer) SetTokenizer(tok *Tokenizer) {
+	p.tok = tok
+	p.Words.SetTokenizer(tok)
+	p.Chars.SetTokenizer(tok)
+}
+
+func (p *PairFeaturizer) fitRates(pairs []Pair) {
+	p.Diff, p.Cross = map[string]rate{}, map[string]rate{}
+	pos := 0
+	for _, pr := range pairs {
+		if pr.Same {
+			pos++
+		}
+		onlyA, onlyB := p.sides(pr.A, pr.B)
+		for _, w := range append(append([]string(nil), onlyA...), onlyB...) {
+			r := p.Diff[w]
+			r.N++
+			if pr.Same {
+				r.Pos++
+			}
+			p.Diff[w] = r
+		}
+		for _, k := range crossKeys(onlyA, onlyB) {
+			r := p.Cross[k]
+			r.N++
+			if pr.Same {
+				r.Pos++
+			}
+			p.Cross[k] = r
+		}
+	}
+	p.Prior = 0.5
+	if len(pairs) > 0 {
+		p.Prior = float64(pos) / float64(len(pairs))
+	}
+}
+
+func crossKeys(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if x > y {
+				x, y = y, x
+			}
+			out = append(out, x+"|"+y)
+		}
+	}
+	return out
+}
+
+// sides returns the distinct words only in a and only in b.
+func (p *PairFeaturizer) sides(a, b string) (onlyA, onlyB []string) {
+	sa, sb := set(p.tok.Terms(a)), set(p.tok.Terms(b))
+	for w := range sa {
+		if _, ok := sb[w]; !ok {
+			onlyA = append(onlyA, w)
+		}
+	}
+	for w := range sb {
+		if _, ok := sa[w]; !ok {
+			onlyB = append(onlyB, w)
+		}
+	}
+	sort.Strings(onlyA)
+	sort.Strings(onlyB)
+	return onlyA, onlyB
+}
+
+func set(xs []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(xs))
+	for _, x := range xs {
+		m[x] = struct{}{}
+	}
+	return m
+}
+
+func jaccard[T comparable](a, b map[T]struct{}) float64 {
+	if len(a)+len(b) == 0 {
+		return 1
+	}
+	inter := 0
+	for x := range a {
+		if _, ok := b[x]; ok {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+func (p *PairFeaturizer) smoothed(r rate, ok bool) float64 {
+	const alpha = 5
+	if !ok {
+		return p.Prior
+	}
+	return (float64(r.Pos) + alpha*p.Prior) / (float64(r.N) + alpha)
+}
+
+// Features returns the feature row of the pair (a, b), in the order of
+// pairFeatureNames.
+func (p *PairFeaturizer) Features(a, b string) []float64 {
+	ra, rb := []rune(Normalize(a)), []rune(Normalize(b))
+	la, lb := float64(len(ra)), float64(len(rb))
+	ca, cb := map[rune]struct{}{}, map[rune]struct{}{}
+	for _, r := range ra {
+		ca[r] = struct{}{}
+	}
+	for _, r := range rb {
+		cb[r] = struct{}{}
+	}
+	ba, bb := set(CharNGrams(a, 2, 2)), set(CharNGrams(b, 2, 2))
+	wa, wb := set(p.tok.Terms(a)), set(p.tok.Terms(b))
+	inter := 0
+	for w := range wa {
+		if _, ok := wb[w]; ok {
+			inter++
+		}
+	}
+	overlapMin := 0.0
+	if m := min(len(wa), len(wb)); m > 0 {
+		overlapMin = float64(inter) / float64(m)
+	}
+	ed := float64(levenshtein(ra, rb))
+	maxLen, minLen := math.Max(math.Max(la, lb), 1), math.Max(math.Min(la, lb), 1)
+	onlyA, onlyB := p.sides(a, b)
+	var idfSum, idfMax float64
+	teMin, teSum, known := 1.0, 0.0, 0
+	diff := append(append([]string(nil), onlyA...), onlyB...)
+	for _, w := range diff {
+		idf := 0.0
+		if id, ok := p.Words.Vocab["w\x00"+w]; ok {
+			idf = float64(p.Words.IDF[id])
+		}
+		idfSum += idf
+		idfMax = math.Max(idfMax, idf)
+		r, ok := p.Diff[w]
+		if ok {
+			known++
+		}
+		s := p.smoothed(r, ok)
+		teMin = math.Min(teMin, s)
+		teSum += s
+	}
+	teMean := 1.0
+	if len(diff) > 0 {
+		teMean = teSum / float64(len(diff))
+	}
+	crossMin := 1.0
+	for _, k := range crossKeys(onlyA, onlyB) {
+		r, ok := p.Cross[k]
+		if ok {
+			crossMin = math.Min(crossMin, p.smoothed(r, ok))
+		}
+	}
+	eq := 0.0
+	if string(ra) == string(rb) {
+		eq = 1
+	}
+	return []float64{la, lb, math.Abs(la - lb), minLen / maxLen, jaccard(ca, cb), jaccard(ba, bb),
+		jaccard(wa, wb), overlapMin, ed / maxLen, ed, float64(longestCommonSubstring(ra, rb)) / minLen,
+		float64(lcsLength(ra, rb)) / maxLen,
+		Cosine(p.Words.Transform(a), p.Words.Transform(b)), Cosine(p.Chars.Transform(a), p.Chars.Transform(b)),
+		float64(len(diff)), idfSum, idfMax, teMin, teMean, crossMin, float64(known),
+		mismatch(ra, rb, "不没无未非别"), mismatch(ra, rb, "0123456789一二三四五六七八九十"), eq}
+}
+
+// mismatch is 1 when a and b differ in how many of the given runes they hold.
+func mismatch(a, b []rune, runes string) float64 {
+	count := func(s []rune) int {
+		n := 0
+		for _, r := range s {
+			if strings.ContainsRune(runes, r) {
+				n++
+			}
+		}
+		return n
+	}
+	if count(a) != count(b) {
+		return 1
+	}
+	return 0
+}
+
+func levenshtein(a, b []rune) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func longestCommonSubstring(a, b []rune) int {
+	best := 0
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			if a[i-1] == b[j-1] {
+				cur[j] = prev[j-1] + 1
+				best = max(best, cur[j])
+			} else {
+				cur[j] = 0
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return best
+}
+
+func lcsLength(a, b []rune) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			if a[i-1] == b[j-1] {
+				cur[j] = prev[j-1] + 1
+			} else {
+				cur[j] = max(prev[j], cur[j-1])
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// MatcherOptions configures TrainMatcher.
+type MatcherOptions struct {
+	GBDT GBDTConfig
+	// Folds is the number of folds used for out-of-fold mismatch statistics
+	// and for choosing the decision threshold; 0 means 5.
+	Folds int
+	Seed  uint64
+}
+
+// Matcher decides whether two questions ask the same thing.
+type Matcher struct {
+	Feat      *PairFeaturizer
+	Model     *GBDT
+	Threshold float64
+	// CVAccuracy is the out-of-fold accuracy on the training pairs at
+	// Threshold.
+	CVAccuracy float64
+}
+
+// TrainMatcher fits a pair featurizer and a GBDT on labelled pairs. The
+// one-sided-word statistics of each training row come from the other folds
+// (so the model does not learn from its own labels), and the decision
+// threshold is the one that maximises out-of-fold accuracy.
+func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts MatcherOptions) (*Matcher, error) {
+	if len(pairs) < 10 {
+		return nil, errors.New("text: train matcher: need at least 10 pairs")
+	}
+	if opts.Folds == 0 {
+		opts.Folds = 5
+	}
+	ys := make([]int, len(pairs))
+	for i, p := range pairs {
+		if p.Same {
+			ys[i] = 1
+		}
+	}
+	fold := stratifiedFolds(ys, 2, opts.Folds, opts.Seed)
+	full := NewPairFeaturizer(tok, pairs)
+	xs := make([][]float64, len(pairs))
+	for f := range opts.Folds {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("text: train matcher: %w", err)
+		}
+		var rest []Pair
+		for i, p := range pairs {
+			if fold[i] != f {
+				rest = append(rest, p)
+			}
+		}
+		part := &PairFeaturizer{tok: tok, Words: full.Words, Chars: full.Chars}
+		part.fitRates(rest)
+		for i, p := range pairs {
+			if fold[i] == f {
+				xs[i] = part.Features(p.A, p.B)
+			}
+		}
+	}
+	// Out-of-fold probabilities choose the threshold.
+	oof := make([]float64, len(pairs))
+	for f := range opts.Folds {
+		var trX [][]float64
+		var trY []int
+		for i := range pairs {
+			if fold[i] != f {
+				trX = append(trX, xs[i])
+				trY = append(trY, ys[i])
+			}
+		}
+		m, err := TrainGBDT(ctx, trX, trY, opts.GBDT)
+		if err != nil {
+			return nil, fmt.Errorf("text: train matcher fold %d: %w", f, err)
+		}
+		for i := range pairs {
+			if fold[i] == f {
+				oof[i] = m.Probability(xs[i])
+			}
+		}
+	}
+	thr, acc := bestThreshold(oof, ys)
+	m, err := TrainGBDT(ctx, xs, ys, opts.GBDT)
+	if err != nil {
+		return nil, fmt.Errorf("text: train matcher: %w", err)
+	}
+	return &Matcher{Feat: full, Model: m, Threshold: thr, CVAccuracy: acc}, nil
+}
+
+func bestThreshold(p []float64, ys []int) (thr, acc float64) {
+	thr, best := 0.5, -1
+	for t := 0.05; t < 0.951; t += 0.01 {
+		c := 0
+		for i := range p {
+			if (p[i] >= t) == (ys[i] == 1) {
+				c++
+			}
+		}
+		if c > best {
+			best, thr = c, t
+		}
+	}
+	return thr, float64(best) / float64(len(p))
+}
+
+// Match returns the probability that a and b ask the same thing and whether
+// it passes the matcher's threshold.
+func (m *Matcher) Match(a, b string) (prob float64, same bool) {
+	prob = m.Model.Probability(m.Feat.Features(a, b))
+	return prob, prob >= m.Threshold
+}
+
+// Save writes the matcher with encoding/gob.
+func (m *Matcher) Save(w io.Writer) error {
+	if err := gob.NewEncoder(w).Encode(m); err != nil {
+		return fmt.Errorf("text: save matcher: %w", err)
+	}
+	return nil
+}
+
+// LoadMatcher reads a matcher written by Save and attaches tok.
+func LoadMatcher(r io.Reader, tok *Tokenizer) (*Matcher, error) {
+	var m Matcher
+	if err := gob.NewDecoder(r).Decode(&m); err != nil {
+		return nil, fmt.Errorf("text: load matcher: %w", err)
+	}
+	if m.Feat == nil || m.Model == nil {
+		return nil, errors.New("text: load matcher: incomplete model")
+	}
+	m.Feat.SetTokenizer(tok)
+	return &m, nil
+}
+
