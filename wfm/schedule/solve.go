@@ -59,6 +59,9 @@ type Solution struct {
 	LPIterations int
 	// LPTime, DiveTime and ImproveTime are the phase durations.
 	LPTime, DiveTime, ImproveTime time.Duration
+	// BestAt is the time from the start of Solve until the returned
+	// schedule (or one of equal cost) was first found.
+	BestAt time.Duration
 	// DiveCost is the cost found by LP diving before local improvement.
 	DiveCost float64
 }
@@ -191,6 +194,7 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 		return nil, err
 	}
 	sol.DiveTime = time.Since(t1)
+	sol.BestAt = time.Since(start)
 	sol.DiveCost = m.totalCost(counts)
 
 	t2 := time.Now()
@@ -203,12 +207,13 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	}
 	if improve > 0 {
 		ictx, cancel := context.WithTimeout(ctx, improve)
-		its, err := m.improve(ictx, solver, counts, sol.LowerBound, rand.New(rand.NewPCG(opt.Seed, 7)))
+		its, bestAt, err := m.improve(ictx, solver, counts, sol.LowerBound, rand.New(rand.NewPCG(opt.Seed, 7)))
 		cancel()
 		sol.LPIterations += its
 		if err != nil {
 			return nil, err
 		}
+		sol.BestAt = bestAt.Sub(start)
 	}
 	sol.ImproveTime = time.Since(t2)
 
@@ -479,11 +484,12 @@ func (l *local) descend() {
 // basis, dives back to an integer schedule and descends; the result is
 // kept when it costs no more. It stops when ctx ends or the cost reaches
 // the lower bound target.
-func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target float64, rng *rand.Rand) (int, error) {
+func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target float64, rng *rand.Rand) (int, time.Time, error) {
 	best := append([]int(nil), counts...)
 	l := m.newLocal(best)
 	l.descend()
 	bestCost := m.totalCost(best)
+	bestAt := time.Now()
 	trial := make([]int, len(counts))
 	its := 0
 	for iter := 0; bestCost > target+1e-9; iter++ {
@@ -507,7 +513,7 @@ func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target 
 		ok, n, err := m.dive(ctx, s, trial, bestCost+1e-9)
 		its += n
 		if err != nil {
-			return its, err
+			return its, bestAt, err
 		}
 		if !ok {
 			continue
@@ -515,10 +521,13 @@ func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target 
 		tl := m.newLocal(trial)
 		tl.descend()
 		if c := m.totalCost(trial); c <= bestCost+1e-9 {
+			if c < bestCost-1e-9 {
+				bestAt = time.Now()
+			}
 			copy(best, trial)
 			bestCost = c
 		}
 	}
 	copy(counts, best)
-	return its, nil
+	return its, bestAt, nil
 }
