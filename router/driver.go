@@ -113,6 +113,7 @@ func (d *Driver) Stats() DriverStats { return d.stats }
 func (d *Driver) Run(ctx context.Context) error {
 	ticker := time.NewTicker(d.tick)
 	defer ticker.Stop()
+	backoff := d.tick
 	for {
 		sub, err := d.bus.Subscribe("")
 		if err != nil {
@@ -126,11 +127,16 @@ func (d *Driver) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d.log.Warn("router: resynchronising", "err", err)
+		d.log.Warn("router: resynchronising", "err", err, "after", backoff)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(d.tick):
+		case <-time.After(backoff):
+		}
+		if errors.Is(err, errSubscriptionEnded) {
+			backoff = d.tick // fell behind: catch up at once
+		} else {
+			backoff = min(2*backoff, 5*time.Second) // the store or bus is in trouble
 		}
 	}
 }
@@ -181,7 +187,10 @@ func (d *Driver) observe(ctx context.Context, ev *starpost.Event) error {
 	snap, known := d.snapshot[ev.WorkspaceID]
 	if !known {
 		// A workspace created after the rebuild.
-		if err := d.loadWorkspace(ctx, ev.WorkspaceID); err != nil {
+		if err := d.loadWorkspace(ctx, ev.WorkspaceID); starpost.ErrorCode(err) == starpost.ENOTFOUND {
+			d.log.Warn("router: event of an unknown workspace", "workspace", ev.WorkspaceID, "kind", ev.Kind)
+			return nil
+		} else if err != nil {
 			return err
 		}
 		snap = d.snapshot[ev.WorkspaceID]
