@@ -1,13 +1,9 @@
 package wfm
 
+// devMethods are the methods TestDevWindow compares on development data
+// (the 40 business days before the test window).
 func devMethods() []Method {
-	var ms []Method
-	for _, a := range []float64{0, 0.1, 0.2, 0.3, 0.5} {
-		for _, h := range []float64{40, 80} {
-			r := NewRegression()
-			r.Window, r.HalfLife, r.LevelAlpha = 100, h, a
-			ms = append(ms, r)
-		}
-	}
-	return ms
+	s20 := NewSelector()
+	s20.Window = 20
+	return append(Candidates(), NewSelector(), s20)
 }

@@ -203,14 +203,14 @@ func StaffingGrid(arrivals int) ([]StaffingGridRow, error) {
 }
 
 // EvalStaffing prints the Erlang A versus simulation grid to w: service
-// level, abandonment and ASA from the formulas and from 200,000 simulated
+// level, abandonment and ASA from the formulas and from 1,000,000 simulated
 // arrivals per cell, and the largest service-level difference in points.
 func EvalStaffing(w io.Writer) error {
-	rows, err := StaffingGrid(200_000)
+	rows, err := StaffingGrid(1_000_000)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "Erlang A vs simulation: AHT 180 s, patience 120 s, SL threshold 20 s, 200k arrivals per cell")
+	fmt.Fprintln(w, "Erlang A vs simulation: AHT 180 s, patience 120 s, SL threshold 20 s, 1M arrivals per cell")
 	fmt.Fprintf(w, "%8s %6s | %8s %8s %6s | %8s %8s %6s | %7s\n", "erlangs", "agents", "SL A", "aband A", "ASA A", "SL sim", "aband sim", "ASA sim", "dSL pt")
 	worst := 0.0
 	for _, r := range rows {

@@ -5,6 +5,7 @@ import (
 	"testing"
 )
 
+// TestEvalStaffingPrint prints the Erlang A vs simulation grid (WFM_DEV=1).
 func TestEvalStaffingPrint(t *testing.T) {
 	if os.Getenv("WFM_DEV") == "" {
 		t.Skip()
