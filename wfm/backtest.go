@@ -29,10 +29,10 @@ func (r BacktestResult) WAPE(lead int) float64 {
 }
 
 // Backtest runs a rolling-origin backtest of m on s. For every day index d
-// in [first, last] and every lead h in 1..maxLead, the day d is forecast
-// from the history s.Days[:d-h+1]... that is, from the data up to the end
-// of the business day h days before d. Only days inside [first, last] are
-// scored, so every lead is scored on the same days.
+// in [first, last] and every lead h in 1..maxLead, day d is forecast from
+// s.Days[:d-h+1], the data up to the end of the business day h days
+// before d. Only days inside [first, last] are scored, so every lead is
+// scored on the same days.
 func Backtest(s *Series, m Method, first, last, maxLead int) (BacktestResult, error) {
 	res := BacktestResult{Method: m.Name(), AbsError: make([]float64, maxLead), Actual: make([]float64, maxLead), Days: make([]int, maxLead)}
 	if first < 1 || last >= len(s.Days) || first > last || maxLead < 1 {

@@ -41,7 +41,7 @@ func TestDevWindow(t *testing.T) {
 	if os.Getenv("WFM_DEV") == "" {
 		t.Skip("WFM_DEV not set")
 	}
-	s, err := LoadSeries(context.Background(), filepath.Join(sharedData, BankCallsFile), bankGrid)
+	s, err := LoadSeries(context.Background(), filepath.Join(sharedData, BankCallsFile), BankGrid())
 	if err != nil {
 		t.Fatal(err)
 	}

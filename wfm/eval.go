@@ -14,9 +14,11 @@ import (
 // public US bank call-centre arrivals (fpp3 bank_calls, 5-minute counts).
 const BankCallsFile = "callcenter_us_bank_2003/bank_calls_5min.csv"
 
-// BankGrid is the evaluation grid: 30-minute slots from 07:00 to 21:00,
-// 28 per business day.
-var bankGrid = Grid{DayStart: 7 * time.Hour, DayEnd: 21 * time.Hour, Step: 30 * time.Minute}
+// BankGrid returns the evaluation grid: 30-minute slots from 07:00 to
+// 21:00, 28 per business day (the 21:00 five-minute count is outside it).
+func BankGrid() Grid {
+	return Grid{DayStart: 7 * time.Hour, DayEnd: 21 * time.Hour, Step: 30 * time.Minute}
+}
 
 // LoadSeries reads a history CSV by path and aggregates it on the grid.
 func LoadSeries(ctx context.Context, path string, g Grid) (*Series, error) {
@@ -61,7 +63,7 @@ type ForecastReport struct {
 // evaluation on dataDir/callcenter_us_bank_2003/bank_calls_5min.csv,
 // prints a table to w and returns the figures.
 func EvalForecast(ctx context.Context, dataDir string, w io.Writer) (*ForecastReport, error) {
-	s, err := LoadSeries(ctx, filepath.Join(dataDir, BankCallsFile), bankGrid)
+	s, err := LoadSeries(ctx, filepath.Join(dataDir, BankCallsFile), BankGrid())
 	if err != nil {
 		return nil, err
 	}
