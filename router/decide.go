@@ -179,7 +179,8 @@ func (e *Engine) check(c *conv, now time.Time, out *[]Decision) {
 	case starpost.StateQueued:
 		// An overflow step may have started: route again, refresh the
 		// estimate and wait for the next step.
-		w.dirty, w.sdirty, c.queue.sdirty = true, true, true
+		w.sdirty, c.queue.sdirty = true, true
+		c.queue.markRoute(c.ch)
 		e.pushStepTimer(c, now)
 	case starpost.StateResolved:
 		if !now.Before(c.resolvedAt.Add(e.cfg.retention)) {
@@ -215,13 +216,19 @@ func globalBefore(a, b *conv) bool {
 // earlier overflow step and finds none either, so the band is skipped.
 func (e *Engine) route(w *workspace, now time.Time, out *[]Decision) {
 	var hs []stream
-	for _, q := range w.qlist {
+	for _, q := range w.rlist {
+		q.inRList = false
 		for ch := range nch {
-			if len(q.wait[ch]) > 0 {
-				hs = append(hs, stream{q: q, ch: ch})
+			if q.rdirty[ch] {
+				q.rdirty[ch] = false
+				if len(q.wait[ch]) > 0 {
+					hs = append(hs, stream{q: q, ch: ch})
+				}
 			}
 		}
 	}
+	clear(w.rlist)
+	w.rlist = w.rlist[:0]
 	less := func(i, j int) bool { return globalBefore(hs[i].head(), hs[j].head()) }
 	down := func(i int) {
 		n := len(hs)

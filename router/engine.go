@@ -150,8 +150,9 @@ type workspace struct {
 	qlist   []*queue // sorted by id
 	convs   map[string]*conv
 	groups  map[string]*group
-	dirty   bool // a routing pass may find a match
-	sdirty  bool // some queue's status may have changed
+	dirty   bool     // a routing pass may find a match
+	rlist   []*queue // queues with a channel marked for routing
+	sdirty  bool     // some queue's status may have changed
 	touched []*agent
 	// strategy is the engine's, for agents' ordering keys.
 	strategy Strategy
@@ -358,7 +359,13 @@ func (e *Engine) SetQueue(q *starpost.Queue) {
 		}
 	}
 	e.flush(w)
-	w.dirty, w.sdirty = true, true
+	for _, q := range w.qlist {
+		for ch := range nch {
+			q.markRoute(ch)
+		}
+		q.sdirty = true
+	}
+	w.sdirty = true
 }
 
 // AgentView is a read-only snapshot of an agent's routing state.

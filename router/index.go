@@ -32,6 +32,7 @@ import (
 // queue is the routing view of a starpost.Queue.
 type queue struct {
 	id    string
+	ws    *workspace
 	cfg   *starpost.Queue // nil for a queue known only from conversations
 	prio  int
 	steps []step
@@ -41,6 +42,23 @@ type queue struct {
 	// aht is the observed average handle time (exponentially weighted).
 	aht    time.Duration
 	sdirty bool
+	// rdirty marks the channels whose waiting list may now find an agent:
+	// a conversation joined it, an in-flight offer lapsed, an overflow
+	// step began, or an agent with room joined one of the queue's groups.
+	// A routing pass looks only at marked lists: every other list was
+	// fully worked through by an earlier pass and has found no one since.
+	rdirty  [nch]bool
+	inRList bool
+}
+
+// markRoute marks channel ch of q for the next routing pass.
+func (q *queue) markRoute(ch int) {
+	q.rdirty[ch] = true
+	if !q.inRList {
+		q.inRList = true
+		q.ws.rlist = append(q.ws.rlist, q)
+	}
+	q.ws.dirty = true
 }
 
 type step struct {
@@ -52,7 +70,7 @@ func (w *workspace) queue(id string) *queue {
 	if q := w.queues[id]; q != nil {
 		return q
 	}
-	q := &queue{id: id}
+	q := &queue{id: id, ws: w}
 	w.queues[id] = q
 	i, _ := slices.BinarySearchFunc(w.qlist, id, func(x *queue, id string) int { return cmp.Compare(x.id, id) })
 	w.qlist = slices.Insert(w.qlist, i, q)
@@ -302,7 +320,7 @@ func (e *Engine) rejoin(w *workspace, a *agent) {
 			e.join(g, a)
 		}
 	}
-	w.dirty, w.sdirty = true, true
+	w.sdirty = true
 }
 
 func (e *Engine) leaveGroups(a *agent) {
@@ -386,7 +404,9 @@ func (e *Engine) reindex(a *agent) {
 			case want:
 				m.k[ch] = tk
 				g.push(ch, m)
-				a.ws.dirty = true
+				for _, q := range g.queues {
+					q.markRoute(ch)
+				}
 			}
 		}
 	}

@@ -414,7 +414,8 @@ func (e *Engine) enqueue(c *conv, at time.Time) {
 	q.wait[c.ch] = slices.Insert(l, i, c)
 	c.waiting = true
 	c.lastPos, c.lastEst = 0, 0
-	q.sdirty, c.ws.sdirty, c.ws.dirty = true, true, true
+	q.sdirty, c.ws.sdirty = true, true
+	q.markRoute(c.ch)
 	e.pushStepTimer(c, at)
 }
 
@@ -495,7 +496,8 @@ func (e *Engine) clearMark(c *conv) {
 		}
 	}
 	if c.waiting {
-		c.ws.dirty, c.ws.sdirty, c.queue.sdirty = true, true, true
+		c.ws.sdirty, c.queue.sdirty = true, true
+		c.queue.markRoute(c.ch)
 	}
 }
 
