@@ -54,6 +54,7 @@ func TrainGBDT(ctx context.Context, xs [][]float64, ys []int, cfg GBDTConfig) (*
 	def(&cfg.MaxDepth, 4)
 	def(&cfg.MinLeaf, 20)
 	def(&cfg.Bins, 64)
+	cfg.Bins = min(cfg.Bins, 255) // bins are stored as uint8
 	if cfg.LearningRate == 0 {
 		cfg.LearningRate = 0.1
 	}

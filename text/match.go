@@ -37,7 +37,81 @@ type PairFeaturizer struct {
 	// (A-only word, B-only word) couple such as 花呗|借呗.
 	Diff, Cross map[string]rate
 	Prior       float64
-	tok         *Tokenizer
+	// Sparse scores hashed one-sided words, shared words and cross pairs of
+	// one-sided words with a linear SVM trained on the same pairs.
+	Sparse *LinearModel
+	tok    *Tokenizer
+}
+
+// sparseDim is the size of the hashed pair-feature space.
+const sparseDim = 1 << 18
+
+func hashFeature(s string) int32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return int32(h % sparseDim)
+}
+
+// sparsePair returns the hashed, l2-normalised indicator vector of the pair:
+// shared words, one-sided words, cross pairs and one-sided character bigrams.
+func (p *PairFeaturizer) sparsePair(a, b string) SparseVector {
+	onlyA, onlyB := p.sides(a, b)
+	wa, wb := set(p.tok.Terms(a)), set(p.tok.Terms(b))
+	seen := map[int32]struct{}{}
+	add := func(f string) { seen[hashFeature(f)] = struct{}{} }
+	for w := range wa {
+		if _, ok := wb[w]; ok {
+			add("s\x00" + w)
+		}
+	}
+	for _, w := range append(append([]string(nil), onlyA...), onlyB...) {
+		add("d\x00" + w)
+	}
+	for _, k := range crossKeys(onlyA, onlyB) {
+		add("x\x00" + k)
+	}
+	ba, bb := set(CharNGrams(a, 2, 2)), set(CharNGrams(b, 2, 2))
+	for g := range ba {
+		if _, ok := bb[g]; !ok {
+			add("c\x00" + g)
+		}
+	}
+	for g := range bb {
+		if _, ok := ba[g]; !ok {
+			add("c\x00" + g)
+		}
+	}
+	idx := make([]int32, 0, len(seen))
+	for i := range seen {
+		idx = append(idx, i)
+	}
+	sort.Slice(idx, func(i, j int) bool { return idx[i] < idx[j] })
+	val := make([]float32, len(idx))
+	for i := range val {
+		val[i] = float32(1 / math.Sqrt(float64(len(idx))))
+	}
+	return SparseVector{Idx: idx, Val: val}
+}
+
+// fitSparse trains the hashed pair model on pairs.
+func (p *PairFeaturizer) fitSparse(ctx context.Context, pairs []Pair) error {
+	xs := make([]SparseVector, len(pairs))
+	ys := make([]int, len(pairs))
+	for i, pr := range pairs {
+		xs[i] = p.sparsePair(pr.A, pr.B)
+		if pr.Same {
+			ys[i] = 1
+		}
+	}
+	m, err := TrainLinear(ctx, xs, ys, 2, sparseDim, LinearConfig{C: 0.1, Workers: 1})
+	if err != nil {
+		return fmt.Errorf("text: fit sparse pair model: %w", err)
+	}
+	p.Sparse = m
+	return nil
 }
 
 // pairFeatureNames lists the columns PairFeaturizer.Features returns.
@@ -45,7 +119,7 @@ func pairFeatureNames() []string {
 	return []string{"len_a", "len_b", "len_diff", "len_ratio", "char_jaccard", "bigram_jaccard",
 		"word_jaccard", "word_overlap_min", "edit_norm", "edit", "lcsubstr_ratio", "lcsubseq_ratio",
 		"cos_words", "cos_chars", "diff_words", "diff_idf_sum", "diff_idf_max", "te_min", "te_mean",
-		"te_cross_min", "te_known", "neg_mismatch", "digit_mismatch", "equal"}
+		"te_cross_min", "te_known", "neg_mismatch", "digit_mismatch", "equal", "sparse_svm"}
 }
 
 // NewPairFeaturizer fits the TF-IDF vocabularies on every sentence of pairs
@@ -223,12 +297,16 @@ func (p *PairFeaturizer) Features(a, b string) []float64 {
 	if string(ra) == string(rb) {
 		eq = 1
 	}
+	sparse := 0.0
+	if p.Sparse != nil {
+		sparse = p.Sparse.Scores(p.sparsePair(a, b))[1]
+	}
 	return []float64{la, lb, math.Abs(la - lb), minLen / maxLen, jaccard(ca, cb), jaccard(ba, bb),
 		jaccard(wa, wb), overlapMin, ed / maxLen, ed, float64(longestCommonSubstring(ra, rb)) / minLen,
 		float64(lcsLength(ra, rb)) / maxLen,
 		Cosine(p.Words.Transform(a), p.Words.Transform(b)), Cosine(p.Chars.Transform(a), p.Chars.Transform(b)),
 		float64(len(diff)), idfSum, idfMax, teMin, teMean, crossMin, float64(known),
-		mismatch(ra, rb, "不没无未非别"), mismatch(ra, rb, "0123456789一二三四五六七八九十"), eq}
+		mismatch(ra, rb, "不没无未非别"), mismatch(ra, rb, "0123456789一二三四五六七八九十"), eq, sparse}
 }
 
 // mismatch is 1 when a and b differ in how many of the given runes they hold.
@@ -340,6 +418,9 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 	}
 	fold := stratifiedFolds(ys, 2, opts.Folds, opts.Seed)
 	full := NewPairFeaturizer(tok, pairs)
+	if err := full.fitSparse(ctx, pairs); err != nil {
+		return nil, err
+	}
 	xs := make([][]float64, len(pairs))
 	for f := range opts.Folds {
 		if err := ctx.Err(); err != nil {
@@ -353,6 +434,9 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 		}
 		part := &PairFeaturizer{tok: tok, Words: full.Words, Chars: full.Chars}
 		part.fitRates(rest)
+		if err := part.fitSparse(ctx, rest); err != nil {
+			return nil, err
+		}
 		for i, p := range pairs {
 			if fold[i] == f {
 				xs[i] = part.Features(p.A, p.B)
@@ -431,4 +515,3 @@ func LoadMatcher(r io.Reader, tok *Tokenizer) (*Matcher, error) {
 	m.Feat.SetTokenizer(tok)
 	return &m, nil
 }
-
