@@ -259,8 +259,10 @@ func (a *agent) setIdle(t time.Time) {
 }
 
 // SetAgent adds or updates an agent's routing profile: site, skills and
-// capacity per channel. A disabled user is never offered work. Presence and
-// load are kept.
+// capacity per channel. Any user may take conversations (a supervisor who
+// goes available is routed to like an agent); presence decides who is
+// offered work. A disabled user is never offered work. Presence and load are
+// kept across updates.
 func (e *Engine) SetAgent(u *starpost.User) {
 	w := e.workspace(u.WorkspaceID)
 	a := w.agent(u.ID)
@@ -278,6 +280,9 @@ func (e *Engine) SetAgent(u *starpost.User) {
 	}
 	e.rejoin(w, a)
 	e.flush(w)
+	if !a.configured {
+		e.checkAgentSoon(a) // withdraw open offers
+	}
 }
 
 // RemoveAgent forgets an agent's routing profile: they are offered nothing

@@ -353,7 +353,6 @@ func (e *Engine) setView(c *conv, st starpost.State, holder, offered string, at 
 			a := w.agent(oldHolder)
 			delete(a.held, c.id)
 			a.addLoad(c.ch, -1)
-			e.checkAgentSoon(a)
 			if !c.assignedAt.IsZero() && at.After(c.assignedAt) {
 				c.queue.observeHandle(at.Sub(c.assignedAt))
 			}
@@ -363,7 +362,9 @@ func (e *Engine) setView(c *conv, st starpost.State, holder, offered string, at 
 			a.held[c.id] = c
 			a.addLoad(c.ch, +1)
 			a.handled++
-			e.checkAgentSoon(a)
+			if a.presence == starpost.PresenceOffline || !a.connected {
+				e.pushTimer(time.Time{}, w, c, nil) // held by someone away: look at once
+			}
 		}
 	}
 	if oldOffer != newOffer {
@@ -376,7 +377,9 @@ func (e *Engine) setView(c *conv, st starpost.State, holder, offered string, at 
 			a := w.agent(newOffer)
 			a.offered[c.id] = c
 			a.addLoad(c.ch, +1)
-			e.checkAgentSoon(a)
+			if !a.ready() {
+				e.pushTimer(time.Time{}, w, c, nil) // offered to someone away: withdraw
+			}
 		}
 	}
 	if !st.HeldByAgent() && st != starpost.StateResolved && st != starpost.StateClosed {
