@@ -31,9 +31,9 @@ type ClassifierOptions struct {
 // Classifier is a text classifier: TF-IDF features and a calibrated
 // one-vs-rest linear SVM. It is safe for concurrent prediction.
 type Classifier struct {
-	Labels []string
-	Vec    *Vectorizer
-	Model  *LinearModel
+	Labels []string     // class names, indexed like the model's rows
+	Vec    *Vectorizer  // fitted features
+	Model  *LinearModel // calibrated linear SVM
 	// CVAccuracy is the cross-validated accuracy of the chosen C on the
 	// training data (0 when cross-validation was skipped).
 	CVAccuracy float64
@@ -43,8 +43,8 @@ type Classifier struct {
 
 // LabelScore is one class and its calibrated probability.
 type LabelScore struct {
-	Label string
-	Prob  float64
+	Label string  // class name
+	Prob  float64 // calibrated probability
 }
 
 // Prediction is the result of Classify: the classes ordered by probability.

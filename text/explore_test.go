@@ -29,8 +29,10 @@ func TestExploreIntentCV(t *testing.T) {
 		{WordNGrams: 2, CharMin: 1, CharMax: 5},
 		{WordNGrams: 2, CharMin: 2, CharMax: 5},
 		{WordNGrams: 3, CharMin: 2, CharMax: 6},
+		{WordNGrams: 2, CharMin: 1, CharMax: 5, CharWeight: 1.5},
+		{WordNGrams: 2, CharMin: 1, CharMax: 5, CharWeight: 0.7},
 	} {
-		for _, c := range []float64{0.3, 1} {
+		for _, c := range []float64{0.3, 1, 2} {
 			st := time.Now()
 			clf, err := TrainClassifier(context.Background(), tok, trX, trY, ClassifierOptions{Features: fc, Linear: LinearConfig{C: c}, Folds: 3, Seed: 1})
 			if err != nil {

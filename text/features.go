@@ -7,8 +7,8 @@ import (
 
 // SparseVector is a sparse vector with strictly increasing indices.
 type SparseVector struct {
-	Idx []int32
-	Val []float32
+	Idx []int32   // feature indices, strictly increasing
+	Val []float32 // values, one per index
 }
 
 // Dot returns the dot product of two sparse vectors.
@@ -74,9 +74,9 @@ func DefaultFeatures() FeatureConfig {
 // Vectorizer can be saved with encoding/gob; its Tokenizer is attached with
 // SetTokenizer after loading.
 type Vectorizer struct {
-	Config FeatureConfig
-	Vocab  map[string]int32
-	IDF    []float32
+	Config FeatureConfig    // the features extracted
+	Vocab  map[string]int32 // feature string to index
+	IDF    []float32        // idf weight per index
 	// WordDim is the number of word features; character features follow.
 	WordDim int32
 
