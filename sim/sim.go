@@ -117,25 +117,39 @@ func (a *Agent) react(ctx context.Context, c *client.Client, me string, e *starp
 			return
 		}
 		a.Stats.Accepted.Add(1)
+	case starpost.KindAssigned:
+		// The customer's opening message came before the agent joined:
+		// answer it as a person reading the history would.
+		var b starpost.AssignedBody
+		if e.DecodeBody(&b) != nil || b.AgentID != me {
+			return
+		}
+		a.reply(ctx, c, e, replies)
 	case starpost.KindMessage:
 		if e.Actor.Role != starpost.RoleCustomer {
 			return
 		}
+		a.reply(ctx, c, e, replies)
+	}
+}
+
+// reply answers the customer after thinking, and resolves the conversation
+// after ResolveAfter replies.
+func (a *Agent) reply(ctx context.Context, c *client.Client, e *starpost.Event, replies *counter) {
+	sleep(ctx, a.Think.pick())
+	text := answers[rand.IntN(len(answers))]
+	if _, err := c.PostMessage(ctx, e.ConversationID, text, fmt.Sprintf("sim-reply-%s-%d", e.ConversationID, e.Seq)); err != nil {
+		a.count(err)
+		return
+	}
+	a.Stats.Messages.Add(1)
+	if n := replies.add(e.ConversationID); n >= a.ResolveAfter {
 		sleep(ctx, a.Think.pick())
-		text := answers[rand.IntN(len(answers))]
-		if _, err := c.PostMessage(ctx, e.ConversationID, text, fmt.Sprintf("sim-reply-%s-%d", e.ConversationID, e.Seq)); err != nil {
+		if err := c.Resolve(ctx, e.ConversationID); err != nil {
 			a.count(err)
 			return
 		}
-		a.Stats.Messages.Add(1)
-		if n := replies.add(e.ConversationID); n >= a.ResolveAfter {
-			sleep(ctx, a.Think.pick())
-			if err := c.Resolve(ctx, e.ConversationID); err != nil {
-				a.count(err)
-				return
-			}
-			a.Stats.Resolved.Add(1)
-		}
+		a.Stats.Resolved.Add(1)
 	}
 }
 

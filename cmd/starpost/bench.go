@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+const benchUsage = `usage: starpost bench <scenario> [flags]
+
+scenarios:
+  router   router decisions/s and p50/p99 with 5,000 agents, 200 queues, 50 skills
+  e2e      customer message over WebSocket → committed → agent's WebSocket: messages/s, p50/p99
+`
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, benchUsage)
+		return fmt.Errorf("bench: name a scenario")
+	}
+	switch args[0] {
+	case "router":
+		return fmt.Errorf("router bench: pending")
+	case "e2e":
+		return runBenchE2E(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, benchUsage)
+	return fmt.Errorf("bench: unknown scenario %q", args[0])
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// config is what serve and demo read from flags and the environment.
+type config struct {
+	Addr       string
+	Data       string
+	DB         string
+	NATS       string
+	NATSListen string
+	Secret     string
+	Demo       bool
+	LogLevel   string
+}
+
+// register adds the flags to fs, with defaults taken from STARPOST_*
+// environment variables.
+func (c *config) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("STARPOST_ADDR", ":8080"), "HTTP listen address")
+	fs.StringVar(&c.Data, "data", env("STARPOST_DATA", "./starpost-data"), "data folder (SQLite database, secret, demo logins)")
+	fs.StringVar(&c.DB, "db", env("STARPOST_DB", ""), "database: a SQLite file path or a postgres:// URL (default: DATA/starpost.db)")
+	fs.StringVar(&c.NATS, "nats", env("STARPOST_NATS", ""), "NATS URL of an external cluster (default: an embedded server)")
+	fs.StringVar(&c.NATSListen, "nats-listen", env("STARPOST_NATS_LISTEN", ""), "let other nodes connect to the embedded NATS at this address, e.g. 127.0.0.1:4222")
+	fs.StringVar(&c.Secret, "secret", env("STARPOST_SECRET", ""), "key that signs sessions and visitor tokens; every node of a cluster needs the same (default: DATA/secret, made on first start)")
+	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
+	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
+}
+
+// dsn returns the database to open.
+func (c *config) dsn() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.Data, "starpost.db")
+}
+
+// logger returns a JSON slog logger at the configured level.
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+}
+
+// secret returns the signing key: the flag's value, or DATA/secret, which
+// is created with 32 random bytes when missing.
+func (c *config) secret() ([]byte, error) {
+	if c.Secret != "" {
+		if len(c.Secret) < 32 {
+			return nil, fmt.Errorf("--secret must be at least 32 characters")
+		}
+		return []byte(c.Secret), nil
+	}
+	path := filepath.Join(c.Data, "secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("make secret: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	return b, nil
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return strings.TrimSpace(v)
+	}
+	return def
+}

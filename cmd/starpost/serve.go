@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/auth"
+	"github.com/starpost/starpost/bus"
+	"github.com/starpost/starpost/demo"
+	"github.com/starpost/starpost/http"
+	"github.com/starpost/starpost/router"
+	"github.com/starpost/starpost/store"
+)
+
+// node is one running Starpost: store, bus, router and API.
+type node struct {
+	cfg    config
+	log    *slog.Logger
+	clock  starpost.Clock
+	reg    *prometheus.Registry
+	db     *store.DB
+	bus    *bus.Bus
+	store  starpost.Store // db, instrumented
+	api    *http.Server
+	server *nethttp.Server
+	ln     net.Listener
+}
+
+// openNode opens the store and the bus and builds the API server; it does
+// not start serving.
+func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err error) {
+	n := &node{cfg: cfg, log: log, clock: starpost.SystemClock{}, reg: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	secret, err := cfg.secret()
+	if err != nil {
+		return nil, err
+	}
+	if n.db, err = store.Open(ctx, cfg.dsn(), n.clock, log.With("component", "store")); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	n.store = newMeteredStore(n.db, n.reg)
+	if n.bus, err = bus.Open(ctx, bus.Options{URL: cfg.NATS, Listen: cfg.NATSListen, Name: hostname(),
+		Logger: log.With("component", "bus"), Store: n.db}); err != nil {
+		return nil, fmt.Errorf("open bus: %w", err)
+	}
+	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
+		Secret: secret, Registry: n.reg}
+	return n, nil
+}
+
+// close releases what openNode opened, in reverse order.
+func (n *node) close() {
+	if n.bus != nil {
+		if err := n.bus.Close(); err != nil {
+			n.log.Warn("close bus", "err", err)
+		}
+	}
+	if n.db != nil {
+		if err := n.db.Close(); err != nil {
+			n.log.Warn("close store", "err", err)
+		}
+	}
+}
+
+// runServe runs serve, or demo when simulate is set.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simulate bool) error {
+	name := "serve"
+	if simulate {
+		name = "demo"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	cfg.register(fs)
+	rate := fs.Float64("rate", 0.5, "demo: new simulated customer conversations per second")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	n, err := openNode(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+
+	world, err := n.seed(ctx, stdout, simulate)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	base := "http://" + displayAddr(ln.Addr())
+	fmt.Fprintf(stdout, "Starpost %s listening on %s (store %s, nats %s)\n", version, base, redact(cfg.dsn()), natsName(cfg))
+	if simulate && world != nil {
+		simCtx, stopSim := context.WithCancel(ctx)
+		defer stopSim()
+		sim := &demoSim{base: base, world: world, rate: *rate, log: log.With("component", "demo"), out: stdout}
+		go func() {
+			if err := sim.run(simCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("demo simulation stopped", "err", err)
+			}
+		}()
+	}
+	return n.serve(ctx, ln)
+}
+
+// serve runs the router and the API on ln until ctx ends or one of them
+// fails, then shuts down gracefully: it stops taking requests, lets open
+// requests finish, then stops the router. The store flushes its last group
+// commit when the node is closed.
+func (n *node) serve(ctx context.Context, ln net.Listener) error {
+	n.server = &nethttp.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	driver := router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router"))
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := driver.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("router: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := n.server.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	n.log.Info("shutting down")
+	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer done()
+	if serr := n.server.Shutdown(shutdownCtx); serr != nil {
+		n.log.Warn("http shutdown", "err", serr)
+	}
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// seed creates the demo workspace on an empty database and prints its
+// logins. With the demo simulation on, it returns the demo world (from the
+// logins file written on first start).
+func (n *node) seed(ctx context.Context, stdout io.Writer, simulate bool) (*demo.World, error) {
+	path := filepath.Join(n.cfg.Data, "demo-logins.json")
+	wss, err := n.store.ListWorkspaces(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	if len(wss) == 0 && (n.cfg.Demo || simulate) {
+		world, err := demo.Seed(ctx, n.store, auth.HashPassword)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := json.MarshalIndent(world, "", "  ")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("write demo logins: %w", err)
+		}
+		admin := world.Logins[0]
+		fmt.Fprintf(stdout, "Created the demo workspace %q.\n  admin login: %s  password: %s\n  all demo logins: %s\n",
+			world.Workspace.Name, admin.Email, admin.Password, path)
+		return world, nil
+	}
+	if !simulate {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the demo needs the logins made on first start (%s): %w; remove %s to start afresh", path, err, n.cfg.Data)
+	}
+	var world demo.World
+	if err := json.Unmarshal(b, &world); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	fmt.Fprintf(stdout, "Demo workspace %q; admin login: %s  password: %s\n", world.Workspace.Name, world.Logins[0].Email, world.Logins[0].Password)
+	return &world, nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "starpost"
+	}
+	return "starpost-" + h
+}
+
+func displayAddr(a net.Addr) string {
+	s := a.String()
+	if strings.HasPrefix(s, "[::]:") || strings.HasPrefix(s, "0.0.0.0:") {
+		return "localhost:" + s[strings.LastIndex(s, ":")+1:]
+	}
+	return s
+}
+
+// redact hides the password of a database URL.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
+				return dsn[:i+3+colon+1] + "***" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}
+
+func natsName(cfg config) string {
+	if cfg.NATS == "" {
+		return "embedded"
+	}
+	return redact(cfg.NATS)
+}
