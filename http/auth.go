@@ -202,6 +202,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if !auth.ComparePassword(hash, req.Password) || u.Disabled {
 		return starpost.Errorf(starpost.EUNAUTHORIZED, "wrong email or password")
 	}
+	s.loginIP.refund(clientIP(r), now)
+	s.loginMail.refund(email, now)
 	csrf, err := auth.NewSecret("")
 	if err != nil {
 		return err

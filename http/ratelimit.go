@@ -51,6 +51,18 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return false, wait
 }
 
+// refund gives back the token a successful attempt took, so that only
+// failures count: a whole service station signing in from one address at
+// the start of a shift is never limited, a password guesser is.
+func (l *limiter) refund(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.m[key]; ok {
+		b.refill(l.rate, now)
+		b.tokens = min(b.tokens+1, float64(l.rate.Burst))
+	}
+}
+
 func (b *bucket) refill(r Rate, now time.Time) {
 	if el := now.Sub(b.last); el > 0 && r.Every > 0 {
 		b.tokens += float64(el) / float64(r.Every)
