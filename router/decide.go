@@ -211,9 +211,9 @@ func globalBefore(a, b *conv) bool {
 
 // route offers waiting conversations of w to agents, in global queue order.
 // Each (queue, channel) waiting list is a stream; a heap of streams merges
-// them. When a conversation finds no candidate at all, every later
-// conversation of the same stream and priority band is at the same or an
-// earlier overflow step and finds none either, so the band is skipped.
+// them. Only the lists marked by markRoute are walked. When a conversation
+// finds no candidate at all, the later conversations of its list, priority
+// band and overflow step find none either and are skipped (skipBlocked).
 func (e *Engine) route(w *workspace, now time.Time, out *[]Decision) {
 	var hs []stream
 	for _, q := range w.rlist {
@@ -260,17 +260,7 @@ func (e *Engine) route(w *workspace, now time.Time, out *[]Decision) {
 			if m := pick(s.q.steps[k].groups, s.ch, c.excluded); m != nil {
 				e.offer(c, m.a, now, out)
 			} else {
-				// Skip the rest of this priority band.
-				next = s.pos + 1 + func() int {
-					rest := l[s.pos+1:]
-					i, _ := slices.BinarySearchFunc(rest, c.prio, func(x *conv, p int) int {
-						if x.prio >= p {
-							return -1
-						}
-						return 1
-					})
-					return i
-				}()
+				next = skipBlocked(l, s.pos, s.q.steps[k].after, now)
 			}
 		}
 		if next >= len(l) {
@@ -281,6 +271,35 @@ func (e *Engine) route(w *workspace, now time.Time, out *[]Decision) {
 		}
 		down(0)
 	}
+}
+
+// skipBlocked returns the index of the first conversation after l[pos] that
+// may find an agent although l[pos], at an overflow step that began after
+// stepAfter of waiting, found no candidate at all. The conversations that
+// follow in the same priority band have waited no longer, and those still
+// at the same step have exactly the same candidates: they are skipped. The
+// first one at an earlier step is not, since a later step may narrow the
+// sites.
+func skipBlocked(l []*conv, pos int, stepAfter time.Duration, now time.Time) int {
+	c := l[pos]
+	rest := l[pos+1:]
+	// End of the priority band: the first with a lower priority.
+	band, _ := slices.BinarySearchFunc(rest, c.prio, func(x *conv, p int) int {
+		if x.prio >= p {
+			return -1
+		}
+		return 1
+	})
+	// Within the band (oldest first), the first that has waited less
+	// than stepAfter is at an earlier step.
+	limit := now.Add(-stepAfter)
+	i, _ := slices.BinarySearchFunc(rest[:band], limit, func(x *conv, t time.Time) int {
+		if !x.queuedAt.After(t) {
+			return -1
+		}
+		return 1
+	})
+	return pos + 1 + i
 }
 
 // pick returns the agent for a conversation: the best non-excluded ready

@@ -137,7 +137,7 @@ type widening struct {
 	queues []string
 }
 
-func (wd *widening) apply(self string, o starpost.OverflowStep) {
+func (wd *widening) apply(o starpost.OverflowStep) {
 	wd.drop = max(wd.drop, o.MinLevelDrop)
 	if o.AnySite {
 		wd.sites = nil
@@ -145,7 +145,9 @@ func (wd *widening) apply(self string, o starpost.OverflowStep) {
 		wd.sites = slices.Sorted(slices.Values(o.SiteIDs))
 		wd.sites = slices.Compact(wd.sites)
 	}
-	if o.QueueID != "" && o.QueueID != self && !slices.Contains(wd.queues, o.QueueID) {
+	// A step naming the queue itself brings back its base requirement
+	// (which matters when a later step narrowed the sites).
+	if o.QueueID != "" && !slices.Contains(wd.queues, o.QueueID) {
 		wd.queues = append(wd.queues, o.QueueID)
 	}
 }
@@ -171,7 +173,7 @@ func baseRequirement(q *queue) requirement {
 	if q.cfg != nil {
 		for _, o := range q.cfg.Overflow {
 			if o.AfterSeconds <= 0 {
-				wd.apply(q.id, o)
+				wd.apply(o)
 			}
 		}
 	}
@@ -211,11 +213,11 @@ func (e *Engine) rebuildQueues(w *workspace) {
 		}
 		i := 0
 		for ; i < len(overflow) && overflow[i].AfterSeconds <= 0; i++ {
-			wd.apply(q.id, overflow[i])
+			wd.apply(overflow[i])
 		}
 		mk(0)
 		for ; i < len(overflow); i++ {
-			wd.apply(q.id, overflow[i])
+			wd.apply(overflow[i])
 			mk(time.Duration(overflow[i].AfterSeconds) * time.Second)
 		}
 	}

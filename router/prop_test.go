@@ -427,13 +427,62 @@ func (s *sim) commitDelayed() {
 }
 
 func (s *sim) decide() {
-	s.h.decide(simStep)
+	ds := s.h.decide(simStep)
+	s.checkOrder(ds)
 	// Offers of this batch are now committed (or dropped): only the
 	// delayed ones stay pending.
 	clear(s.pending)
 	for _, d := range s.delayed {
 		if d.Kind == DecideOffer {
 			s.addPending(d, +1)
+		}
+	}
+}
+
+// checkOrder checks queue order after a batch: for every offer of X to A,
+// no conversation that comes before X (queue priority, priority, longest
+// waiting), on the same channel, that A could have taken, is left waiting
+// without a decision.
+func (s *sim) checkOrder(ds []Decision) {
+	h := s.h
+	decided := map[string]bool{}
+	for _, d := range ds {
+		decided[d.ConversationID] = true
+	}
+	before := func(y, x *starpost.Conversation) bool {
+		qy, qx := h.queues[y.QueueID].Priority, h.queues[x.QueueID].Priority
+		if qy != qx {
+			return qy > qx
+		}
+		if y.Priority != x.Priority {
+			return y.Priority > x.Priority
+		}
+		if !y.QueuedAt.Equal(*x.QueuedAt) {
+			return y.QueuedAt.Before(*x.QueuedAt)
+		}
+		return y.ID < x.ID
+	}
+	for _, d := range ds {
+		if d.Kind != DecideOffer {
+			continue
+		}
+		x := h.convs[d.ConversationID]
+		if x.QueuedAt == nil {
+			continue
+		}
+		for _, id := range s.liveIDs() {
+			y := h.convs[id]
+			if y.WorkspaceID != x.WorkspaceID || y.State != starpost.StateQueued || decided[id] || y.Channel != x.Channel || !before(y, x) {
+				continue
+			}
+			if v, ok := h.e.Conversation(y.WorkspaceID, id); !ok || v.InFlight {
+				continue
+			}
+			if qualifiesRef(h.queues, h.queues[y.QueueID], h.users[d.AgentID], h.now.Sub(*y.QueuedAt)) {
+				vx, _ := h.e.Conversation(x.WorkspaceID, x.ID)
+				vy, _ := h.e.Conversation(y.WorkspaceID, id)
+				s.fail("%s offered to %s while %s, ahead of it, waits and %s could take it\nx: %+v\ny: %+v\nbatch: %v", x.ID, d.AgentID, id, d.AgentID, vx, vy, ds)
+			}
 		}
 	}
 }
