@@ -152,7 +152,7 @@ func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Write
 		if err != nil {
 			return fmt.Errorf("create agent: %w", err)
 		}
-		c := client.New(o.URL, benchHTTPClient())
+		c := client.New(o.URL, benchHTTPClient(o.Customers+i))
 		if _, err := c.Login(ctx, u.Email, pw); err != nil {
 			return fmt.Errorf("agent login: %w", err)
 		}
@@ -203,7 +203,7 @@ func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Write
 	visitors := make([]*client.Visitor, o.Customers)
 	convs := make([]string, o.Customers)
 	for i := range visitors {
-		v, err := client.New(o.URL, benchHTTPClient()).NewVisitor(ctx, me.WorkspaceID, fmt.Sprintf("bench %d", i))
+		v, err := client.New(o.URL, benchHTTPClient(i)).NewVisitor(ctx, me.WorkspaceID, fmt.Sprintf("bench %d", i))
 		if err != nil {
 			return fmt.Errorf("visitor: %w", err)
 		}
@@ -421,15 +421,17 @@ func percentiles(d []time.Duration) (p50, p99, max float64) {
 	return ms(s[len(s)*50/100]), ms(s[min(len(s)-1, len(s)*99/100)]), ms(s[len(s)-1])
 }
 
-// benchTransport is shared by the benchmark's clients: many connections to
-// one host.
-var benchTransport = &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
-
-// benchHTTPClient returns a client with its own cookie jar (its own session)
-// on the shared transport.
-func benchHTTPClient() *http.Client {
+// benchHTTPClient returns a client with its own cookie jar (its own
+// session) whose connections come from loopback source address number i
+// (127.1.x.y): like real customers and agents, each has its own address,
+// which keeps per-address limits meaningful and gets past the ~28k
+// ephemeral ports of one source address.
+func benchHTTPClient(i int) *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Transport: benchTransport, Jar: jar, Timeout: 30 * time.Second}
+	src := &net.TCPAddr{IP: net.IPv4(127, 1, byte(i/250), byte(i%250+1))}
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute,
+		DialContext: (&net.Dialer{LocalAddr: src, Timeout: 10 * time.Second}).DialContext}
+	return &http.Client{Transport: tr, Jar: jar, Timeout: 30 * time.Second}
 }
 
 // child is a server started by the benchmark.

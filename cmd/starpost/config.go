@@ -21,6 +21,7 @@ type config struct {
 	Secret     string
 	Demo       bool
 	LogLevel   string
+	DebugAddr  string
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -34,6 +35,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Secret, "secret", env("STARPOST_SECRET", ""), "key that signs sessions and visitor tokens; every node of a cluster needs the same (default: DATA/secret, made on first start)")
 	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
 	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("STARPOST_DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (keep it private)")
 }
 
 // dsn returns the database to open.

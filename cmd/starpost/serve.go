@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,6 +119,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.DebugAddr != "" {
+		go servePprof(cfg.DebugAddr, log)
 	}
 	base := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "Starpost %s listening on %s (store %s, nats %s)\n", version, base, redact(cfg.dsn()), natsName(cfg))
@@ -246,4 +250,16 @@ func natsName(cfg config) string {
 		return "embedded"
 	}
 	return redact(cfg.NATS)
+}
+
+// servePprof serves Go's profiles on a separate, private address.
+func servePprof(addr string, log *slog.Logger) {
+	mux := nethttp.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &nethttp.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof server", "err", err)
+	}
 }
