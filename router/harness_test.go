@@ -37,6 +37,9 @@ type harness struct {
 	drop func(d Decision) bool
 	// restored counts NeedsRestore round trips.
 	restored int
+	// firstUnanswered is each conversation's first customer message not
+	// yet answered by an agent.
+	firstUnanswered map[string]time.Time
 }
 
 var t0 = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
@@ -47,7 +50,7 @@ func newHarness(t testing.TB, opts ...Option) *harness {
 		convs: map[string]*starpost.Conversation{}, offerExp: map[string]time.Time{},
 		keys: map[string]*starpost.Event{}, presence: map[string]starpost.Presence{},
 		connected: map[string]bool{}, users: map[string]*starpost.User{}, queues: map[string]*starpost.Queue{},
-		statuses: map[string]starpost.QueueStatusBody{},
+		statuses: map[string]starpost.QueueStatusBody{}, firstUnanswered: map[string]time.Time{},
 	}
 }
 
@@ -108,6 +111,9 @@ func (h *harness) commit(ev *starpost.Event) (*starpost.Event, error) {
 		ev.Seq = old.LastSeq + 1
 		if err := c.Apply(ev); err != nil {
 			return nil, err
+		}
+		if ev.Kind == starpost.KindMessage && (ev.Actor.Role == starpost.RoleCustomer) && !old.AwaitingAgentReply() {
+			h.firstUnanswered[c.ID] = ev.At
 		}
 		h.convs[c.ID] = c
 		if ev.Kind == starpost.KindOffer {

@@ -24,6 +24,10 @@ type conv struct {
 	assignedAt   time.Time
 	resolvedAt   time.Time
 	lastCust     time.Time
+	// waitSince is the customer's first message not yet answered by an
+	// agent: the reply timeout counts from it.
+	waitSince time.Time
+	replyAt   time.Time // the reply timer last pushed
 	lastAgent    time.Time
 	lastSeq      int64
 
@@ -49,13 +53,17 @@ func (c *conv) awaiting() bool {
 }
 
 // replyDue returns when the reply timeout of a held conversation falls, or
-// the zero time when it does not apply.
+// the zero time when it does not apply: ReplyTimeout after the customer's
+// first unanswered message, or after the assignment when that is later.
 func (c *conv) replyDue() time.Time {
 	rt := c.queue.replyTimeout()
 	if c.state != starpost.StateAssigned || rt <= 0 || !c.awaiting() {
 		return time.Time{}
 	}
-	since := c.lastCust
+	since := c.waitSince
+	if since.IsZero() {
+		since = c.lastCust
+	}
 	if c.assignedAt.After(since) {
 		since = c.assignedAt
 	}
@@ -189,6 +197,9 @@ func (e *Engine) apply(c *conv, ev *starpost.Event) bool {
 		case starpost.RoleCustomer, starpost.RoleSimulatedCustomer:
 			if c.state == starpost.StateClosed {
 				return false
+			}
+			if !c.awaiting() {
+				c.waitSince = at
 			}
 			c.lastCust = at
 			switch c.state {
@@ -473,7 +484,8 @@ func (e *Engine) pushStepTimer(c *conv, now time.Time) {
 }
 
 func (e *Engine) pushReplyTimer(c *conv) {
-	if due := c.replyDue(); !due.IsZero() {
+	if due := c.replyDue(); !due.IsZero() && !due.Equal(c.replyAt) {
+		c.replyAt = due
 		e.pushTimer(due, c.ws, c, nil)
 	}
 }
@@ -538,6 +550,7 @@ func (e *Engine) Restore(sc *starpost.Conversation, offerExpiresAt time.Time) {
 	}
 	if sc.LastCustomerMessageAt != nil {
 		c.lastCust = *sc.LastCustomerMessageAt
+		c.waitSince = c.lastCust // the first unanswered message is not stored
 	}
 	if sc.LastAgentMessageAt != nil {
 		c.lastAgent = *sc.LastAgentMessageAt

@@ -251,7 +251,7 @@ func (s *sim) checkDecision(d Decision) {
 			}
 		case "reply_timeout":
 			q := h.queues[c.QueueID]
-			since := *c.LastCustomerMessageAt
+			since := h.firstUnanswered[c.ID]
 			if c.AssignedAt.After(since) {
 				since = *c.AssignedAt
 			}

@@ -473,3 +473,25 @@ func TestInFlightNotDecidedTwice(t *testing.T) {
 		t.Fatalf("view after commit %+v", v)
 	}
 }
+
+func TestReplyTimeoutCountsFromFirstUnanswered(t *testing.T) {
+	h := newHarness(t, WithoutQueueStatus())
+	id := holdOne(t, h, &starpost.Queue{ID: "q", Name: "q", ReplyTimeout: 120})
+	if err := h.message(id, starpost.RoleAgentParticipant, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	h.decide(time.Second)
+	if err := h.message(id, starpost.RoleCustomer, "ct"); err != nil {
+		t.Fatal(err)
+	}
+	h.decide(60 * time.Second)
+	if err := h.message(id, starpost.RoleCustomer, "ct"); err != nil { // "hello?"
+		t.Fatal(err)
+	}
+	if got := unassigns(h.decide(59 * time.Second)); len(got) != 0 {
+		t.Fatalf("unassigned early: %v", got)
+	}
+	if got := unassigns(h.decide(time.Second)); got[id] != "reply_timeout" {
+		t.Fatalf("unassigns %v, want reply_timeout 120 s after the first unanswered message", got)
+	}
+}
