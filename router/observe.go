@@ -28,8 +28,8 @@ type conv struct {
 	// agent: the reply timeout counts from it.
 	waitSince time.Time
 	replyAt   time.Time // the reply timer last pushed
-	lastAgent    time.Time
-	lastSeq      int64
+	lastAgent time.Time
+	lastSeq   int64
 
 	// excluded lists agents who declined or let an offer expire (or timed
 	// out on a reply) since the conversation last entered its queue.
