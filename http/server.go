@@ -11,6 +11,7 @@
 package http
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -153,6 +154,22 @@ type Server struct {
 
 	sockMu  sync.Mutex
 	sockets map[string]int // open user sockets on this node, by user id
+	open    sync.WaitGroup // WebSocket handlers still running
+}
+
+// Wait blocks until every WebSocket handler has returned, or ctx ends.
+// http.Server.Shutdown does not wait for hijacked connections; call Wait
+// after it (the sockets end when their request context does) and before
+// closing the store and the bus, so their last events are not lost.
+func (s *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.open.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Handler returns the API's http.Handler. It panics when Store, Bus or a

@@ -89,6 +89,8 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nil // Accept has written the response
 	}
+	s.open.Add(1)
+	defer s.open.Done()
 	sk := &socket{s: s, conn: conn, kind: "agent", p: p, allowed: map[string]bool{}}
 	if p.UserID != "" {
 		s.connection(r.Context(), p, true)
@@ -127,6 +129,8 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return nil
 	}
+	s.open.Add(1)
+	defer s.open.Done()
 	sk := &socket{s: s, conn: conn, kind: "visitor", v: v, allowed: map[string]bool{}}
 	sk.serve(r.Context(), st, func(e *starpost.Event) *starpost.Event { return visitorEvent(e, v.ContactID) })
 	return nil

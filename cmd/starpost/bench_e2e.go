@@ -197,7 +197,9 @@ func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Write
 			}
 		}()
 	}
-	defer func() { _ = admin.Do(context.WithoutCancel(ctx), "PATCH", "/api/v1/queues/"+queue.ID, map[string]any{"name": queue.Name + " (done)"}, nil) }()
+	defer func() {
+		_ = admin.Do(context.WithoutCancel(ctx), "PATCH", "/api/v1/queues/"+queue.ID, map[string]any{"name": queue.Name + " (done)"}, nil)
+	}()
 
 	// Customers: start a conversation each and wait until all are assigned.
 	visitors := make([]*client.Visitor, o.Customers)

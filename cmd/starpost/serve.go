@@ -143,10 +143,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 // requests finish, then stops the router. The store flushes its last group
 // commit when the node is closed.
 func (n *node) serve(ctx context.Context, ln net.Listener) error {
-	n.server = &nethttp.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	n.server = &nethttp.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return runCtx }}
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	driver := router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router"))
@@ -175,6 +175,9 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 		n.log.Warn("http shutdown", "err", serr)
 	}
 	cancel()
+	if werr := n.api.Wait(shutdownCtx); werr != nil {
+		n.log.Warn("waiting for WebSockets to close", "err", werr)
+	}
 	wg.Wait()
 	return err
 }
