@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,13 +25,32 @@ type system struct {
 	queue *starpost.Queue
 	agent *starpost.User
 	watch starpost.Subscription
+	clock starpost.Clock
 }
 
-func newSystem(t *testing.T) *system {
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func newSystem(t *testing.T, clock starpost.Clock) *system {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "starpost.db"), starpost.SystemClock{}, nil)
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "starpost.db"), clock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +60,7 @@ func newSystem(t *testing.T) *system {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	s := &system{t: t, ctx: ctx, db: db, bus: b}
+	s := &system{t: t, ctx: ctx, db: db, bus: b, clock: clock}
 	s.ws = &starpost.Workspace{Name: "Acme"}
 	if err := db.CreateWorkspace(ctx, s.ws); err != nil {
 		t.Fatal(err)
@@ -75,7 +95,11 @@ func (s *system) append(e *starpost.Event) *starpost.Event {
 }
 
 func (s *system) presence(p starpost.Presence) {
-	s.append(&starpost.Event{Kind: starpost.KindPresence, Actor: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: s.agent.ID},
+	s.presenceOf(s.agent.ID, p)
+}
+
+func (s *system) presenceOf(agentID string, p starpost.Presence) {
+	s.append(&starpost.Event{Kind: starpost.KindPresence, Actor: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: agentID},
 		Body: starpost.MustBody(starpost.PresenceBody{Presence: p})})
 }
 
@@ -106,7 +130,7 @@ func (s *system) waitFor(k starpost.EventKind, conv string, body any) *starpost.
 func (s *system) runDriver() func() {
 	ctx, cancel := context.WithCancel(s.ctx)
 	logger := slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d := router.NewDriver(s.db, s.bus, starpost.SystemClock{}, logger, router.WithTick(20*time.Millisecond))
+	d := router.NewDriver(s.db, s.bus, s.clock, logger, router.WithTick(20*time.Millisecond))
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	return func() {
@@ -130,7 +154,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // the agent steps away, so the new driver withdraws the offer; the agent
 // comes back, is offered it again and accepts.
 func TestDriverOffersAndAssigns(t *testing.T) {
-	s := newSystem(t)
+	s := newSystem(t, starpost.SystemClock{})
 	stop := s.runDriver()
 
 	contact, err := s.db.FindOrCreateContact(s.ctx, s.ws.ID, starpost.ChannelChat, "visitor-1", "Lin")
@@ -180,5 +204,43 @@ func TestDriverOffersAndAssigns(t *testing.T) {
 	}
 	if c.State != starpost.StateAssigned || c.AgentID != s.agent.ID {
 		t.Fatalf("conversation %s held by %q, want assigned to %s", c.State, c.AgentID, s.agent.ID)
+	}
+}
+
+// With the clock in the test's hand: the first agent lets the offer lapse,
+// and the driver ends it and offers the chat to the next agent.
+func TestDriverOfferTimeout(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 11, 11, 9, 0, 0, 0, time.UTC)}
+	s := newSystem(t, clock)
+	second := &starpost.User{WorkspaceID: s.ws.ID, Email: "bo@acme.test", Name: "Bo", Role: starpost.RoleAgent}
+	if err := s.db.CreateUser(s.ctx, second, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.presence(starpost.PresenceAvailable) // Ada, idle the longest
+	clock.advance(time.Second)
+	s.presenceOf(second.ID, starpost.PresenceAvailable)
+	stop := s.runDriver()
+	defer stop()
+
+	contact, err := s.db.FindOrCreateContact(s.ctx, s.ws.ID, starpost.ChannelChat, "visitor-2", "Kai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := s.append(&starpost.Event{Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: contact.ID},
+		Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: contact.ID, QueueID: s.queue.ID})}).ConversationID
+	var offer starpost.OfferBody
+	s.waitFor(starpost.KindOffer, conv, &offer)
+	if offer.AgentID != s.agent.ID || !offer.ExpiresAt.Equal(clock.Now().Add(60*time.Second)) {
+		t.Fatalf("offer %+v at %v", offer, clock.Now())
+	}
+	clock.advance(61 * time.Second)
+	var ended starpost.OfferEndBody
+	s.waitFor(starpost.KindOfferEnd, conv, &ended)
+	if ended.Reason != "expired" {
+		t.Fatalf("offer ended %+v", ended)
+	}
+	s.waitFor(starpost.KindOffer, conv, &offer)
+	if offer.AgentID != second.ID {
+		t.Fatalf("re-offered to %s, want the next agent %s", offer.AgentID, second.ID)
 	}
 }
