@@ -62,6 +62,9 @@ type Solution struct {
 	// BestAt is the time from the start of Solve until the returned
 	// schedule (or one of equal cost) was first found.
 	BestAt time.Duration
+	// ImproveRounds is the number of neighbourhoods searched and
+	// Improvements the number that lowered the cost.
+	ImproveRounds, Improvements int
 	// DiveCost is the cost found by LP diving before local improvement.
 	DiveCost float64
 }
@@ -188,7 +191,7 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 
 	t1 := time.Now()
 	counts := make([]int, len(m.cols))
-	_, its, err := m.dive(ctx, solver, counts, math.Inf(1))
+	_, its, err := m.dive(ctx, solver, counts, math.Inf(1), 0.9)
 	sol.LPIterations += its
 	if err != nil {
 		return nil, err
@@ -207,13 +210,14 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	}
 	if improve > 0 {
 		ictx, cancel := context.WithTimeout(ctx, improve)
-		its, bestAt, err := m.improve(ictx, solver, counts, sol.LowerBound, rand.New(rand.NewPCG(opt.Seed, 7)))
+		st, err := m.improve(ictx, solver, counts, sol.LowerBound, rand.New(rand.NewPCG(opt.Seed, 7)))
 		cancel()
-		sol.LPIterations += its
+		sol.LPIterations += st.pivots
 		if err != nil {
 			return nil, err
 		}
-		sol.BestAt = bestAt.Sub(start)
+		sol.BestAt = st.bestAt.Sub(start)
+		sol.ImproveRounds, sol.Improvements = st.rounds, st.improved
 	}
 	sol.ImproveTime = time.Since(t2)
 
@@ -263,7 +267,7 @@ func (m *model) coverage(counts []int) []int {
 // largest one), and repeats. It stops early and returns false when the
 // committed cost plus the residual LP value reaches cutoff. When ctx ends it
 // completes the schedule greedily.
-func (m *model) dive(ctx context.Context, s *lp.Solver, counts []int, cutoff float64) (bool, int, error) {
+func (m *model) dive(ctx context.Context, s *lp.Solver, counts []int, cutoff, roundUp float64) (bool, int, error) {
 	resid := make([]float64, m.n)
 	cov := m.coverage(counts)
 	for i, r := range m.req {
@@ -322,7 +326,7 @@ func (m *model) dive(ctx context.Context, s *lp.Solver, counts []int, cutoff flo
 			return a.j - b.j
 		})
 		for k, f := range fracs {
-			if f.f >= 0.9 || k == 0 {
+			if f.f >= roundUp || k == 0 {
 				commit(f.j, 1)
 			}
 		}
@@ -479,25 +483,39 @@ func (l *local) descend() {
 	}
 }
 
+// Neighbourhood shape for improve, chosen by measurement on the shared
+// benchmark (windows of 12..107 intervals all land within 0.02 % of the
+// bound there; 24..95 was the steadiest).
+const (
+	lnsRoundUp = 0.9 // dive rounds up fractional parts at least this large
+	lnsMinW    = 24  // least window width in intervals
+	lnsSpanW   = 72  // window width range above lnsMinW
+)
+
+// improveStats counts the work of improve.
+type improveStats struct {
+	pivots, rounds, improved int
+	bestAt                   time.Time
+}
+
 // improve is a large-neighbourhood search: it frees every shift touching a
 // random window of intervals, re-solves the residual LP from the warm
 // basis, dives back to an integer schedule and descends; the result is
 // kept when it costs no more. It stops when ctx ends or the cost reaches
 // the lower bound target.
-func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target float64, rng *rand.Rand) (int, time.Time, error) {
+func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target float64, rng *rand.Rand) (improveStats, error) {
 	best := append([]int(nil), counts...)
 	l := m.newLocal(best)
 	l.descend()
 	bestCost := m.totalCost(best)
-	bestAt := time.Now()
+	st := improveStats{bestAt: time.Now()}
 	trial := make([]int, len(counts))
-	its := 0
-	for iter := 0; bestCost > target+1e-9; iter++ {
+	for ; bestCost > target+1e-9; st.rounds++ {
 		if ctx.Err() != nil {
 			break
 		}
 		a := rng.IntN(m.n)
-		w := 24 + rng.IntN(72)
+		w := lnsMinW + rng.IntN(lnsSpanW)
 		copy(trial, best)
 		for j, k := range trial {
 			if k == 0 {
@@ -510,10 +528,10 @@ func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target 
 				}
 			}
 		}
-		ok, n, err := m.dive(ctx, s, trial, bestCost+1e-9)
-		its += n
+		ok, n, err := m.dive(ctx, s, trial, bestCost+1e-9, lnsRoundUp)
+		st.pivots += n
 		if err != nil {
-			return its, bestAt, err
+			return st, err
 		}
 		if !ok {
 			continue
@@ -522,12 +540,13 @@ func (m *model) improve(ctx context.Context, s *lp.Solver, counts []int, target 
 		tl.descend()
 		if c := m.totalCost(trial); c <= bestCost+1e-9 {
 			if c < bestCost-1e-9 {
-				bestAt = time.Now()
+				st.bestAt = time.Now()
+				st.improved++
 			}
 			copy(best, trial)
 			bestCost = c
 		}
 	}
 	copy(counts, best)
-	return its, bestAt, nil
+	return st, nil
 }

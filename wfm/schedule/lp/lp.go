@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Status is the outcome of a solve.
@@ -124,7 +125,7 @@ type Options struct {
 	// (0 means 50·(rows+cols)).
 	MaxIterations int
 	// RefactorEvery recomputes the basis inverse from scratch after this
-	// many pivots (0 means 1000).
+	// many pivots (0 means 2000).
 	RefactorEvery int
 	// Perturb is the relative cost perturbation used against dual
 	// degeneracy (0 means 1e-7, negative disables it).
@@ -176,6 +177,21 @@ type Solver struct {
 	alpha []float64 // scratch: pivot row over all variables
 	col   []float64 // scratch: FTRAN column
 	rho   []float64 // scratch: copy of pivot row of binv
+	nz    []int     // scratch: non-zero positions of rho
+
+	// Columns as runs of consecutive rows sharing one value, for pivot
+	// rows from prefix sums when that is shorter than the entries.
+	runStart []int
+	runLo    []int
+	runHi    []int
+	runVal   []float64
+	useRuns  bool
+	prefix   []float64
+
+	// Row-wise copy of A for pivot rows computed from a sparse rho.
+	rowStart []int
+	rowCol   []int
+	rowVal   []float64
 
 	sinceRefactor int
 }
@@ -184,7 +200,7 @@ type Solver struct {
 func NewSolver(p *Problem, opt Options) *Solver {
 	m, n := p.rows, len(p.cost)
 	if opt.RefactorEvery <= 0 {
-		opt.RefactorEvery = 1000
+		opt.RefactorEvery = 2000
 	}
 	if opt.Perturb == 0 {
 		opt.Perturb = 1e-7
@@ -203,7 +219,27 @@ func NewSolver(p *Problem, opt Options) *Solver {
 		alpha: make([]float64, n+m),
 		col:   make([]float64, m),
 		rho:   make([]float64, m),
+		nz:    make([]int, 0, m),
 	}
+	s.rowStart = make([]int, m+1)
+	for _, r := range p.rowIndex {
+		s.rowStart[r+1]++
+	}
+	for i := 0; i < m; i++ {
+		s.rowStart[i+1] += s.rowStart[i]
+	}
+	s.rowCol = make([]int, len(p.rowIndex))
+	s.rowVal = make([]float64, len(p.rowIndex))
+	fill := append([]int(nil), s.rowStart[:m]...)
+	for j := 0; j < n; j++ {
+		for k := p.colStart[j]; k < p.colStart[j+1]; k++ {
+			r := p.rowIndex[k]
+			s.rowCol[fill[r]] = j
+			s.rowVal[fill[r]] = p.value[k]
+			fill[r]++
+		}
+	}
+	s.buildRuns()
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
 	for j, c := range p.cost {
 		s.cost[j] = c
@@ -222,6 +258,38 @@ func NewSolver(p *Problem, opt Options) *Solver {
 	}
 	s.recompute()
 	return s
+}
+
+// buildRuns compresses each column into runs of consecutive rows with
+// equal values and decides whether pricing should use them.
+func (s *Solver) buildRuns() {
+	p := s.p
+	s.runStart = make([]int, 1, s.n+1)
+	type ent struct {
+		r int
+		v float64
+	}
+	var es []ent
+	for j := 0; j < s.n; j++ {
+		es = es[:0]
+		for k := p.colStart[j]; k < p.colStart[j+1]; k++ {
+			es = append(es, ent{p.rowIndex[k], p.value[k]})
+		}
+		slices.SortFunc(es, func(a, b ent) int { return a.r - b.r })
+		for k := 0; k < len(es); {
+			e := k + 1
+			for e < len(es) && es[e].r == es[e-1].r+1 && es[e].v == es[k].v {
+				e++
+			}
+			s.runLo = append(s.runLo, es[k].r)
+			s.runHi = append(s.runHi, es[e-1].r+1)
+			s.runVal = append(s.runVal, es[k].v)
+			k = e
+		}
+		s.runStart = append(s.runStart, len(s.runLo))
+	}
+	s.useRuns = 2*len(s.runLo) < len(p.rowIndex)
+	s.prefix = make([]float64, s.m+1)
 }
 
 // SetRHS replaces the right-hand side b (copied), keeping the basis. The
@@ -390,6 +458,7 @@ func (s *Solver) refactor() error {
 	for i := 0; i < m; i++ {
 		inv[i*m+i] = 1
 	}
+	anzBuf, inzBuf := make([]int, 0, m), make([]int, 0, m)
 	for c := 0; c < m; c++ {
 		piv, best := -1, 0.0
 		for r := c; r < m; r++ {
@@ -408,9 +477,18 @@ func (s *Solver) refactor() error {
 		}
 		pv := 1 / a[c*m+c]
 		arow, irow := a[c*m:(c+1)*m], inv[c*m:(c+1)*m]
+		anz, inz := anzBuf[:0], inzBuf[:0]
+		for k := c; k < m; k++ {
+			if arow[k] != 0 {
+				arow[k] *= pv
+				anz = append(anz, k)
+			}
+		}
 		for k := 0; k < m; k++ {
-			arow[k] *= pv
-			irow[k] *= pv
+			if irow[k] != 0 {
+				irow[k] *= pv
+				inz = append(inz, k)
+			}
 		}
 		for r := 0; r < m; r++ {
 			if r == c {
@@ -421,10 +499,10 @@ func (s *Solver) refactor() error {
 				continue
 			}
 			ar, ir := a[r*m:(r+1)*m], inv[r*m:(r+1)*m]
-			for k := c; k < m; k++ {
+			for _, k := range anz {
 				ar[k] -= f * arow[k]
 			}
-			for k := 0; k < m; k++ {
+			for _, k := range inz {
 				ir[k] -= f * irow[k]
 			}
 		}
@@ -471,7 +549,7 @@ func (s *Solver) Solve(ctx context.Context) (Result, error) {
 			}
 		}
 		if r < 0 {
-			if s.sinceRefactor >= s.opt.RefactorEvery/4 {
+			if s.sinceRefactor >= s.opt.RefactorEvery/2 {
 				// Confirm optimality on a fresh factorisation.
 				if err := s.refactor(); err != nil {
 					return res, err
@@ -489,12 +567,56 @@ func (s *Solver) Solve(ctx context.Context) (Result, error) {
 		// Pivot row alpha_j = rho·a_j for nonbasic j.
 		rho := s.rho
 		copy(rho, s.binv[r*m:(r+1)*m])
-		for j := 0; j < n; j++ {
-			if s.pos[j] >= 0 {
-				s.alpha[j] = 0
-				continue
+		nz := s.nz[:0]
+		work := 0
+		for k, v := range rho {
+			if v != 0 {
+				nz = append(nz, k)
+				work += s.rowStart[k+1] - s.rowStart[k]
 			}
-			s.alpha[j] = s.p.dot(j, rho)
+		}
+		s.nz = nz
+		if 2*work < len(s.p.rowIndex) {
+			// Sparse rho: accumulate over the rows it touches.
+			alpha := s.alpha[:n]
+			for j := range alpha {
+				alpha[j] = 0
+			}
+			for _, k := range nz {
+				v := rho[k]
+				for e := s.rowStart[k]; e < s.rowStart[k+1]; e++ {
+					alpha[s.rowCol[e]] += v * s.rowVal[e]
+				}
+			}
+			for j := range alpha {
+				if s.pos[j] >= 0 {
+					alpha[j] = 0
+				}
+			}
+		} else if s.useRuns {
+			pre := s.prefix
+			for k, v := range rho {
+				pre[k+1] = pre[k] + v
+			}
+			for j := 0; j < n; j++ {
+				if s.pos[j] >= 0 {
+					s.alpha[j] = 0
+					continue
+				}
+				a := 0.0
+				for e := s.runStart[j]; e < s.runStart[j+1]; e++ {
+					a += s.runVal[e] * (pre[s.runHi[e]] - pre[s.runLo[e]])
+				}
+				s.alpha[j] = a
+			}
+		} else {
+			for j := 0; j < n; j++ {
+				if s.pos[j] >= 0 {
+					s.alpha[j] = 0
+					continue
+				}
+				s.alpha[j] = s.p.dot(j, rho)
+			}
 		}
 		for k := 0; k < m; k++ {
 			if s.pos[n+k] >= 0 {
@@ -577,11 +699,16 @@ func (s *Solver) Solve(ctx context.Context) (Result, error) {
 		// Basis inverse update (product form applied to the explicit inverse).
 		prow := s.binv[r*m : (r+1)*m]
 		inv := 1 / pr
+		pnz := s.nz[:0]
 		wr := 0.0
 		for k := range prow {
-			prow[k] *= inv
-			wr += prow[k] * prow[k]
+			if prow[k] != 0 {
+				prow[k] *= inv
+				wr += prow[k] * prow[k]
+				pnz = append(pnz, k)
+			}
 		}
+		s.nz = pnz
 		s.w[r] = wr
 		for i := 0; i < m; i++ {
 			f := col[i]
@@ -589,12 +716,14 @@ func (s *Solver) Solve(ctx context.Context) (Result, error) {
 				continue
 			}
 			row := s.binv[i*m : (i+1)*m]
-			wi := 0.0
-			for k, pv := range prow {
-				row[k] -= f * pv
-				wi += row[k] * row[k]
+			dot := 0.0
+			for _, k := range pnz {
+				old := row[k]
+				dot += old * prow[k]
+				row[k] = old - f*prow[k]
 			}
-			s.w[i] = wi
+			// ||row - f·prow||² from the old norm.
+			s.w[i] = math.Max(s.w[i]-2*f*dot+f*f*wr, 1e-12)
 		}
 		s.basis[r] = q
 		s.pos[q] = r
