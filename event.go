@@ -381,6 +381,9 @@ func (c *Conversation) Apply(e *Event) error {
 		if err := e.DecodeBody(&b); err != nil {
 			return err
 		}
+		if b.AgentID == "" {
+			return FieldError("agent_id", "required")
+		}
 		if c.State != StateQueued {
 			return Errorf(ECONFLICT, "cannot offer a %s conversation", c.State)
 		}
