@@ -200,12 +200,34 @@ func (d *Driver) observe(ctx context.Context, ev *starpost.Event) error {
 	}
 	d.stats.Events++
 	d.engine.Observe(ev)
-	if ev.Kind == starpost.KindDirectory {
+	if ev.Kind == starpost.KindDirectory || d.unknownQueue(ev) {
 		if err := d.loadDirectory(ctx, ev.WorkspaceID); err != nil {
 			d.log.Warn("router: reload directory", "workspace", ev.WorkspaceID, "err", err)
 		}
 	}
 	return nil
+}
+
+// unknownQueue reports whether ev sends a conversation to a queue the
+// engine has no configuration for (created before the directory event
+// reached the driver): the directory is then read at once.
+func (d *Driver) unknownQueue(ev *starpost.Event) bool {
+	var q string
+	switch ev.Kind {
+	case starpost.KindCreated:
+		var b starpost.CreatedBody
+		if ev.DecodeBody(&b) != nil {
+			return false
+		}
+		q = b.QueueID
+	case starpost.KindTransferred:
+		var b starpost.TransferBody
+		if ev.DecodeBody(&b) != nil {
+			return false
+		}
+		q = b.ToQueueID
+	}
+	return q != "" && !d.engine.HasQueue(ev.WorkspaceID, q)
 }
 
 // rebuild replaces the engine with one built from the store.

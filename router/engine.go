@@ -373,6 +373,12 @@ func (e *Engine) SetQueue(q *starpost.Queue) {
 	w.sdirty = true
 }
 
+// HasQueue reports whether SetQueue configured the queue.
+func (e *Engine) HasQueue(workspaceID, queueID string) bool {
+	w := e.ws[workspaceID]
+	return w != nil && w.queues[queueID] != nil && w.queues[queueID].cfg != nil
+}
+
 // AgentView is a read-only snapshot of an agent's routing state.
 type AgentView struct {
 	ID         string

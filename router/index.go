@@ -31,9 +31,12 @@ import (
 
 // queue is the routing view of a starpost.Queue.
 type queue struct {
-	id    string
-	ws    *workspace
-	cfg   *starpost.Queue // nil for a queue known only from conversations
+	id string
+	ws *workspace
+	// cfg is nil for a queue known only from conversations: the empty
+	// queue id (a bot's hand-over without a queue) is open to every agent,
+	// any other unknown queue to none until it is configured.
+	cfg   *starpost.Queue
 	prio  int
 	steps []step
 	// wait holds the waiting conversations per channel in queue order:
@@ -212,6 +215,12 @@ func (e *Engine) rebuildQueues(w *workspace) {
 			q.steps = append(q.steps, s)
 		}
 		i := 0
+		if q.cfg == nil && q.id != "" {
+			// A queue named by a conversation but not configured (yet):
+			// nobody qualifies until SetQueue says who does.
+			q.steps = append(q.steps, step{})
+			continue
+		}
 		for ; i < len(overflow) && overflow[i].AfterSeconds <= 0; i++ {
 			wd.apply(overflow[i])
 		}

@@ -495,3 +495,29 @@ func TestReplyTimeoutCountsFromFirstUnanswered(t *testing.T) {
 		t.Fatalf("unassigns %v, want reply_timeout 120 s after the first unanswered message", got)
 	}
 }
+
+func TestUnconfiguredQueue(t *testing.T) {
+	h := newHarness(t, WithoutQueueStatus())
+	h.setAgent(agentUser("a1", "", nil))
+	h.available("a1")
+	id := h.arrive("new", starpost.ChannelChat, 0)
+	if got := offers(h.decide(time.Second)); len(got) != 0 {
+		t.Fatalf("offered before the queue is configured: %v", got)
+	}
+	if h.e.HasQueue(h.ws, "new") {
+		t.Fatal("HasQueue before SetQueue")
+	}
+	h.setQueue(&starpost.Queue{ID: "new", Name: "new"})
+	if got := offers(h.decide(time.Second)); got[id] != "a1" {
+		t.Fatalf("offers %v after the queue is configured", got)
+	}
+	// A bot's hand-over without a queue goes to anyone.
+	bot := h.must(&starpost.Event{Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: "ct"},
+		Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: "ct", State: starpost.StateBot})}).ConversationID
+	if err := h.setState(bot, starpost.StateQueued, "bot"); err != nil {
+		t.Fatal(err)
+	}
+	if got := offers(h.decide(time.Second)); got[bot] != "a1" {
+		t.Fatalf("offers %v for a bot hand-over", got)
+	}
+}
