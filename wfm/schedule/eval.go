@@ -84,7 +84,9 @@ type Report struct {
 // EvalSchedule solves the shared benchmark instance found in dataDir (the
 // instance folder or the shared data folder) within ctx's deadline, or
 // DefaultEvalBudget when it has none, checks the schedule covers every
-// interval, and prints cost, lower bound, gap and time to w.
+// interval, and prints cost, lower bound, gap and time to w. If the
+// deadline ends before the LP optimum it still prints and returns the
+// greedy schedule's report, with an error wrapping ctx's error.
 func EvalSchedule(ctx context.Context, dataDir string, w io.Writer) (*Report, error) {
 	p, err := LoadBenchmark(dataDir)
 	if err != nil {
@@ -96,9 +98,9 @@ func EvalSchedule(ctx context.Context, dataDir string, w io.Writer) (*Report, er
 		defer cancel()
 	}
 	start := time.Now()
-	sol, err := Solve(ctx, p, Options{})
-	if err != nil {
-		return nil, fmt.Errorf("schedule: eval: %w", err)
+	sol, solveErr := Solve(ctx, p, Options{})
+	if sol == nil {
+		return nil, fmt.Errorf("schedule: eval: %w", solveErr)
 	}
 	elapsed := time.Since(start)
 	if err := CheckCoverage(p, sol); err != nil {
@@ -131,6 +133,9 @@ func EvalSchedule(ctx context.Context, dataDir string, w io.Writer) (*Report, er
 		100*rep.Gap, rep.Elapsed.Seconds(), rep.BestAt.Seconds())
 	if err != nil {
 		return rep, fmt.Errorf("schedule: eval: write report: %w", err)
+	}
+	if solveErr != nil {
+		return rep, fmt.Errorf("schedule: eval: %w", solveErr)
 	}
 	return rep, nil
 }

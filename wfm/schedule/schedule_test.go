@@ -236,11 +236,40 @@ func TestSolveCoversEveryInterval(t *testing.T) {
 }
 
 func TestSolveCancelled(t *testing.T) {
-	p := &Problem{Required: []int{1, 2, 3, 2, 1, 0}, Cyclic: true, Templates: []Template{{Length: 2}}}
+	p := &Problem{Required: []int{1, 2, 3, 2, 1, 0, 4, 4}, Cyclic: true, Templates: []Template{{Length: 2}, {Length: 3, PaidHours: 0.6}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Solve(ctx, p, Options{}); !errors.Is(err, context.Canceled) {
+	sol, err := Solve(ctx, p, Options{})
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if sol == nil {
+		t.Fatal("no partial solution")
+	}
+	if err := CheckCoverage(p, sol); err != nil {
+		t.Fatal(err)
+	}
+	if want := exactOptimum(t, p); sol.LowerBound > want+1e-9 || sol.Cost < want-1e-9 {
+		t.Errorf("bound %.3f, cost %.3f, optimum %.3f", sol.LowerBound, sol.Cost, want)
+	}
+}
+
+func TestSolveDeadlineDuringImprovement(t *testing.T) {
+	p := weekProblem(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	sol, err := Solve(ctx, p, Options{})
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	if sol == nil {
+		t.Fatal("no solution")
+	}
+	if err := CheckCoverage(p, sol); err != nil {
+		t.Fatal(err)
+	}
+	if sol.LowerBound > sol.Cost+1e-9 {
+		t.Errorf("bound %.3f above cost %.3f", sol.LowerBound, sol.Cost)
 	}
 }
 

@@ -153,9 +153,11 @@ func costUnit(costs []float64) float64 {
 }
 
 // Solve finds an integer schedule covering p.Required at minimum paid
-// hours as far as ctx allows, and a proven lower bound. The root LP is
-// solved to optimality unless ctx ends first; a context ending during the
-// dive or improvement phases still yields the best schedule so far.
+// hours as far as ctx allows, and a proven lower bound. A context ending
+// during the dive or improvement phases yields the best schedule so far
+// and no error. If it ends before the root LP is optimal, Solve returns a
+// greedy schedule with the (weaker, still proven) bound of the partial
+// dual vector together with an error wrapping ctx's error.
 func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	start := time.Now()
 	m, err := newModel(p)
@@ -172,8 +174,12 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	}
 	solver := lp.NewSolver(lpp, lp.Options{Seed: opt.Seed})
 	res, err := solver.Solve(ctx)
+	var stopped error
 	if err != nil {
-		return nil, fmt.Errorf("schedule: root lp: %w", err)
+		if res.Status != lp.Stopped || ctx.Err() == nil {
+			return nil, fmt.Errorf("schedule: root lp: %w", err)
+		}
+		stopped = fmt.Errorf("schedule: root lp stopped early, schedule is greedy: %w", err)
 	}
 	sol := &Solution{
 		LPValue:      res.Objective,
@@ -189,8 +195,20 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	}
 	sol.LPTime = time.Since(start)
 
-	t1 := time.Now()
 	counts := make([]int, len(m.cols))
+	if stopped != nil {
+		// Out of time before the LP optimum: the partial duals still give a
+		// valid bound; cover greedily and return both with the error.
+		m.greedyRepair(counts)
+		m.newLocal(counts).descend()
+		sol.DiveCost = m.totalCost(counts)
+		sol.BestAt = time.Since(start)
+		if err := m.finish(sol, counts); err != nil {
+			return nil, err
+		}
+		return sol, stopped
+	}
+	t1 := time.Now()
 	_, its, err := m.dive(ctx, solver, counts, math.Inf(1), 0.9)
 	sol.LPIterations += its
 	if err != nil {
@@ -220,11 +238,19 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 		sol.ImproveRounds, sol.Improvements = st.rounds, st.improved
 	}
 	sol.ImproveTime = time.Since(t2)
+	if err := m.finish(sol, counts); err != nil {
+		return nil, err
+	}
+	return sol, nil
+}
 
+// finish fills the schedule part of sol from counts after checking that
+// every interval is covered.
+func (m *model) finish(sol *Solution, counts []int) error {
 	cov := m.coverage(counts)
 	for i, r := range m.req {
 		if cov[i] < r {
-			return nil, fmt.Errorf("schedule: internal error: interval %d covered %d < %d", i, cov[i], r)
+			return fmt.Errorf("schedule: internal error: interval %d covered %d < %d", i, cov[i], r)
 		}
 	}
 	sol.Coverage = cov
@@ -237,7 +263,7 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	if sol.LowerBound > 0 {
 		sol.Gap = (sol.Cost - sol.LowerBound) / sol.LowerBound
 	}
-	return sol, nil
+	return nil
 }
 
 func (m *model) totalCost(counts []int) float64 {
