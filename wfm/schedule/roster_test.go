@@ -343,3 +343,45 @@ func BenchmarkClaim(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns/claim")
 	b.ReportMetric(float64(accepted)/float64(len(lat)), "accepted/claim")
 }
+
+func TestConcurrentClaimsFirstComeWins(t *testing.T) {
+	p := weekProblem(2)
+	sol, err := Solve(context.Background(), p, Options{ImproveFor: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents := make([]Agent, 16)
+	for a := range agents {
+		agents[a] = Agent{ID: fmt.Sprintf("f%02d", a), Skills: []string{"chat"}}
+	}
+	rules := Rules{MinRest: 11, IntervalsPerDay: 24, MaxConsecutiveDays: 6, Skill: "chat"}
+	r, err := NewRoster(p, sol, agents, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := r.Open()[0].ID
+	wins := make(chan int, len(agents))
+	done := make(chan struct{})
+	for a := range agents {
+		go func() {
+			if r.Claim(a, slot) == nil {
+				wins <- a
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range agents {
+		<-done
+	}
+	close(wins)
+	var winners []int
+	for a := range wins {
+		winners = append(winners, a)
+	}
+	if len(winners) != 1 || r.Owner(slot) != winners[0] {
+		t.Fatalf("winners %v, owner %d; want exactly one", winners, r.Owner(slot))
+	}
+	if err := r.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
