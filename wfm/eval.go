@@ -60,10 +60,15 @@ type ForecastReport struct {
 }
 
 // EvalForecast runs the day-ahead (and 2–5 days ahead) forecast
-// evaluation on dataDir/callcenter_us_bank_2003/bank_calls_5min.csv,
-// prints a table to w and returns the figures.
+// evaluation on the US bank arrivals, prints a table to w and returns the
+// figures. dataDir is the data set's folder (callcenter_us_bank_2003) or the
+// shared data folder that holds it.
 func EvalForecast(ctx context.Context, dataDir string, w io.Writer) (*ForecastReport, error) {
-	s, err := LoadSeries(ctx, filepath.Join(dataDir, BankCallsFile), BankGrid())
+	path := filepath.Join(dataDir, filepath.Base(BankCallsFile))
+	if _, err := os.Stat(path); err != nil {
+		path = filepath.Join(dataDir, BankCallsFile)
+	}
+	s, err := LoadSeries(ctx, path, BankGrid())
 	if err != nil {
 		return nil, err
 	}

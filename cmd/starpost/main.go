@@ -4,6 +4,7 @@
 //	starpost demo      the server plus simulated customers and agents
 //	starpost migrate   apply database migrations and exit
 //	starpost bench     benchmarks that print figures (router, e2e)
+//	starpost eval      quality figures on public data (forecast, schedule, intent ...)
 package main
 
 import (
@@ -35,6 +36,7 @@ commands:
   demo      run the server with simulated customers and agents
   migrate   apply database migrations and exit
   bench     run a benchmark: router | e2e
+  eval      quality figures on public data: forecast | staffing | schedule | intent | match
   version   print the version
 
 Run "starpost <command> -h" for the flags of a command.
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, args, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args, stdout, stderr)
+	case "eval":
+		return runEval(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "starpost", version)
 		return nil

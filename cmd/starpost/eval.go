@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/starpost/starpost/text"
+	"github.com/starpost/starpost/wfm"
+	"github.com/starpost/starpost/wfm/schedule"
+)
+
+const evalUsage = `usage: starpost eval <set> [--data FOLDER]
+
+Quality figures on public data, read by path (default ../shared/data/<set folder>):
+  forecast   WAPE per method and lead on callcenter_us_bank_2003 (last 20 business days)
+  staffing   Erlang A against a discrete-event simulation over a grid of loads
+  schedule   shift covering on wfm_shift_instance: cost, lower bound, gap, time
+  intent     BANKING77 train → test: accuracy, macro-F1, training time, latency
+  match      AFQMC train → dev: accuracy and positive-class F1
+`
+
+// evalSets maps an eval name to its default data folder and its runner.
+func evalSets() map[string]struct {
+	folder string
+	run    func(ctx context.Context, dir string, w io.Writer) error
+} {
+	type set = struct {
+		folder string
+		run    func(ctx context.Context, dir string, w io.Writer) error
+	}
+	return map[string]set{
+		"forecast": {"callcenter_us_bank_2003", func(ctx context.Context, dir string, w io.Writer) error {
+			_, err := wfm.EvalForecast(ctx, dir, w)
+			return err
+		}},
+		"staffing": {"", func(_ context.Context, _ string, w io.Writer) error { return wfm.EvalStaffing(w) }},
+		"schedule": {"wfm_shift_instance", func(ctx context.Context, dir string, w io.Writer) error {
+			_, err := schedule.EvalSchedule(ctx, dir, w) // its own deadline: schedule.DefaultEvalBudget
+
+			return err
+		}},
+		"intent": {"banking77", func(ctx context.Context, dir string, w io.Writer) error {
+			_, err := text.EvalIntent(ctx, dir, w)
+			return err
+		}},
+		"match": {"afqmc", func(ctx context.Context, dir string, w io.Writer) error {
+			_, err := text.EvalMatch(ctx, dir, w)
+			return err
+		}},
+	}
+}
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, evalUsage)
+		return fmt.Errorf("eval: name a data set")
+	}
+	set, ok := evalSets()[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, evalUsage)
+		return fmt.Errorf("eval: unknown set %q", args[0])
+	}
+	fs := flag.NewFlagSet("eval "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", filepath.Join("..", "shared", "data", set.folder), "folder of the data set")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := set.run(ctx, *data, stdout); err != nil {
+		return fmt.Errorf("eval %s: %w", args[0], err)
+	}
+	fmt.Fprintf(stdout, "eval %s took %s\n", args[0], time.Since(start).Round(time.Millisecond))
+	return nil
+}
