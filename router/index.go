@@ -256,7 +256,7 @@ type group struct {
 	req     requirement
 	strat   Strategy
 	members map[string]*member
-	heaps   [nch][]*member
+	heaps   [nch][]hentry
 	// ready counts the ready members; slots sums their capacity per channel.
 	ready  int
 	slots  [nch]int
@@ -268,8 +268,7 @@ type member struct {
 	g       *group
 	a       *agent
 	prof    int
-	idx     [nch]int  // position in g.heaps[ch], -1 when absent
-	k       [nch]hkey // key stored in g.heaps[ch]; never worse than the true key
+	idx     [nch]int // position in g.heaps[ch], -1 when absent
 	counted bool      // counted in g.ready and g.slots
 	cap     [nch]int  // capacity counted in g.slots
 }
@@ -406,15 +405,14 @@ func (e *Engine) reindex(a *agent) {
 			want := r && a.load[ch] < a.cap[ch]
 			switch {
 			case m.idx[ch] >= 0 && want:
-				if kd && tk.before(m.k[ch]) {
-					m.k[ch] = tk
+				if e := &g.heaps[ch][m.idx[ch]]; kd && tk.before(e.k) {
+					e.k = tk
 					g.up(ch, m.idx[ch])
 				}
 			case m.idx[ch] >= 0:
 				g.remove(ch, m)
 			case want:
-				m.k[ch] = tk
-				g.push(ch, m)
+				g.push(ch, m, tk)
 				for _, q := range g.queues {
 					q.markRoute(ch)
 				}
@@ -446,25 +444,34 @@ func (k hkey) before(o hkey) bool {
 	return k.idle < o.idle
 }
 
-// less orders the entries of heap ch by their stored keys: higher
-// proficiency, then the key, then id.
-func (g *group) less(ch int, x, y *member) bool {
+// hentry is a heap entry. It carries its ordering key (copied, so that
+// comparisons stay inside the heap's own memory) and the key it was placed
+// with, which is never worse than the agent's true key.
+type hentry struct {
+	prof int
+	k    hkey
+	m    *member
+}
+
+// less orders heap entries: higher proficiency, then the stored key, then
+// agent id.
+func less(x, y *hentry) bool {
 	if x.prof != y.prof {
 		return x.prof > y.prof
 	}
-	if x.k[ch] != y.k[ch] {
-		if x.k[ch].before(y.k[ch]) {
+	if x.k != y.k {
+		if x.k.before(y.k) {
 			return true
 		}
-		if y.k[ch].before(x.k[ch]) {
+		if y.k.before(x.k) {
 			return false
 		}
 	}
-	return x.a.id < y.a.id
+	return x.m.a.id < y.m.a.id
 }
 
-func (g *group) push(ch int, m *member) {
-	h := append(g.heaps[ch], m)
+func (g *group) push(ch int, m *member, k hkey) {
+	h := append(g.heaps[ch], hentry{prof: m.prof, k: k, m: m})
 	g.heaps[ch] = h
 	m.idx[ch] = len(h) - 1
 	g.up(ch, len(h)-1)
@@ -476,7 +483,7 @@ func (g *group) remove(ch int, m *member) {
 	if i != n {
 		g.swap(ch, i, n)
 	}
-	h[n] = nil
+	h[n] = hentry{}
 	g.heaps[ch] = h[:n]
 	m.idx[ch] = -1
 	if i != n {
@@ -493,15 +500,15 @@ func (g *group) fix(ch, i int) {
 func (g *group) swap(ch, i, j int) {
 	h := g.heaps[ch]
 	h[i], h[j] = h[j], h[i]
-	h[i].idx[ch] = i
-	h[j].idx[ch] = j
+	h[i].m.idx[ch] = i
+	h[j].m.idx[ch] = j
 }
 
 func (g *group) up(ch, j int) {
 	h := g.heaps[ch]
 	for j > 0 {
 		i := (j - 1) / 2
-		if !g.less(ch, h[j], h[i]) {
+		if !less(&h[j], &h[i]) {
 			break
 		}
 		g.swap(ch, i, j)
@@ -519,10 +526,10 @@ func (g *group) down(ch, i0 int) bool {
 			break
 		}
 		j := j1
-		if j2 := j1 + 1; j2 < n && g.less(ch, h[j2], h[j1]) {
+		if j2 := j1 + 1; j2 < n && less(&h[j2], &h[j1]) {
 			j = j2
 		}
-		if !g.less(ch, h[j], h[i]) {
+		if !less(&h[j], &h[i]) {
 			break
 		}
 		g.swap(ch, i, j)
@@ -534,12 +541,12 @@ func (g *group) down(ch, i0 int) bool {
 // refresh stores the true key of the entry at i of heap ch if its stored
 // key is stale, moving it down to its place; it reports whether it did.
 func (g *group) refresh(ch, i int) bool {
-	m := g.heaps[ch][i]
-	tk := m.a.key()
-	if tk == m.k[ch] {
+	e := &g.heaps[ch][i]
+	tk := e.m.a.key()
+	if tk == e.k {
 		return false
 	}
-	m.k[ch] = tk
+	e.k = tk
 	g.fix(ch, i)
 	return true
 }
@@ -548,7 +555,7 @@ func (g *group) refresh(ch, i int) bool {
 func (g *group) top(ch int) *member {
 	for len(g.heaps[ch]) > 0 {
 		if !g.refresh(ch, 0) {
-			return g.heaps[ch][0]
+			return g.heaps[ch][0].m
 		}
 	}
 	return nil
@@ -575,7 +582,7 @@ search:
 		for len(frontier) > 0 {
 			bi := 0
 			for i := 1; i < len(frontier); i++ {
-				if g.less(ch, h[frontier[i]], h[frontier[bi]]) {
+				if less(&h[frontier[i]], &h[frontier[bi]]) {
 					bi = i
 				}
 			}
@@ -584,8 +591,8 @@ search:
 			if g.refresh(ch, x) {
 				continue search
 			}
-			if !slices.Contains(excluded, h[x].a.id) {
-				return h[x]
+			if !slices.Contains(excluded, h[x].m.a.id) {
+				return h[x].m
 			}
 			for _, c := range [2]int{2*x + 1, 2*x + 2} {
 				if c < len(h) {

@@ -679,8 +679,13 @@ func (s *sim) check() {
 		for _, g := range w.groups {
 			for ch := range nch {
 				hp := g.heaps[ch]
+				for i := range hp {
+					if hp[i].m.idx[ch] != i || hp[i].m.g != g || hp[i].prof != hp[i].m.prof {
+						s.fail("heap entry %d of group %s channel %d out of place", i, g.key, ch)
+					}
+				}
 				for i := 1; i < len(hp); i++ {
-					if g.less(ch, hp[i], hp[(i-1)/2]) {
+					if less(&hp[i], &hp[(i-1)/2]) {
 						s.fail("heap order broken in group %s channel %d", g.key, ch)
 					}
 				}
@@ -723,7 +728,7 @@ func (s *sim) check() {
 					if (m.idx[ch] >= 0) != want {
 						s.fail("index of %s on channel %d: in heap %v, want %v", a.id, ch, m.idx[ch] >= 0, want)
 					}
-					if m.idx[ch] >= 0 && a.key().before(m.k[ch]) {
+					if m.idx[ch] >= 0 && a.key().before(m.g.heaps[ch][m.idx[ch]].k) {
 						s.fail("stored heap key of %s is worse than its true key", a.id)
 					}
 				}
