@@ -269,8 +269,8 @@ type member struct {
 	a       *agent
 	prof    int
 	idx     [nch]int // position in g.heaps[ch], -1 when absent
-	counted bool      // counted in g.ready and g.slots
-	cap     [nch]int  // capacity counted in g.slots
+	counted bool     // counted in g.ready and g.slots
+	cap     [nch]int // capacity counted in g.slots
 }
 
 // group returns the group for r, creating it (and filling it with the
