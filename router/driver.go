@@ -65,7 +65,12 @@ type Driver struct {
 	users map[string]map[string]bool
 	// restore holds conversations to read again after a failed read.
 	restore []ConversationRef
+	mu      sync.Mutex // guards stats
 	stats   DriverStats
+	// events is the live subscription's channel while loop runs; endErr
+	// records why it had to stop while events were drained mid-commit.
+	events <-chan *starpost.Event
+	endErr error
 }
 
 // DriverStats counts what a driver did.
@@ -76,6 +81,7 @@ type DriverStats struct {
 	Conflicts  int64 // decisions the store rejected as stale (ECONFLICT)
 	Failures   int64 // appends or publishes that failed otherwise
 	Rebuilds   int64 // full rebuilds from the store
+	Resyncs    int64 // times the live feed was lost (each leads to a rebuild)
 	Restores   int64 // single conversations read again
 	StatusSent int64 // queue status signals published
 }
@@ -102,9 +108,19 @@ func NewDriver(store starpost.Store, bus starpost.EventBus, clock starpost.Clock
 	return d
 }
 
-// Stats returns the driver's counters. It must be called from the goroutine
-// running Run or after Run returned.
-func (d *Driver) Stats() DriverStats { return d.stats }
+// Stats returns the driver's counters. It is safe to call while Run runs.
+func (d *Driver) Stats() DriverStats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stats
+}
+
+// count adds n to one of the driver's counters.
+func (d *Driver) count(c *int64, n int64) {
+	d.mu.Lock()
+	*c += n
+	d.mu.Unlock()
+}
 
 // Run dispatches until ctx is done, then returns ctx's error. It subscribes
 // to the bus for every workspace before it reads the store, so no event
@@ -127,6 +143,7 @@ func (d *Driver) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		d.count(&d.stats.Resyncs, 1)
 		d.log.Warn("router: resynchronising", "err", err, "after", backoff)
 		select {
 		case <-ctx.Done():
@@ -147,6 +164,7 @@ var errSubscriptionEnded = errors.New("bus subscription ended")
 // done.
 func (d *Driver) loop(ctx context.Context, sub starpost.Subscription, ticker *time.Ticker) error {
 	events := sub.Events()
+	d.events, d.endErr = events, nil
 	for {
 		select {
 		case <-ctx.Done():
@@ -176,6 +194,29 @@ func (d *Driver) loop(ctx context.Context, sub starpost.Subscription, ticker *ti
 		case <-ticker.C:
 		}
 		d.step(ctx)
+		if d.endErr != nil {
+			return d.endErr
+		}
+	}
+}
+
+// drain observes the events already waiting on the subscription, so that a
+// large commit (whose own events come back on the bus) does not overflow
+// the subscription's buffer.
+func (d *Driver) drain(ctx context.Context) {
+	for d.endErr == nil {
+		select {
+		case ev, ok := <-d.events:
+			if !ok {
+				d.endErr = errSubscriptionEnded
+				return
+			}
+			if err := d.observe(ctx, ev); err != nil {
+				d.endErr = err
+			}
+		default:
+			return
+		}
 	}
 }
 
@@ -198,7 +239,7 @@ func (d *Driver) observe(ctx context.Context, ev *starpost.Event) error {
 	if ev.Cursor > 0 && ev.Cursor <= snap {
 		return nil
 	}
-	d.stats.Events++
+	d.count(&d.stats.Events, 1)
 	d.engine.Observe(ev)
 	if ev.Kind == starpost.KindDirectory || d.unknownQueue(ev) {
 		if err := d.loadDirectory(ctx, ev.WorkspaceID); err != nil {
@@ -232,7 +273,7 @@ func (d *Driver) unknownQueue(ev *starpost.Event) bool {
 
 // rebuild replaces the engine with one built from the store.
 func (d *Driver) rebuild(ctx context.Context) error {
-	d.stats.Rebuilds++
+	d.count(&d.stats.Rebuilds, 1)
 	d.engine = NewEngine(d.engineOpts...)
 	d.snapshot = make(map[string]int64)
 	d.users = make(map[string]map[string]bool)
@@ -351,7 +392,7 @@ func (d *Driver) step(ctx context.Context) {
 	if len(ds) == 0 {
 		return
 	}
-	d.stats.Decisions += int64(len(ds))
+	d.count(&d.stats.Decisions, int64(len(ds)))
 	d.commit(ctx, ds)
 }
 
@@ -374,22 +415,19 @@ func (d *Driver) restoreMissing(ctx context.Context) {
 			d.restore = append(d.restore, r)
 			continue
 		}
-		d.stats.Restores++
+		d.count(&d.stats.Restores, 1)
 		d.engine.Restore(c, exp[c.ID])
 	}
 }
 
-// commit appends the decisions (up to d.conc at a time; the store groups
-// them into few transactions), lets the engine observe what was committed,
-// and publishes it with the ephemeral queue status signals. A decision that
-// fails is taken again by the engine after its retry delay.
+// commit appends the decisions, lets the engine observe what was committed,
+// and publishes it with the ephemeral queue status signals. Decisions go in
+// chunks of 4×concurrency, up to d.conc appends at a time (the store groups
+// concurrent appends into few transactions); between chunks the events
+// waiting on the subscription are observed. A decision that fails is taken
+// again by the engine after its retry delay.
 func (d *Driver) commit(ctx context.Context, ds []Decision) {
 	var signals []*starpost.Event
-	type result struct {
-		d   *Decision
-		evs []*starpost.Event
-		err error
-	}
 	var durable []*Decision
 	for i := range ds {
 		if ds[i].Ephemeral() {
@@ -397,6 +435,30 @@ func (d *Driver) commit(ctx context.Context, ds []Decision) {
 		} else {
 			durable = append(durable, &ds[i])
 		}
+	}
+	for chunk := range slices.Chunk(durable, 4*d.conc) {
+		d.commitChunk(ctx, chunk)
+		d.drain(ctx)
+	}
+	// Signals come back on the subscription too: publish them in chunks.
+	for chunk := range slices.Chunk(signals, 4*d.conc) {
+		if err := d.bus.Publish(ctx, chunk...); err != nil {
+			d.count(&d.stats.Failures, 1)
+			d.log.Warn("router: publish queue status", "signals", len(chunk), "err", err)
+		} else {
+			d.count(&d.stats.StatusSent, int64(len(chunk)))
+		}
+		d.drain(ctx)
+	}
+}
+
+// commitChunk appends some decisions concurrently and publishes the
+// committed events.
+func (d *Driver) commitChunk(ctx context.Context, durable []*Decision) {
+	type result struct {
+		d   *Decision
+		evs []*starpost.Event
+		err error
 	}
 	results := make([]result, len(durable))
 	sem := make(chan struct{}, d.conc)
@@ -415,13 +477,13 @@ func (d *Driver) commit(ctx context.Context, ds []Decision) {
 	for _, r := range results {
 		switch code := starpost.ErrorCode(r.err); {
 		case r.err == nil:
-			d.stats.Committed++
+			d.count(&d.stats.Committed, 1)
 			committed = append(committed, r.evs...)
 		case code == starpost.ECONFLICT || code == starpost.ENOTFOUND:
-			d.stats.Conflicts++
+			d.count(&d.stats.Conflicts, 1)
 			d.log.Debug("router: stale decision", "decision", r.d.String(), "err", r.err)
 		default:
-			d.stats.Failures++
+			d.count(&d.stats.Failures, 1)
 			d.log.Warn("router: append decision", "decision", r.d.String(), "err", r.err)
 		}
 	}
@@ -431,16 +493,8 @@ func (d *Driver) commit(ctx context.Context, ds []Decision) {
 	if len(committed) > 0 {
 		if err := d.bus.Publish(context.WithoutCancel(ctx), committed...); err != nil {
 			// Committed anyway: bus hubs read lost events from the store.
-			d.stats.Failures++
+			d.count(&d.stats.Failures, 1)
 			d.log.Warn("router: publish decisions", "events", len(committed), "err", err)
-		}
-	}
-	if len(signals) > 0 {
-		if err := d.bus.Publish(ctx, signals...); err != nil {
-			d.stats.Failures++
-			d.log.Warn("router: publish queue status", "signals", len(signals), "err", err)
-		} else {
-			d.stats.StatusSent += int64(len(signals))
 		}
 	}
 }

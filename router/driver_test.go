@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -128,12 +129,18 @@ func (s *system) waitFor(k starpost.EventKind, conv string, body any) *starpost.
 
 // runDriver starts a driver and returns a function that stops it.
 func (s *system) runDriver() func() {
+	_, stop := s.startDriver()
+	return stop
+}
+
+// startDriver starts a driver and returns it with a function that stops it.
+func (s *system) startDriver() (*router.Driver, func()) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	logger := slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d := router.NewDriver(s.db, s.bus, s.clock, logger, router.WithTick(20*time.Millisecond))
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	return func() {
+	return d, func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			s.t.Errorf("driver Run: %v", err)
@@ -242,5 +249,53 @@ func TestDriverOfferTimeout(t *testing.T) {
 	s.waitFor(starpost.KindOffer, conv, &offer)
 	if offer.AgentID != second.ID {
 		t.Fatalf("re-offered to %s, want the next agent %s", offer.AgentID, second.ID)
+	}
+}
+
+// A surge: the driver starts on a backlog of more conversations than the
+// bus buffers for one subscriber. It offers what the agent can take and
+// tells the rest where they stand, without falling behind the events of its
+// own decisions as they come back on the bus.
+func TestDriverSurge(t *testing.T) {
+	s := newSystem(t, starpost.SystemClock{})
+	s.watch.Close() // not read here
+	s.agent.Capacity = map[starpost.Channel]int{starpost.ChannelChat: 100}
+	if err := s.db.UpdateUser(s.ctx, s.agent); err != nil {
+		t.Fatal(err)
+	}
+	s.presence(starpost.PresenceAvailable)
+	const n = 600
+	for i := range n {
+		contact, err := s.db.FindOrCreateContact(s.ctx, s.ws.ID, starpost.ChannelChat, fmt.Sprintf("visitor-%d", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.append(&starpost.Event{Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: contact.ID},
+			Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: contact.ID, QueueID: s.queue.ID})})
+	}
+	// The driver starts on the backlog: one Decide takes 600 decisions.
+	d, stop := s.startDriver()
+	defer stop()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		offered, err := s.db.ListConversations(s.ctx, starpost.ConversationFilter{WorkspaceID: s.ws.ID, States: []starpost.State{starpost.StateOffered}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := d.Stats()
+		// Its own 100 offers and 500 queue status signals come back.
+		if len(offered) == 100 && st.Events >= n {
+			if st.Resyncs != 0 || st.Rebuilds != 1 {
+				t.Fatalf("the driver fell behind its own events: %+v", st)
+			}
+			return
+		}
+		if st.Resyncs != 0 {
+			t.Fatalf("the driver fell behind its own events: %+v", st)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d offered, stats %+v", len(offered), st)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
