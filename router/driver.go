@@ -68,9 +68,11 @@ type Driver struct {
 	mu      sync.Mutex // guards stats
 	stats   DriverStats
 	// events is the live subscription's channel while loop runs; endErr
-	// records why it had to stop while events were drained mid-commit.
+	// records why it had to stop while events were read mid-commit.
 	events <-chan *starpost.Event
 	endErr error
+	// outstanding are published events not yet seen back on events.
+	outstanding map[echoKey]struct{}
 }
 
 // DriverStats counts what a driver did.
@@ -165,6 +167,7 @@ var errSubscriptionEnded = errors.New("bus subscription ended")
 func (d *Driver) loop(ctx context.Context, sub starpost.Subscription, ticker *time.Ticker) error {
 	events := sub.Events()
 	d.events, d.endErr = events, nil
+	d.outstanding = make(map[echoKey]struct{})
 	for {
 		select {
 		case <-ctx.Done():
@@ -200,11 +203,36 @@ func (d *Driver) loop(ctx context.Context, sub starpost.Subscription, ticker *ti
 	}
 }
 
-// drain observes the events already waiting on the subscription, so that a
-// large commit (whose own events come back on the bus) does not overflow
-// the subscription's buffer.
-func (d *Driver) drain(ctx context.Context) {
-	for d.endErr == nil {
+// echoKey names an event the driver published and expects back on its own
+// subscription: a committed event by cursor, a signal by conversation.
+type echoKey struct {
+	ws     string
+	cursor int64
+	conv   string
+}
+
+func keyOf(e *starpost.Event) echoKey {
+	if e.Cursor > 0 {
+		return echoKey{ws: e.WorkspaceID, cursor: e.Cursor}
+	}
+	return echoKey{ws: e.WorkspaceID, conv: e.ConversationID}
+}
+
+// maxOutstanding bounds how many of its own published events the driver
+// lets travel back to it at once, below the bus's per-subscriber buffer
+// (256 by default), so a surge of decisions never makes it a slow consumer.
+const maxOutstanding = 96
+
+// published notes events the driver published and waits, observing its
+// feed, until few enough of them are still on their way back. It gives up
+// waiting after echoWait without progress (a bus that does not echo).
+func (d *Driver) published(ctx context.Context, evs []*starpost.Event) {
+	for _, e := range evs {
+		d.outstanding[keyOf(e)] = struct{}{}
+	}
+	timer := time.NewTimer(echoWait)
+	defer timer.Stop()
+	for len(d.outstanding) > maxOutstanding && d.endErr == nil {
 		select {
 		case ev, ok := <-d.events:
 			if !ok {
@@ -214,11 +242,20 @@ func (d *Driver) drain(ctx context.Context) {
 			if err := d.observe(ctx, ev); err != nil {
 				d.endErr = err
 			}
-		default:
+			if !timer.Stop() {
+				<-timer.C
+			}
+			timer.Reset(echoWait)
+		case <-timer.C:
+			clear(d.outstanding)
+			return
+		case <-ctx.Done():
 			return
 		}
 	}
 }
+
+const echoWait = 250 * time.Millisecond
 
 // observe feeds one bus event to the engine.
 func (d *Driver) observe(ctx context.Context, ev *starpost.Event) error {
@@ -237,9 +274,13 @@ func (d *Driver) observe(ctx context.Context, ev *starpost.Event) error {
 		snap = d.snapshot[ev.WorkspaceID]
 	}
 	if ev.Cursor > 0 && ev.Cursor <= snap {
+		delete(d.outstanding, keyOf(ev))
 		return nil
 	}
 	d.count(&d.stats.Events, 1)
+	if len(d.outstanding) > 0 {
+		delete(d.outstanding, keyOf(ev))
+	}
 	d.engine.Observe(ev)
 	if ev.Kind == starpost.KindDirectory || d.unknownQueue(ev) {
 		if err := d.loadDirectory(ctx, ev.WorkspaceID); err != nil {
@@ -424,8 +465,8 @@ func (d *Driver) restoreMissing(ctx context.Context) {
 // and publishes it with the ephemeral queue status signals. Decisions go in
 // chunks of 4×concurrency, up to d.conc appends at a time (the store groups
 // concurrent appends into few transactions); between chunks the events
-// waiting on the subscription are observed. A decision that fails is taken
-// again by the engine after its retry delay.
+// coming back on the subscription are observed (see published). A decision
+// that fails is taken again by the engine after its retry delay.
 func (d *Driver) commit(ctx context.Context, ds []Decision) {
 	var signals []*starpost.Event
 	var durable []*Decision
@@ -437,8 +478,7 @@ func (d *Driver) commit(ctx context.Context, ds []Decision) {
 		}
 	}
 	for chunk := range slices.Chunk(durable, 4*d.conc) {
-		d.commitChunk(ctx, chunk)
-		d.drain(ctx)
+		d.published(ctx, d.commitChunk(ctx, chunk))
 	}
 	// Signals come back on the subscription too: publish them in chunks.
 	for chunk := range slices.Chunk(signals, 4*d.conc) {
@@ -447,14 +487,14 @@ func (d *Driver) commit(ctx context.Context, ds []Decision) {
 			d.log.Warn("router: publish queue status", "signals", len(chunk), "err", err)
 		} else {
 			d.count(&d.stats.StatusSent, int64(len(chunk)))
+			d.published(ctx, chunk)
 		}
-		d.drain(ctx)
 	}
 }
 
 // commitChunk appends some decisions concurrently and publishes the
-// committed events.
-func (d *Driver) commitChunk(ctx context.Context, durable []*Decision) {
+// committed events, which it returns when the publication succeeded.
+func (d *Driver) commitChunk(ctx context.Context, durable []*Decision) []*starpost.Event {
 	type result struct {
 		d   *Decision
 		evs []*starpost.Event
@@ -495,6 +535,8 @@ func (d *Driver) commitChunk(ctx context.Context, durable []*Decision) {
 			// Committed anyway: bus hubs read lost events from the store.
 			d.count(&d.stats.Failures, 1)
 			d.log.Warn("router: publish decisions", "events", len(committed), "err", err)
+			return nil
 		}
 	}
+	return committed
 }
