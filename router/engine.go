@@ -9,6 +9,36 @@
 // reads the wall clock. Driver runs an Engine against the real system: it
 // rebuilds the state from a starpost.Store, feeds it the events of a
 // starpost.EventBus and commits the decisions with Store.Append.
+//
+// # Rules
+//
+// Waiting conversations are served in order of queue priority, then
+// conversation priority, then longest waiting (since they last entered the
+// queue). A conversation may go to an agent who is available, connected,
+// has spare capacity on its channel (held and offered conversations count,
+// per starpost.User.CapacityFor) and meets every required skill at the
+// minimum level of the overflow step in force. Overflow steps accumulate:
+// the highest MinLevelDrop so far, the latest AnySite or SiteIDs, and every
+// QueueID so far (whose base requirement also qualifies). Steps with
+// AfterSeconds 0 are in force from the start, which is how a queue names its
+// preferred sites. Among qualifying agents the queue's own agents come
+// before overflow queues' agents, then the highest proficiency (the sum of
+// the agent's levels in the required skills), then the strategy (least
+// occupied, when chosen), then the longest idle (since the agent last got an
+// offer or became available).
+//
+// An offer lapses after the queue's OfferTimeout and goes to the next agent:
+// agents who declined or let it lapse get it again only when no one else
+// can take it. Offers to agents who stop being available and connected are
+// withdrawn. Held work is given back when its agent goes offline, when the
+// agent's connection stays down longer than the grace period, or when the
+// customer's first unanswered message is older than the queue's
+// ReplyTimeout (that agent then comes last for it).
+//
+// Each waiting customer is told their position in the queue's line on their
+// channel and an estimated wait: position × observed average handle time ÷
+// the capacity of the ready agents who qualify, rounded up to 10 s, or -1
+// when no ready agent qualifies. It is sent only when it changes.
 package router
 
 import (
