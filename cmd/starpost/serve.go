@@ -64,6 +64,7 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	n.store = newMeteredStore(n.db, n.reg)
+	n.reg.MustRegister(newQueueCollector(n.db, n.clock))
 	if n.bus, err = bus.Open(ctx, bus.Options{URL: cfg.NATS, Listen: cfg.NATSListen, Name: hostname(),
 		Logger: log.With("component", "bus"), Store: n.db}); err != nil {
 		return nil, fmt.Errorf("open bus: %w", err)

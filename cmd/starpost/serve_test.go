@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	nethttp "net/http"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,23 @@ func TestServeEndToEnd(t *testing.T) {
 	got := next(t, as, "the customer's follow-up", func(e *starpost.Event) bool {
 		return e.Kind == starpost.KindMessage && e.Actor.Role == starpost.RoleCustomer && strings.Contains(string(e.Body), "20261111")
 	})
+
+	resp, err := nethttp.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		"starpost_queue_wait_seconds_count 1\n",
+		`starpost_queue_waiting{queue="` + world.Queues[0].ID + `",workspace="` + world.Workspace.ID + `"} 0`,
+		`starpost_events_committed_total{kind="assigned"} 1`,
+		"starpost_event_commit_seconds_count ",
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 
 	stop()
 	db, err := store.Open(ctx, n.cfg.dsn(), starpost.SystemClock{}, nil)
