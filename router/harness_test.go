@@ -31,7 +31,8 @@ type harness struct {
 	// log of every committed event and every decision, for failures.
 	committed []*starpost.Event
 	statuses  map[string]starpost.QueueStatusBody
-	// onDecision, when set, sees every decision before it is committed.
+	// onDecision, when set, sees every decision of a batch before any of
+	// them is committed.
 	onDecision func(d Decision)
 	// drop, when set, decides whether a decision's commit "fails".
 	drop func(d Decision) bool
@@ -162,10 +163,14 @@ func (h *harness) decide(d time.Duration) []Decision {
 	h.t.Helper()
 	h.now = h.now.Add(d)
 	ds := h.e.Decide(h.now)
-	for _, d := range ds {
-		if h.onDecision != nil {
+	if h.onDecision != nil {
+		// Every decision is judged against the state it was taken in,
+		// before any of the batch commits.
+		for _, d := range ds {
 			h.onDecision(d)
 		}
+	}
+	for _, d := range ds {
 		if d.Ephemeral() {
 			h.statuses[d.ConversationID] = starpost.QueueStatusBody{Position: d.Position, EstimatedWait: d.EstimatedWait}
 			continue

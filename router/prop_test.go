@@ -220,6 +220,8 @@ func (s *sim) checkDecision(d Decision) {
 		if !d.ExpiresAt.After(h.now) {
 			s.fail("offer already expired: %s", d.String())
 		}
+		s.checkChoice(d, c)
+		s.addPending(d, +1) // until the batch commits
 	case DecideExpireOffer:
 		if c.State != starpost.StateOffered || c.OfferedTo != d.AgentID {
 			s.fail("offer end without the offer: %s", d.String())
@@ -265,6 +267,59 @@ func (s *sim) checkDecision(d Decision) {
 	case DecideQueueStatus:
 		if c.State != starpost.StateQueued {
 			s.fail("queue status of a %s conversation", c.State)
+		}
+	}
+}
+
+// checkChoice checks that an offer to an agent of the queue's own
+// requirement went to the most proficient one: no other agent of the own
+// requirement, ready, with room on the channel and not excluded, has a
+// higher proficiency.
+func (s *sim) checkChoice(d Decision, c *starpost.Conversation) {
+	h := s.h
+	q := h.queues[c.QueueID]
+	v, _ := h.e.Conversation(c.WorkspaceID, c.ID)
+	if slices.Contains(v.Excluded, d.AgentID) {
+		return // the fallback: any agent who let it go
+	}
+	waited := h.now.Sub(*c.QueuedAt)
+	own := func(u *starpost.User) bool {
+		solo := *q
+		solo.Overflow = nil
+		for _, o := range q.Overflow {
+			if time.Duration(o.AfterSeconds)*time.Second <= waited {
+				o.QueueID = ""
+				solo.Overflow = append(solo.Overflow, o)
+			}
+		}
+		return qualifiesRef(nil, &solo, u, waited)
+	}
+	prof := func(u *starpost.User) int {
+		p := 0
+		for _, r := range q.Skills {
+			for _, sk := range u.Skills {
+				if sk.SkillID == r.SkillID {
+					p += sk.Level
+				}
+			}
+		}
+		return p
+	}
+	a := h.users[d.AgentID]
+	if !own(a) {
+		return
+	}
+	w := h.e.ws[c.WorkspaceID]
+	ch := chIndex(c.Channel)
+	for _, id := range s.agents[c.WorkspaceID] {
+		b := h.users[id]
+		ag := w.agents[id]
+		if id == d.AgentID || ag == nil || slices.Contains(v.Excluded, id) || !own(b) ||
+			h.presence[id] != starpost.PresenceAvailable || !h.connected[id] || ag.load[ch] >= b.CapacityFor(c.Channel) {
+			continue
+		}
+		if prof(b) > prof(a) {
+			s.fail("%s offered to %s (proficiency %d) while %s (proficiency %d) was free", c.ID, d.AgentID, prof(a), id, prof(b))
 		}
 	}
 }
