@@ -20,7 +20,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch args[0] {
 	case "router":
-		return fmt.Errorf("router bench: pending")
+		return runBenchRouter(ctx, args[1:], stdout, stderr)
 	case "e2e":
 		return runBenchE2E(ctx, args[1:], stdout, stderr)
 	}

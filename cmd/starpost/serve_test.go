@@ -185,6 +185,11 @@ func TestRunCommands(t *testing.T) {
 		t.Fatal("unknown command must fail")
 	}
 	out.Reset()
+	if err := run(context.Background(), []string{"bench", "router", "--agents", "50", "--queues", "5", "--skills", "5", "--sites", "2", "-n", "300"}, &out, &errb); err != nil ||
+		!strings.Contains(out.String(), "decisions/s") {
+		t.Fatalf("bench router: %v %q", err, out.String())
+	}
+	out.Reset()
 	dir := t.TempDir()
 	if err := run(context.Background(), []string{"migrate", "--data", dir}, &out, &errb); err != nil || !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("migrate: %v %q %q", err, out.String(), errb.String())
