@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -36,6 +37,7 @@ type e2eOptions struct {
 	Customers int
 	Duration  time.Duration
 	Window    int // messages each customer may have unacknowledged
+	Rate      float64 // messages/s offered by all customers together; 0 = as fast as acks allow
 	JSON      string
 }
 
@@ -46,6 +48,7 @@ type e2eResult struct {
 	Agents     int     `json:"agents"`
 	Customers  int     `json:"customers"`
 	Seconds    float64 `json:"seconds"`
+	Offered    float64 `json:"offered_per_second,omitempty"`
 	Sent       int64   `json:"sent"`
 	Acked      int64   `json:"acked"`
 	Delivered  int64   `json:"delivered"`
@@ -71,6 +74,7 @@ func runBenchE2E(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&o.Customers, "customers", 500, "simulated customers, each in one conversation")
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to send messages")
 	fs.IntVar(&o.Window, "window", 4, "messages each customer may have in flight")
+	fs.Float64Var(&o.Rate, "rate", 0, "offered load in messages/s for all customers together (open loop, Poisson); 0 = closed loop, as fast as acks come back")
 	fs.StringVar(&o.JSON, "json", "", "also write the result as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,7 +82,7 @@ func runBenchE2E(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if o.Agents < 1 || o.Customers < 1 || o.Window < 1 || o.Duration <= 0 {
 		return errors.New("agents, customers, window and duration must be positive")
 	}
-	res := &e2eResult{Store: "sqlite", Agents: o.Agents, Customers: o.Customers}
+	res := &e2eResult{Store: "sqlite", Agents: o.Agents, Customers: o.Customers, Offered: o.Rate}
 	if o.DB != "" && strings.HasPrefix(o.DB, "postgres") {
 		res.Store = "postgres"
 	}
@@ -97,7 +101,11 @@ func runBenchE2E(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := benchE2E(ctx, o, res, stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "e2e %s/%s: %d agents, %d customers, %.1fs\n", res.Store, res.Server, res.Agents, res.Customers, res.Seconds)
+	load := "closed loop"
+	if o.Rate > 0 {
+		load = fmt.Sprintf("offered %.0f messages/s", o.Rate)
+	}
+	fmt.Fprintf(stdout, "e2e %s/%s: %d agents, %d customers, %s, %.1fs\n", res.Store, res.Server, res.Agents, res.Customers, load, res.Seconds)
 	fmt.Fprintf(stdout, "  sent %d  acked %d  delivered %d  lost %d  duplicated %d  rejected %d\n",
 		res.Sent, res.Acked, res.Delivered, res.Lost, res.Duplicated, res.Rejected)
 	fmt.Fprintf(stdout, "  %.0f messages/s delivered; customer→agent latency p50 %.1f ms  p99 %.1f ms  max %.1f ms; ack p50 %.1f ms p99 %.1f ms\n",
@@ -239,7 +247,7 @@ func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Write
 		cwg.Add(1)
 		go func() {
 			defer cwg.Done()
-			if err := customerLoad(sendCtx, v, convs[i], o.Window, rec); err != nil && sendCtx.Err() == nil {
+			if err := customerLoad(sendCtx, v, convs[i], o.Window, o.Rate/float64(o.Customers), rec); err != nil && sendCtx.Err() == nil {
 				errc <- err
 			}
 		}()
@@ -259,9 +267,11 @@ func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Write
 	return nil
 }
 
-// customerLoad sends messages on the visitor's WebSocket, keeping window
-// messages unacknowledged, until ctx ends.
-func customerLoad(ctx context.Context, v *client.Visitor, conv string, window int, rec *recorder) error {
+// customerLoad sends messages on the visitor's WebSocket, keeping at most
+// window messages unacknowledged, until ctx ends. With rate > 0 the
+// customer sends at that mean rate (exponential gaps) instead of as fast as
+// acks come back.
+func customerLoad(ctx context.Context, v *client.Visitor, conv string, window int, rate float64, rec *recorder) error {
 	// The customer needs only acks, which come on its socket whatever the
 	// cursor: start after the newest cursor so no event is replayed or sent.
 	s, err := v.Stream(context.WithoutCancel(ctx), math.MaxInt64)
@@ -289,19 +299,26 @@ func customerLoad(ctx context.Context, v *client.Visitor, conv string, window in
 		}
 	}()
 	for n := 0; ; n++ {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		if rate > 0 {
+			select {
+			case <-time.After(time.Duration(rand.ExpFloat64() / rate * float64(time.Second))):
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() == nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+			case err := <-done:
+				return fmt.Errorf("customer stream: %w", err)
+			}
+		}
+		if ctx.Err() != nil {
 			// Wait for outstanding acks (bounded), then close.
-			for range 200 {
-				if len(slots) == 0 {
-					break
-				}
+			for i := 0; i < 500 && len(slots) > 0; i++ {
 				time.Sleep(10 * time.Millisecond)
 			}
 			return nil
-		case err := <-done:
-			return fmt.Errorf("customer stream: %w", err)
 		}
 		key := conv + "-" + strconv.Itoa(n)
 		rec.sent(key)
