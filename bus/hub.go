@@ -15,6 +15,7 @@ import (
 type Stats struct {
 	Received    int64 // events that arrived over NATS
 	Delivered   int64 // events handed to the fan-out (each counted once)
+	Sent        int64 // events put into subscription channels (one per subscriber)
 	Duplicates  int64 // committed events dropped because they were already delivered
 	Filled      int64 // committed events read from the store to fill a gap
 	Skipped     int64 // cursors given up on: missing from the store too
@@ -43,7 +44,7 @@ type hub struct {
 
 	mu     sync.Mutex
 	closed bool
-	byWS   map[string]map[*Subscription]struct{}
+	byWS   map[string]*wsSubs
 	all    map[*Subscription]struct{}
 	ws     map[string]*wsState
 	st     Stats
@@ -72,7 +73,7 @@ func newHub(opts Options, log *slog.Logger) *hub {
 		storeTimeout: opts.StoreTimeout,
 		ctx:          ctx,
 		cancel:       cancel,
-		byWS:         map[string]map[*Subscription]struct{}{},
+		byWS:         map[string]*wsSubs{},
 		all:          map[*Subscription]struct{}{},
 		ws:           map[string]*wsState{},
 	}
@@ -97,6 +98,7 @@ func (h *hub) handle(e *starpost.Event) {
 		h.ws[e.WorkspaceID] = st
 		if h.baseDelay < 0 {
 			st.based, st.last = true, e.Cursor-1
+			h.startSubs(st)
 		} else {
 			st.timer = time.AfterFunc(h.baseDelay, func() { h.baseline(st) })
 		}
@@ -157,6 +159,7 @@ func (h *hub) setBaseline(st *wsState) {
 		return // never happens: a workspace is created with its first event
 	}
 	st.last = minKey(st.held) - 1
+	h.startSubs(st)
 	h.drain(st)
 	if len(st.held) > 0 {
 		st.timer = time.AfterFunc(h.gapDelay, func() { h.fill(st) })
@@ -185,8 +188,13 @@ func (h *hub) drain(st *wsState) {
 // fanout sends e to every subscription that wants it. Callers hold mu.
 func (h *hub) fanout(e *starpost.Event) {
 	h.st.Delivered++
-	for s := range h.byWS[e.WorkspaceID] {
-		h.send(s, e)
+	if w := h.byWS[e.WorkspaceID]; w != nil {
+		for s := range w.every {
+			h.send(s, e)
+		}
+		if len(w.every) < len(w.subs) {
+			h.route(w, e)
+		}
 	}
 	for s := range h.all {
 		h.send(s, e)
@@ -196,6 +204,7 @@ func (h *hub) fanout(e *starpost.Event) {
 func (h *hub) send(s *Subscription, e *starpost.Event) {
 	select {
 	case s.ch <- e:
+		h.st.Sent++
 	default:
 		h.st.SlowClosed++
 		h.log.Warn("closing slow event subscriber", "workspace", s.ws, "buffer", cap(s.ch), "cursor", e.Cursor)
@@ -253,8 +262,10 @@ func (h *hub) fill(st *wsState) {
 	if err != nil {
 		h.log.Error("cannot fill event gap from the store; closing the workspace's subscribers",
 			"workspace", st.id, "after", from, "through", to, "err", err)
-		for s := range h.byWS[st.id] {
-			h.unsubscribe(s, ErrSlowConsumer)
+		if w := h.byWS[st.id]; w != nil {
+			for s := range w.subs {
+				h.unsubscribe(s, ErrSlowConsumer)
+			}
 		}
 		for s := range h.all {
 			h.unsubscribe(s, ErrSlowConsumer)
@@ -423,19 +434,33 @@ func (h *hub) subscribe(ws string, buffer int) (*Subscription, error) {
 	if h.closed {
 		return nil, ErrClosed
 	}
-	s := &Subscription{hub: h, ws: ws, ch: make(chan *starpost.Event, buffer)}
+	return h.add(ws, buffer, false), nil
+}
+
+// add registers a new subscription; a filtered one is indexed by its caller.
+// Callers hold mu.
+func (h *hub) add(ws string, buffer int, filtered bool) *Subscription {
+	s := &Subscription{hub: h, ws: ws, ch: make(chan *starpost.Event, buffer), filtered: filtered}
 	if ws == "" {
 		h.all[s] = struct{}{}
 	} else {
-		m := h.byWS[ws]
-		if m == nil {
-			m = map[*Subscription]struct{}{}
-			h.byWS[ws] = m
+		w := h.byWS[ws]
+		if w == nil {
+			w = newWSSubs()
+			h.byWS[ws] = w
 		}
-		m[s] = struct{}{}
+		w.subs[s] = struct{}{}
+		if filtered {
+			s.convs = map[string]int64{}
+		} else {
+			w.every[s] = struct{}{}
+		}
+		if st := h.ws[ws]; st != nil && st.based {
+			s.start = st.last + 1
+		}
 	}
 	h.st.Subscribers++
-	return s, nil
+	return s
 }
 
 // unsubscribe removes s and closes its channel. Callers hold mu.
@@ -446,9 +471,16 @@ func (h *hub) unsubscribe(s *Subscription, reason error) {
 	s.err = reason
 	if s.ws == "" {
 		delete(h.all, s)
-	} else if m := h.byWS[s.ws]; m != nil {
-		delete(m, s)
-		if len(m) == 0 {
+	} else if w := h.byWS[s.ws]; w != nil {
+		delete(w.subs, s)
+		delete(w.every, s)
+		for _, k := range s.keys {
+			removeFrom(w.byKey, k, s)
+		}
+		for id := range s.convs {
+			removeFrom(w.byConv, id, s)
+		}
+		if len(w.subs) == 0 {
 			delete(h.byWS, s.ws)
 		}
 	}
@@ -489,8 +521,8 @@ func (h *hub) close() {
 	for s := range h.all {
 		h.unsubscribe(s, ErrClosed)
 	}
-	for _, m := range h.byWS {
-		for s := range m {
+	for _, w := range h.byWS {
+		for s := range w.subs {
 			h.unsubscribe(s, ErrClosed)
 		}
 	}
@@ -524,6 +556,12 @@ type Subscription struct {
 	ws  string
 	ch  chan *starpost.Event
 	err error // guarded by hub.mu; set when closed
+
+	// Hub-side filtering (see Filter); guarded by hub.mu.
+	filtered bool
+	keys     []string         // participants
+	convs    map[string]int64 // followed conversations → cursor from which
+	start    int64            // first cursor considered; 0 while unknown
 }
 
 // Events returns the channel of events. It is closed when the subscription
