@@ -11,6 +11,12 @@
 // gap), the stream re-subscribes and replays from its last cursor
 // transparently. While live, it also checks that committed events follow
 // each other without a gap and reads the store if one does not.
+//
+// On a bus that filters at its hub (*bus.Bus), a stream whose query names
+// conversations or an Interest subscribes narrowed (see bus.Filter): the
+// events it would drop anyway mostly never reach it, so thousands of
+// streams of one workspace do not each wake up for every event. The stream
+// still applies its own filters to every event, replayed or live.
 package stream
 
 import (
@@ -20,6 +26,7 @@ import (
 	"sync"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/bus"
 )
 
 // ErrClosed is returned by Next after Close.
@@ -45,6 +52,26 @@ type Query struct {
 	// PageSize is how many events one replay read asks for; 0 means
 	// starpost.MaxEventPage.
 	PageSize int
+	// Interest, when set, tells a filtering bus which live events the
+	// stream may want, so the bus hub sends it only those (see
+	// bus.Filter). It must select a superset of what the stream's filters
+	// pass; Match can narrow it again with Stream.Unfollow.
+	Interest *Interest
+}
+
+// Interest describes, for the bus hub, which live events a stream may want:
+// those of the conversations it follows and those naming its participants
+// (see bus.RoutingKey), whose conversations it then follows.
+type Interest struct {
+	// Participants are the contact or agent IDs whose joining events
+	// (created for the contact; an offer, assignment or transfer to the
+	// agent; the agent's presence) the stream wants.
+	Participants []string
+	// Conversations returns the conversations the stream follows now. It
+	// is called after every (re)subscription and before the replay reads
+	// the store, so that no event of a conversation the subscriber holds
+	// can fall between what it read and what the hub sends it.
+	Conversations func(context.Context) ([]string, error)
 }
 
 // Validate checks the query.
@@ -89,6 +116,8 @@ type Stream struct {
 	lastPage   bool              // the page being passed is the store's last one
 	contiguous bool              // live committed events must follow last without a gap
 	pending    *starpost.Event   // a live event that revealed a gap, passed after the replay
+	filtered   bool              // the subscription is filtered at the hub: live cursors skip
+	started    bool              // the hub's start of a filtered subscription was checked
 	st         Stats
 }
 
@@ -103,9 +132,9 @@ func Open(ctx context.Context, store starpost.ConversationService, bus starpost.
 	if s.limit == 0 {
 		s.limit = starpost.MaxEventPage
 	}
-	sub, err := bus.Subscribe(q.WorkspaceID)
+	sub, err := s.subscribe(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("stream: open: subscribe to %s: %w", q.WorkspaceID, err)
+		return nil, fmt.Errorf("stream: open: %w", err)
 	}
 	s.sub = sub
 	s.replaying = true
@@ -147,6 +176,12 @@ func (s *Stream) Next(ctx context.Context) (*starpost.Event, error) {
 				}
 				continue
 			}
+			if s.beforeStart() {
+				// The hub started this subscription after the replay's
+				// end: read up to where it started.
+				s.lastPage = false
+				continue
+			}
 			s.endReplay()
 			if p := s.pending; p != nil {
 				s.pending = nil
@@ -166,7 +201,7 @@ func (s *Stream) Next(ctx context.Context) (*starpost.Event, error) {
 		select {
 		case e, ok := <-sub.Events():
 			if !ok {
-				if err := s.resubscribe(); err != nil {
+				if err := s.resubscribe(ctx); err != nil {
 					return nil, err
 				}
 				continue
@@ -192,6 +227,14 @@ func (s *Stream) live(e *starpost.Event) *starpost.Event {
 	}
 	if e.Cursor <= s.last {
 		return nil // replayed already
+	}
+	if s.beforeStart() {
+		// Events between last and where the hub started the subscription
+		// were sent to nobody here: read them.
+		s.st.LiveGaps++
+		s.pending = e
+		s.startReplay()
+		return nil
 	}
 	if s.contiguous && e.Cursor > s.last+1 {
 		// Something between last and e was not delivered by the bus (a
@@ -236,25 +279,113 @@ func (s *Stream) startReplay() {
 // the next live event must follow it directly.
 func (s *Stream) endReplay() {
 	s.replaying = false
-	s.contiguous = len(s.q.ConversationIDs) == 0 && len(s.q.Kinds) == 0
+	s.contiguous = !s.filtered && len(s.q.ConversationIDs) == 0 && len(s.q.Kinds) == 0
+}
+
+// beforeStart reports, once per filtered subscription and as soon as the
+// hub knows, whether the hub started considering the subscription after
+// the cursor following last; the events in between must be read from the
+// store. (An unfiltered subscription finds such a gap by its contiguity.)
+func (s *Stream) beforeStart() bool {
+	if !s.filtered || s.started {
+		return false
+	}
+	fs, ok := s.subscription().(filteredSubscription)
+	if !ok {
+		s.started = true
+		return false
+	}
+	start, known := fs.Start()
+	if !known {
+		return false
+	}
+	s.started = true
+	return start > s.last+1
+}
+
+// filteringBus is a bus that filters at its hub, such as *bus.Bus.
+type filteringBus interface {
+	SubscribeFiltered(workspaceID string, f bus.Filter) (*bus.Subscription, error)
+}
+
+// filteredSubscription is what the stream uses of a hub-filtered
+// subscription.
+type filteredSubscription interface {
+	starpost.Subscription
+	Follow(conversationIDs ...string)
+	Unfollow(conversationID string, cursor int64)
+	Start() (int64, bool)
+}
+
+// subscribe subscribes to the workspace's live events, narrowed at the hub
+// when the bus can and the query says how, and sets filtered accordingly.
+func (s *Stream) subscribe(ctx context.Context) (starpost.Subscription, error) {
+	ws, in := s.q.WorkspaceID, s.q.Interest
+	fb, ok := s.bus.(filteringBus)
+	if !ok || in == nil && len(s.q.ConversationIDs) == 0 {
+		sub, err := s.bus.Subscribe(ws)
+		if err != nil {
+			return nil, fmt.Errorf("subscribe to %s: %w", ws, err)
+		}
+		s.filtered, s.started = false, false
+		return sub, nil
+	}
+	f := bus.Filter{Conversations: s.q.ConversationIDs}
+	if in != nil {
+		f.Participants = in.Participants
+	}
+	sub, err := fb.SubscribeFiltered(ws, f)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to %s: %w", ws, err)
+	}
+	if in != nil && in.Conversations != nil {
+		ids, err := in.Conversations(ctx)
+		if err != nil {
+			sub.Close()
+			return nil, fmt.Errorf("subscribe to %s: conversations to follow: %w", ws, err)
+		}
+		sub.Follow(ids...)
+	}
+	s.filtered, s.started = true, false
+	return sub, nil
 }
 
 // resubscribe replaces a subscription the bus closed and replays what it
 // may have missed.
-func (s *Stream) resubscribe() error {
+func (s *Stream) resubscribe(ctx context.Context) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
+	sub, err := s.subscribe(ctx)
+	if err != nil {
+		return fmt.Errorf("stream: resubscribe: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
+		sub.Close()
 		return ErrClosed
-	}
-	sub, err := s.bus.Subscribe(s.q.WorkspaceID)
-	if err != nil {
-		return fmt.Errorf("stream: resubscribe to %s: %w", s.q.WorkspaceID, err)
 	}
 	s.sub = sub
 	s.st.Resubscribes++
 	s.startReplay()
 	return nil
+}
+
+// Unfollow tells a filtering bus that the stream no longer wants the live
+// events of a conversation, as decided at the event being passed. Call it
+// only from Query.Match, when that event makes the conversation leave the
+// stream's view; the conversation comes back with an event naming one of
+// the Interest's participants. A replayed event's decision never drops a
+// conversation the hub follows for a newer reason. Without hub filtering it
+// does nothing.
+func (s *Stream) Unfollow(conversationID string) {
+	if !s.filtered {
+		return
+	}
+	if fs, ok := s.subscription().(filteredSubscription); ok {
+		fs.Unfollow(conversationID, s.last)
+	}
 }
 
 func (s *Stream) match(e *starpost.Event) bool {
