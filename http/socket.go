@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -70,21 +71,32 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	view := &agentView{p: p, convs: map[string]bool{}}
-	if !seesWorkspace(p) {
-		cs, err := s.agentConversations(r.Context(), p, starpost.ConversationFilter{Open: true})
+	view := &agentView{p: p, convSet: convSet{convs: map[string]bool{}}}
+	q := stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match}
+	list := func(ctx context.Context) ([]string, error) {
+		cs, err := s.agentConversations(ctx, p, starpost.ConversationFilter{Open: true})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, c := range cs {
-			view.convs[c.ID] = true
-		}
+		return conversationIDs(cs), nil
 	}
-	st, err := stream.Open(r.Context(), s.Store, s.Bus, stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match})
+	if !seesWorkspace(p) {
+		// The bus hub sends this stream only the agent's conversations and
+		// the events naming the agent, not every event of the workspace.
+		q.Interest = &stream.Interest{Participants: []string{p.UserID}, Conversations: view.loader(list)}
+	}
+	st, err := stream.Open(r.Context(), s.Store, s.Bus, q)
 	if err != nil {
+		s.Logger.WarnContext(r.Context(), "open stream", slog.Any("err", err))
 		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
 	}
 	defer st.Close()
+	if !seesWorkspace(p) {
+		if err := view.load(r.Context(), list); err != nil {
+			return err
+		}
+		view.unfollow = st.Unfollow
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
 	if err != nil {
 		return nil // Accept has written the response
@@ -108,21 +120,32 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	view := &visitorView{v: v, convs: map[string]bool{}}
-	cs, err := s.Store.ListConversations(r.Context(), starpost.ConversationFilter{WorkspaceID: v.WorkspaceID, ContactID: v.ContactID})
-	if err != nil {
-		return err
-	}
-	for _, c := range cs {
-		if c.ContactID == v.ContactID {
-			view.convs[c.ID] = true
+	view := &visitorView{v: v, convSet: convSet{convs: map[string]bool{}}}
+	list := func(ctx context.Context) ([]string, error) {
+		cs, err := s.Store.ListConversations(ctx, starpost.ConversationFilter{WorkspaceID: v.WorkspaceID, ContactID: v.ContactID})
+		if err != nil {
+			return nil, err
 		}
+		ids := make([]string, 0, len(cs))
+		for _, c := range cs {
+			if c.ContactID == v.ContactID {
+				ids = append(ids, c.ID)
+			}
+		}
+		return ids, nil
 	}
-	st, err := stream.Open(r.Context(), s.Store, s.Bus, stream.Query{WorkspaceID: v.WorkspaceID, AfterCursor: after, Match: view.match})
+	// The bus hub sends this stream only the visitor's conversations and
+	// the conversations created for the visitor.
+	st, err := stream.Open(r.Context(), s.Store, s.Bus, stream.Query{WorkspaceID: v.WorkspaceID, AfterCursor: after, Match: view.match,
+		Interest: &stream.Interest{Participants: []string{v.ContactID}, Conversations: view.loader(list)}})
 	if err != nil {
+		s.Logger.WarnContext(r.Context(), "open stream", slog.Any("err", err))
 		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
 	}
 	defer st.Close()
+	if err := view.load(r.Context(), list); err != nil {
+		return err
+	}
 	// Visitors authenticate with a token, never a cookie, and the widget is
 	// embedded in other sites' pages: any origin may connect.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -340,12 +363,71 @@ func (sk *socket) typing(ctx context.Context, convID string) error {
 	return nil
 }
 
+// convSet is the set of conversations a view shows, loaded once: when the
+// stream subscribes (after the subscription exists, so that nothing joined
+// in between is missed) or, on a bus that does not filter, right after the
+// stream opens. It is used only by the stream's goroutine (Interest
+// callbacks and Match run there); the bus hub keeps its own index.
+type convSet struct {
+	convs  map[string]bool
+	loaded bool
+}
+
+// loader wraps list for stream.Interest.Conversations: the first call also
+// loads the set; later ones (after a resubscription) only tell the hub,
+// since the set is already right as of the stream's cursor.
+func (cs *convSet) loader(list func(context.Context) ([]string, error)) func(context.Context) ([]string, error) {
+	return func(ctx context.Context) ([]string, error) {
+		ids, err := list(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the stream's conversations: %w", err)
+		}
+		if !cs.loaded {
+			cs.add(ids)
+		}
+		return ids, nil
+	}
+}
+
+// load loads the set with list unless the stream's subscription did.
+func (cs *convSet) load(ctx context.Context, list func(context.Context) ([]string, error)) error {
+	if cs.loaded {
+		return nil
+	}
+	ids, err := list(ctx)
+	if err != nil {
+		return fmt.Errorf("list the stream's conversations: %w", err)
+	}
+	cs.add(ids)
+	return nil
+}
+
+func (cs *convSet) add(ids []string) {
+	for _, id := range ids {
+		cs.convs[id] = true
+	}
+	cs.loaded = true
+}
+
+func conversationIDs(cs []*starpost.Conversation) []string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
 // agentView decides which events a signed-in user's stream shows.
 // Supervisors, admins and API tokens see the whole workspace; an agent sees
 // the conversations they hold or are offered and their own presence.
+//
+// For an agent the bus hub pre-filters by the same rules (stream.Interest):
+// the events naming the agent bring their conversation in, and the view
+// tells the hub through unfollow when a conversation leaves.
 type agentView struct {
-	p     *starpost.Principal
-	convs map[string]bool
+	p *starpost.Principal
+	convSet
+	unfollow func(conversationID string) // nil until the stream is open
 }
 
 func (v *agentView) match(e *starpost.Event) bool {
@@ -394,6 +476,9 @@ func (v *agentView) match(e *starpost.Event) bool {
 	visible := v.convs[id]
 	if leave {
 		delete(v.convs, id)
+		if v.unfollow != nil {
+			v.unfollow(id)
+		}
 	}
 	return visible
 }
@@ -401,8 +486,8 @@ func (v *agentView) match(e *starpost.Event) bool {
 // visitorView decides which events a visitor's stream shows: customer-
 // visible kinds of the visitor's own conversations.
 type visitorView struct {
-	v     *visitorClaims
-	convs map[string]bool
+	v *visitorClaims
+	convSet
 }
 
 func (v *visitorView) match(e *starpost.Event) bool {
