@@ -1,0 +1,644 @@
+// The agent workspace: sign-in, presence, an inbox of the agent's own
+// conversations sorted by urgency, incoming offers with a countdown, and the
+// conversation view with history, reply and resolve. Its state is built from
+// the realtime stream (which resumes after drops) and filled in over REST.
+import { call, newKey, Stream, APIError } from './api.js';
+import { dictionaries, languages, pickLanguage } from './i18n.js';
+
+let lang = pickLanguage();
+let T = dictionaries[lang];
+
+/** h builds an element: h('p', {class: 'x', text: 'hi'}, child...). */
+function h(tag, attrs = {}, ...kids) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'text') n.textContent = v;
+    else if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+    else if (v === true) n.setAttribute(k, '');
+    else if (v !== false && v != null) n.setAttribute(k, v);
+  }
+  for (const c of kids) if (c != null) n.append(c);
+  return n;
+}
+
+const app = document.getElementById('app');
+
+// ---- state ----
+const S = {
+  me: null,
+  presence: 'offline',
+  convs: new Map(), // id -> conversation record
+  selected: '',
+  stream: null,
+  online: false,
+  contacts: new Map(), // contact id -> name (or a promise while loading)
+};
+const readKey = (id) => 'starpost.read.' + id;
+
+function conv(id) {
+  let c = S.convs.get(id);
+  if (!c) {
+    c = { id, state: '', contact: '', subject: '', queue: '', offer: null, events: new Map(), mine: false,
+      loaded: false, loading: null, typingUntil: 0, outbox: [], readSeq: Number(localStorage.getItem(readKey(id)) || 0) };
+    S.convs.set(id, c);
+  }
+  return c;
+}
+
+// ---- boot ----
+async function boot() {
+  try {
+    const me = await call('GET', '/api/v1/me');
+    if (!me.user) throw new APIError(401, null);
+    S.me = me.user;
+    renderWorkspace();
+    startStream();
+  } catch (err) {
+    renderLogin(err instanceof APIError && err.status === 401 ? '' : T.errors.network);
+  }
+}
+
+function setLang(l) {
+  lang = l;
+  T = dictionaries[l];
+  localStorage.setItem('starpost.lang', l);
+  document.documentElement.lang = l;
+  if (S.me) renderWorkspace(); else renderLogin('');
+}
+
+function langSelect(id) {
+  const sel = h('select', { id, onchange: (e) => setLang(e.target.value) },
+    ...languages.map(([v, name]) => h('option', { value: v, text: name, selected: v === lang })));
+  return [h('label', { for: id, class: 'sr', text: T.language }), sel];
+}
+
+// ---- sign-in ----
+function renderLogin(error) {
+  document.documentElement.lang = lang;
+  document.title = T.signIn + ' · Starpost';
+  const err = h('p', { class: 'error', role: 'alert', id: 'login-error', text: error || '' });
+  const email = h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: true });
+  const pw = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const btn = h('button', { type: 'submit', class: 'primary', text: T.signIn });
+  const form = h('form', { class: 'login-card', 'aria-labelledby': 'login-h', onsubmit: async (e) => {
+    e.preventDefault();
+    btn.disabled = true;
+    btn.textContent = T.signingIn;
+    err.textContent = '';
+    try {
+      const res = await call('POST', '/api/v1/login', { email: email.value, password: pw.value });
+      S.me = res.user;
+      renderWorkspace();
+      startStream();
+    } catch (x) {
+      err.textContent = T.errors[x.code] || x.message;
+      btn.disabled = false;
+      btn.textContent = T.signIn;
+      pw.focus();
+    }
+  } },
+  h('h1', { id: 'login-h' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' ' + T.appName),
+  h('p', { class: 'sub', text: T.signInTitle }),
+  h('label', { for: 'email', text: T.email }), email,
+  h('label', { for: 'password', text: T.password }), pw,
+  err, btn,
+  h('div', { class: 'login-lang' }, ...langSelect('login-lang')));
+  app.className = 'login';
+  app.replaceChildren(h('main', {}, form));
+  email.focus();
+}
+
+// ---- workspace skeleton ----
+let els = {};
+
+function renderWorkspace() {
+  document.documentElement.lang = lang;
+  document.title = T.inbox + ' · Starpost';
+  const keep = els.reply ? els.reply.value : '';
+  const presence = h('fieldset', { class: 'presence' },
+    h('legend', { class: 'sr', text: T.presence }),
+    ...['available', 'break', 'offline'].map((p) => h('label', { class: 'seg', 'data-p': p },
+      h('input', { type: 'radio', name: 'presence', value: p, checked: S.presence === p, onchange: () => setPresence(p) }),
+      h('span', { text: T[p] }))));
+  const helpBtn = h('button', { type: 'button', class: 'ghost', 'aria-haspopup': 'dialog', onclick: () => showHelp(), text: '⌨ ' + T.shortcuts });
+  const out = h('button', { type: 'button', class: 'ghost', onclick: signOut, text: T.signOut });
+  const top = h('header', { class: 'top' },
+    h('span', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' Starpost'),
+    presence,
+    h('span', { class: 'spacer' }),
+    h('span', { class: 'who', text: S.me.name || S.me.email }),
+    h('span', { class: 'lang' }, ...langSelect('app-lang')),
+    helpBtn, out);
+  els = {};
+  els.banner = h('p', { class: 'banner', role: 'status', hidden: S.online || !S.stream });
+  els.banner.textContent = T.reconnecting;
+  els.announce = h('p', { class: 'sr', 'aria-live': 'assertive', id: 'announce' });
+  els.offers = h('ul', { class: 'offers', 'aria-label': T.offers });
+  els.list = h('ul', { class: 'list', 'aria-label': T.inbox });
+  els.inboxCount = h('span', { class: 'count' });
+  els.empty = h('p', { class: 'empty', text: T.noConversations });
+  const inbox = h('section', { class: 'inbox', 'aria-labelledby': 'inbox-h' },
+    h('h2', { id: 'inbox-h' }, T.inbox + ' ', els.inboxCount), els.offers, els.list, els.empty);
+  els.convHead = h('div', { class: 'conv-head' });
+  els.log = h('ol', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': T.inbox, tabindex: '0' });
+  els.typing = h('p', { class: 'typing', hidden: true, text: T.customerTyping });
+  els.reply = h('textarea', { id: 'reply', rows: '2', placeholder: T.replyPlaceholder, maxlength: '4000', onkeydown: replyKey, oninput: replyInput });
+  els.reply.value = keep;
+  els.send = h('button', { type: 'submit', class: 'primary', text: T.send });
+  els.form = h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); sendReply(); } },
+    h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send);
+  els.none = h('p', { class: 'empty center', text: T.noSelection });
+  els.conv = h('section', { class: 'conv', 'aria-labelledby': 'conv-h' }, els.convHead, els.log, els.typing, els.form, els.none);
+  els.main = h('div', { class: 'main', 'data-pane': S.selected ? 'conv' : 'inbox' }, inbox, els.conv);
+  els.help = helpDialog();
+  app.className = 'ws';
+  app.replaceChildren(top, els.banner, els.announce, els.main, els.help);
+  drawInbox();
+  drawConversation(true);
+}
+
+function helpDialog() {
+  const d = h('dialog', { class: 'help', 'aria-labelledby': 'help-h' },
+    h('h2', { id: 'help-h', text: T.shortcuts }),
+    h('table', {}, h('tbody', {}, ...T.keys.map(([k, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', { text: k })), h('td', { text: what }))))),
+    h('form', { method: 'dialog' }, h('button', { class: 'primary', text: T.close })));
+  return d;
+}
+function showHelp() { if (!els.help.open) els.help.showModal(); }
+
+async function signOut() {
+  try { await call('POST', '/api/v1/logout'); } catch (_) { /* the cookie goes anyway */ }
+  if (S.stream) S.stream.close();
+  location.reload();
+}
+
+async function setPresence(p) {
+  const prev = S.presence;
+  S.presence = p;
+  try {
+    await call('PUT', '/api/v1/me/presence', { presence: p });
+  } catch (err) {
+    S.presence = prev;
+    announce(err.message);
+    for (const r of document.querySelectorAll('input[name=presence]')) r.checked = r.value === prev;
+  }
+}
+
+function announce(text) {
+  if (!els.announce) return;
+  els.announce.textContent = '';
+  requestAnimationFrame(() => { els.announce.textContent = text; });
+}
+
+// ---- realtime ----
+function startStream() {
+  if (S.stream) return;
+  S.stream = new Stream(onEvent, (st) => {
+    S.online = st === 'online';
+    if (els.banner) els.banner.hidden = S.online;
+    if (S.online) for (const c of S.convs.values()) if (c.outbox.length) flushOutbox(c);
+  });
+  S.stream.connect();
+}
+
+function body(e) { return e.body || {}; }
+
+function onEvent(e) {
+  const me = S.me.id;
+  if (!e.conversation_id) {
+    if (e.kind === 'presence' && e.actor.id === me) {
+      S.presence = body(e).presence;
+      for (const r of document.querySelectorAll('input[name=presence]')) r.checked = r.value === S.presence;
+    }
+    return;
+  }
+  const c = conv(e.conversation_id);
+  const b = body(e);
+  switch (e.kind) {
+    case 'created':
+      c.contact = b.contact_id; c.queue = b.queue_id; c.subject = b.subject || ''; c.state = b.state || 'queued';
+      break;
+    case 'offer':
+      if (b.agent_id === me) {
+        c.state = 'offered'; c.offer = { expires: Date.parse(b.expires_at) }; c.mine = true;
+        if (Date.now() < c.offer.expires) announce(T.newChat);
+        hydrateSoon();
+      }
+      break;
+    case 'offer.ended':
+      if (b.agent_id === me) { c.offer = null; c.mine = false; c.state = 'queued'; }
+      break;
+    case 'assigned':
+      c.offer = null;
+      c.mine = b.agent_id === me;
+      c.state = 'assigned';
+      if (c.mine) hydrateSoon();
+      break;
+    case 'unassigned':
+      if (b.agent_id === me) c.mine = false;
+      c.state = 'queued';
+      break;
+    case 'transferred':
+      c.mine = b.to_agent_id === me;
+      break;
+    case 'state':
+      c.state = b.state === 'queued' ? (c.mine ? 'assigned' : 'queued') : b.state;
+      break;
+    case 'typing':
+      if (e.actor.role === 'customer') {
+        c.typingUntil = Date.now() + 5000;
+        if (S.selected === c.id) els.typing.hidden = false;
+      }
+      return;
+    case 'message':
+      if (e.actor.role === 'customer') {
+        c.typingUntil = 0;
+        if (c.state === 'waiting') c.state = 'assigned';
+      }
+      break;
+  }
+  if (e.seq) addEvent(c, e);
+  scheduleDraw();
+}
+
+function addEvent(c, e) {
+  if (c.events.has(e.seq)) return;
+  c.events.set(e.seq, e);
+  if (S.selected === c.id && els.log) {
+    appendEvent(e);
+    if (e.kind === 'message' && e.actor.role === 'customer') markRead(c);
+    if (e.kind === 'message' && e.actor.role === 'customer') els.typing.hidden = true;
+  }
+}
+
+let drawPending = false;
+function scheduleDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => { drawPending = false; drawInbox(); drawConvHead(); });
+}
+
+// hydrate loads, after the stream's burst of replayed events, the details
+// and history of each conversation the agent holds or is offered.
+let hydrateTimer = 0;
+function hydrateSoon() {
+  clearTimeout(hydrateTimer);
+  hydrateTimer = setTimeout(() => { for (const c of S.convs.values()) if (c.mine && isOpen(c)) load(c); }, 50);
+}
+
+function load(c) {
+  if (c.loaded) return Promise.resolve();
+  if (c.loading) return c.loading;
+  c.loading = (async () => {
+    try {
+      let after = 0;
+      for (;;) {
+        const page = await call('GET', `/api/v1/conversations/${encodeURIComponent(c.id)}/events?after=${after}`);
+        for (const e of page.items) {
+          if (e.kind === 'created') { const b = body(e); c.contact = b.contact_id; c.queue = b.queue_id; c.subject = b.subject || ''; }
+          addEvent(c, e);
+        }
+        if (!page.has_more) break;
+        after = page.next_cursor;
+      }
+      c.loaded = true;
+      if (S.selected === c.id) drawConversation(true);
+      contactName(c.contact);
+      scheduleDraw();
+    } catch (err) {
+      if (!(err instanceof APIError) || err.status !== 404) setTimeout(() => { c.loading = null; load(c); }, 2000);
+    } finally {
+      c.loading = null;
+    }
+  })();
+  return c.loading;
+}
+
+function contactName(id) {
+  if (!id) return T.customer;
+  const v = S.contacts.get(id);
+  if (typeof v === 'string') return v;
+  if (!v) {
+    S.contacts.set(id, call('GET', '/api/v1/contacts/' + encodeURIComponent(id)).then((ct) => {
+      S.contacts.set(id, ct.name || `${T.visitor} ${id.slice(-4)}`);
+      scheduleDraw();
+      if (S.selected) drawConvHead();
+    }).catch(() => S.contacts.set(id, `${T.visitor} ${id.slice(-4)}`)));
+  }
+  return `${T.visitor} ${id.slice(-4)}`;
+}
+
+// ---- inbox ----
+function isOpen(c) { return c.state !== 'closed' && c.state !== 'resolved' && c.state !== 'queued' && c.state !== ''; }
+
+function lastMessage(c) {
+  let last = null;
+  for (const e of c.events.values()) if (e.kind === 'message' && (!last || e.seq > last.seq)) last = e;
+  return last;
+}
+function unreadCount(c) {
+  let n = 0;
+  for (const e of c.events.values()) if (e.kind === 'message' && e.actor.role === 'customer' && e.seq > c.readSeq) n++;
+  return n;
+}
+// waitingSince is when the customer's unanswered messages began, or 0.
+function waitingSince(c) {
+  let since = 0;
+  const evs = [...c.events.values()].sort((a, b) => a.seq - b.seq);
+  for (const e of evs) {
+    if (e.kind !== 'message') continue;
+    if (e.actor.role === 'customer') { if (!since) since = Date.parse(e.at); } else since = 0;
+  }
+  return since;
+}
+function fmtDur(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+function inboxItems() {
+  const offers = [];
+  const held = [];
+  for (const c of S.convs.values()) {
+    if (!c.mine) continue;
+    if (c.state === 'offered' && c.offer && c.offer.expires > Date.now()) offers.push(c);
+    else if (c.state === 'assigned' || c.state === 'waiting') held.push(c);
+  }
+  offers.sort((a, b) => a.offer.expires - b.offer.expires);
+  // Most urgent first: the customer who has waited longest for an answer,
+  // then conversations waiting on the customer, newest activity first.
+  held.sort((a, b) => {
+    const wa = waitingSince(a) || Infinity;
+    const wb = waitingSince(b) || Infinity;
+    if (wa !== wb) return wa - wb;
+    const la = lastMessage(a), lb = lastMessage(b);
+    return (lb ? Date.parse(lb.at) : 0) - (la ? Date.parse(la.at) : 0);
+  });
+  return { offers, held };
+}
+
+function preview(c) {
+  const m = lastMessage(c);
+  return m ? body(m).text || '' : '';
+}
+
+function drawInbox() {
+  if (!els.list) return;
+  const { offers, held } = inboxItems();
+  els.offers.replaceChildren(...offers.map((c) => {
+    const left = Math.max(0, Math.ceil((c.offer.expires - Date.now()) / 1000));
+    return h('li', { class: 'offer', 'data-id': c.id },
+      h('div', { class: 'offer-top' },
+        h('strong', { text: T.newChat }),
+        h('span', { class: 'countdown', 'data-expires': String(c.offer.expires), text: T.expiresIn(left) })),
+      h('p', { class: 'name', text: contactName(c.contact) }),
+      h('p', { class: 'preview', text: preview(c) }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary accept', onclick: () => accept(c), text: T.accept }),
+        h('button', { type: 'button', class: 'ghost decline', onclick: () => decline(c), text: T.decline })));
+  }));
+  els.list.replaceChildren(...held.map((c) => {
+    const n = c.id === S.selected ? 0 : unreadCount(c);
+    const w = waitingSince(c);
+    const label = [contactName(c.contact), n ? T.unread(n) : '', w ? T.waiting(fmtDur(Date.now() - w)) : T.state[c.state] || c.state].filter(Boolean).join(', ');
+    return h('li', {},
+      h('button', { type: 'button', class: 'item' + (w ? ' urgent' : ''), 'data-id': c.id, 'aria-current': c.id === S.selected ? 'true' : false, 'aria-label': label, onclick: () => select(c.id) },
+        h('span', { class: 'row' },
+          h('span', { class: 'name', text: contactName(c.contact) }),
+          n ? h('span', { class: 'unread', text: String(n) }) : null),
+        h('span', { class: 'preview', text: preview(c) }),
+        h('span', { class: 'meta' + (w ? ' late' : ''), 'data-since': w ? String(w) : false, text: w ? T.waiting(fmtDur(Date.now() - w)) : T.state[c.state] || c.state })));
+  }));
+  els.inboxCount.textContent = held.length ? `(${held.length})` : '';
+  els.empty.hidden = offers.length + held.length > 0;
+}
+
+// Countdown and waiting times tick every second.
+setInterval(() => {
+  let expired = false;
+  for (const n of document.querySelectorAll('.countdown')) {
+    const left = Math.ceil((Number(n.dataset.expires) - Date.now()) / 1000);
+    if (left <= 0) expired = true;
+    n.textContent = T.expiresIn(Math.max(0, left));
+  }
+  for (const n of document.querySelectorAll('.meta[data-since]')) n.textContent = T.waiting(fmtDur(Date.now() - Number(n.dataset.since)));
+  if (expired) drawInbox();
+  const c = S.convs.get(S.selected);
+  if (c && els.typing) els.typing.hidden = c.typingUntil < Date.now();
+}, 1000);
+
+async function accept(c) {
+  try {
+    await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/accept`, {});
+    c.state = 'assigned'; c.offer = null;
+    select(c.id);
+  } catch (err) {
+    announce(err.message);
+  }
+}
+async function decline(c) {
+  try {
+    await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/decline`, {});
+    c.offer = null; c.mine = false;
+    drawInbox();
+  } catch (err) {
+    announce(err.message);
+  }
+}
+
+// ---- conversation view ----
+function select(id) {
+  S.selected = id;
+  const c = S.convs.get(id);
+  if (c) { load(c); markRead(c); }
+  els.main.setAttribute('data-pane', id ? 'conv' : 'inbox');
+  drawConversation(true);
+  drawInbox();
+  if (id) els.reply.focus();
+}
+
+function back() {
+  const id = S.selected;
+  S.selected = '';
+  els.main.setAttribute('data-pane', 'inbox');
+  drawConversation(true);
+  drawInbox();
+  const item = els.list.querySelector(`[data-id="${CSS.escape(id)}"]`);
+  (item || els.list.querySelector('button') || document.getElementById('inbox-h')).focus();
+}
+
+function markRead(c) {
+  const last = lastMessage(c);
+  if (last && last.seq > c.readSeq) {
+    c.readSeq = last.seq;
+    localStorage.setItem(readKey(c.id), String(c.readSeq));
+  }
+}
+
+function drawConvHead() {
+  if (!els.convHead) return;
+  const c = S.convs.get(S.selected);
+  if (!c) { els.convHead.replaceChildren(); return; }
+  const canResolve = c.mine && (c.state === 'assigned' || c.state === 'waiting');
+  els.convHead.replaceChildren(
+    h('button', { type: 'button', class: 'ghost back', onclick: back, 'aria-label': T.back, text: '←' }),
+    h('div', { class: 'title' },
+      h('h2', { id: 'conv-h', text: contactName(c.contact) }),
+      h('span', { class: 'state s-' + c.state, text: T.state[c.state] || c.state })),
+    canResolve ? h('button', { type: 'button', class: 'resolve', onclick: () => resolve(c), text: '✓ ' + T.resolve }) : null);
+  els.form.hidden = !(c.mine && c.state !== 'closed' && c.state !== 'offered');
+}
+
+function drawConversation(full) {
+  if (!els.log) return;
+  const c = S.convs.get(S.selected);
+  els.none.hidden = !!c;
+  els.log.hidden = !c;
+  els.form.hidden = !c;
+  els.typing.hidden = !c || c.typingUntil < Date.now();
+  drawConvHead();
+  if (!c || !full) return;
+  els.log.replaceChildren();
+  for (const e of [...c.events.values()].sort((a, b) => a.seq - b.seq)) appendEvent(e);
+  for (const m of c.outbox) els.log.append(m.el);
+  els.log.scrollTop = els.log.scrollHeight;
+}
+
+function time(at) {
+  const d = new Date(at);
+  return h('time', { datetime: d.toISOString(), text: d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' }) });
+}
+
+function appendEvent(e) {
+  const b = body(e);
+  let li = null;
+  switch (e.kind) {
+    case 'message': {
+      const mine = e.actor.role === 'agent' && e.actor.id === S.me.id;
+      const pend = mine && e.idempotency_key && document.querySelector(`[data-key="${CSS.escape(e.idempotency_key)}"]`);
+      if (pend) pend.remove();
+      const who = e.actor.role === 'customer' ? contactName(S.convs.get(e.conversation_id).contact) : mine ? T.you : e.actor.role;
+      li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : 'me'), 'data-seq': String(e.seq) },
+        h('span', { class: 'who' }, who + ' · ', time(e.at)),
+        h('span', { class: 'text', text: b.text || '' }));
+      break;
+    }
+    case 'note':
+      li = h('li', { class: 'msg note', 'data-seq': String(e.seq) }, h('span', { class: 'who' }, T.ev.note + ' · ', time(e.at)), h('span', { class: 'text', text: b.text || '' }));
+      break;
+    case 'created': li = sys(T.ev.created, e); break;
+    case 'assigned': if (b.agent_id === S.me.id) li = sys(T.ev.assigned, e); break;
+    case 'transferred': li = sys(T.ev.transferred + (b.note ? ': ' + b.note : ''), e); break;
+    case 'state':
+      if (b.state === 'resolved') li = sys(T.ev.resolvedBy, e);
+      else if (b.state === 'queued') li = sys(T.ev.reopened, e);
+      break;
+  }
+  if (!li) return;
+  // Keep the log in seq order even when history arrives after live events.
+  const after = [...els.log.querySelectorAll('[data-seq]')].find((n) => Number(n.dataset.seq) > e.seq);
+  if (after) els.log.insertBefore(li, after);
+  else {
+    const firstPending = els.log.querySelector('[data-key]');
+    if (firstPending) els.log.insertBefore(li, firstPending); else els.log.append(li);
+  }
+  els.log.scrollTop = els.log.scrollHeight;
+}
+function sys(text, e) { return h('li', { class: 'sys', 'data-seq': String(e.seq) }, text + ' · ', time(e.at)); }
+
+let lastTyping = 0;
+function replyInput() {
+  const now = Date.now();
+  if (S.selected && now - lastTyping > 3000 && S.stream) {
+    lastTyping = now;
+    S.stream.send({ type: 'typing', conversation_id: S.selected });
+  }
+}
+function replyKey(e) {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey) {
+    e.preventDefault();
+    sendReply();
+  }
+}
+
+function sendReply() {
+  const c = S.convs.get(S.selected);
+  const text = els.reply.value.trim();
+  if (!c || !text) return;
+  els.reply.value = '';
+  const m = { key: newKey('ag'), text, el: null };
+  m.el = h('li', { class: 'msg me pending', 'data-key': m.key },
+    h('span', { class: 'who', text: T.you + ' · ' + T.sending }), h('span', { class: 'text', text }));
+  els.log.append(m.el);
+  els.log.scrollTop = els.log.scrollHeight;
+  c.outbox.push(m);
+  flushOutbox(c);
+}
+
+// flushOutbox posts the conversation's unsent replies in order; a retry
+// reuses the idempotency key, so a reply is stored once however often it
+// is sent.
+async function flushOutbox(c) {
+  if (c.flushing) return;
+  c.flushing = true;
+  try {
+    while (c.outbox.length) {
+      const m = c.outbox[0];
+      try {
+        const e = await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/messages`, { text: m.text, idempotency_key: m.key });
+        c.outbox.shift();
+        if (S.selected === c.id) addEvent(c, e); else c.events.set(e.seq, e);
+        m.el.remove();
+      } catch (err) {
+        m.el.querySelector('.who').textContent = T.you + ' · ' + T.notSent;
+        if (err instanceof APIError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+          c.outbox.shift();
+          m.el.querySelector('.who').textContent = T.you + ' · ' + err.message;
+          continue;
+        }
+        setTimeout(() => flushOutbox(c), 2000);
+        return;
+      }
+    }
+  } finally {
+    c.flushing = false;
+  }
+  scheduleDraw();
+}
+
+async function resolve(c) {
+  try {
+    await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/resolve`, {});
+    c.state = 'resolved';
+    back();
+  } catch (err) {
+    announce(err.message);
+  }
+}
+
+// ---- keyboard ----
+document.addEventListener('keydown', (e) => {
+  if (!S.me || !els.main) return;
+  const typingInField = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+  if (e.key === 'Escape' && !els.help.open && S.selected) { e.preventDefault(); back(); return; }
+  if (e.key === '?' && !typingInField) { e.preventDefault(); showHelp(); return; }
+  if (!e.altKey || e.ctrlKey || e.metaKey) return;
+  const { offers, held } = inboxItems();
+  const k = e.code;
+  if (k === 'KeyA' && offers[0]) { e.preventDefault(); accept(offers[0]); }
+  else if (k === 'KeyD' && offers[0]) { e.preventDefault(); decline(offers[0]); }
+  else if (k === 'KeyR' && S.selected) { e.preventDefault(); const c = S.convs.get(S.selected); if (c) resolve(c); }
+  else if (k === 'KeyI') { e.preventDefault(); if (S.selected) back(); else (els.list.querySelector('button') || els.offers.querySelector('button'))?.focus(); }
+  else if (k === 'ArrowDown' || k === 'ArrowUp') {
+    if (!held.length) return;
+    e.preventDefault();
+    const i = held.findIndex((c) => c.id === S.selected);
+    const j = k === 'ArrowDown' ? (i + 1) % held.length : (i <= 0 ? held.length - 1 : i - 1);
+    select(held[j].id);
+  }
+});
+
+boot();

@@ -1,0 +1,555 @@
+// Starpost chat widget. Put one tag on any page:
+//
+//   <script src="https://support.example.com/widget.js" data-workspace="ws_..."
+//     data-color="#0b57d0" data-lang="zh-CN" data-greeting="您好！" defer></script>
+//
+// data-workspace (required), data-color (#rgb or #rrggbb), data-lang (zh-CN or
+// en; default: the browser's language), data-greeting, data-title and
+// data-queue (a queue id; default: the workspace's first queue).
+//
+// The widget lives in a shadow root, so the page's CSS cannot reach it. The
+// visitor's token, conversation, last cursor and unsent messages are kept in
+// localStorage: a reload shows the history, a dropped connection resumes from
+// the last cursor, and a message typed offline is sent once the connection is
+// back, with the same idempotency key, so the server never stores it twice.
+(() => {
+  'use strict';
+  const script = document.currentScript;
+  if (!script || !script.dataset.workspace || window.StarpostWidget) return;
+  const cfg = script.dataset;
+  const workspace = cfg.workspace;
+  const api = new URL(script.src, location.href).origin;
+  const wsBase = api.replace(/^http/, 'ws');
+
+  const I18N = {
+    en: {
+      title: 'Chat with us',
+      greeting: 'Hello! How can we help you today?',
+      open: 'Open chat',
+      close: 'Close chat',
+      input: 'Your message',
+      placeholder: 'Type a message…',
+      send: 'Send',
+      you: 'You',
+      agent: 'Agent',
+      online: 'Connected',
+      connecting: 'Connecting…',
+      offline: 'Offline — your messages will be sent when the connection is back',
+      queued: 'Waiting to send',
+      failed: 'Not sent',
+      typing: 'The agent is typing…',
+      joined: 'An agent has joined the conversation.',
+      resolved: 'This conversation was marked as resolved. Write again any time.',
+      closed: 'This conversation has ended.',
+      position: (n) => `You are number ${n} in the queue.`,
+      wait: (m) => m < 1 ? 'An agent will be with you in less than a minute.' : `Estimated wait: about ${m} min.`,
+      noAgent: 'All agents are busy; we will answer as soon as we can.',
+      unread: (n) => `${n} new message${n === 1 ? '' : 's'}`,
+    },
+    'zh-CN': {
+      title: '在线客服',
+      greeting: '您好！请问有什么可以帮您？',
+      open: '打开在线客服',
+      close: '关闭对话窗口',
+      input: '输入消息',
+      placeholder: '请输入消息…',
+      send: '发送',
+      you: '我',
+      agent: '客服',
+      online: '已连接',
+      connecting: '正在连接…',
+      offline: '网络已断开 — 恢复连接后将自动发送您的消息',
+      queued: '等待发送',
+      failed: '发送失败',
+      typing: '客服正在输入…',
+      joined: '客服已接入对话。',
+      resolved: '本次对话已标记为解决。如有需要，可随时继续留言。',
+      closed: '本次对话已结束。',
+      position: (n) => `您当前排在第 ${n} 位。`,
+      wait: (m) => m < 1 ? '预计不到 1 分钟即可接入。' : `预计等待约 ${m} 分钟。`,
+      noAgent: '客服繁忙，我们会尽快回复您。',
+      unread: (n) => `${n} 条新消息`,
+    },
+  };
+  const lang = /^zh/i.test(cfg.lang || navigator.language || '') ? 'zh-CN' : 'en';
+  const T = I18N[lang];
+  const color = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(cfg.color || '') ? cfg.color : '#0b57d0';
+
+  // Text on the brand colour: black or white, whichever contrasts more.
+  function onColor(hex) {
+    let h = hex.slice(1);
+    if (h.length === 3) h = h.replace(/./g, '$&$&');
+    const lin = (i) => {
+      const c = parseInt(h.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    const L = 0.2126 * lin(0) + 0.7152 * lin(2) + 0.0722 * lin(4);
+    return (L + 0.05) / 0.05 > 1.05 / (L + 0.05) ? '#000000' : '#ffffff';
+  }
+
+  // ---- persisted state ----
+  const KEY = 'starpost.widget.' + workspace;
+  let state = { token: '', expires: 0, conv: '', convState: '', cursor: 0, outbox: [], open: false };
+  try { Object.assign(state, JSON.parse(localStorage.getItem(KEY)) || {}); } catch (_) { /* private mode */ }
+  const save = () => { try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (_) { /* full or private */ } };
+
+  function newKey() {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return 'w-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  // ---- DOM ----
+  const CSS = `
+:host { all: initial !important; display: block !important; position: fixed !important; z-index: 2147483000 !important;
+  right: 0 !important; bottom: 0 !important; width: 0 !important; height: 0 !important; overflow: visible !important; }
+* { box-sizing: border-box; }
+.root { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f1f1f; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+button { font: inherit; cursor: pointer; }
+:focus-visible { outline: 3px solid #1a73e8; outline-offset: 2px; }
+.launcher { position: fixed; right: 20px; bottom: 20px; width: 60px; height: 60px; border-radius: 50%; border: 0;
+  background: var(--c); color: var(--on); box-shadow: 0 4px 14px rgba(0,0,0,.3); display: grid; place-items: center; }
+.launcher svg { width: 30px; height: 30px; fill: currentColor; }
+.badge { position: absolute; top: -4px; right: -4px; min-width: 22px; height: 22px; padding: 0 6px; border-radius: 11px;
+  background: #b3261e; color: #fff; font-size: 12px; font-weight: 700; line-height: 22px; text-align: center; }
+.badge[hidden], [hidden] { display: none !important; }
+.panel { position: fixed; right: 20px; bottom: 92px; width: 370px; height: min(600px, calc(100vh - 112px));
+  background: #fff; border-radius: 14px; box-shadow: 0 10px 40px rgba(0,0,0,.28); display: flex; flex-direction: column; overflow: hidden; }
+header { background: var(--c); color: var(--on); padding: 12px 12px 10px 16px; display: flex; align-items: flex-start; gap: 8px; }
+header div { flex: 1; min-width: 0; }
+h2 { margin: 0; font-size: 17px; font-weight: 650; }
+.status { margin: 2px 0 0; font-size: 13px; }
+.status::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; background: #9e9e9e;
+  border: 1px solid currentColor; vertical-align: 0; }
+.status[data-s="online"]::before { background: #1e8e3e; }
+.status[data-s="offline"]::before { background: #d93025; }
+.close { border: 0; background: transparent; color: inherit; width: 36px; height: 36px; border-radius: 8px; font-size: 24px; line-height: 1; }
+.log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7f9; }
+.msg { max-width: 82%; padding: 8px 12px; border-radius: 14px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.msg .who { display: block; font-size: 12px; font-weight: 600; color: #444; margin-bottom: 2px; }
+.them { align-self: flex-start; background: #fff; border: 1px solid #dadce0; border-bottom-left-radius: 4px; }
+.me { align-self: flex-end; background: var(--c); color: var(--on); border-bottom-right-radius: 4px; }
+.me .who { color: inherit; }
+.me[data-pending] { opacity: .8; }
+.me .note { display: block; font-size: 12px; margin-top: 2px; }
+.sys { align-self: center; text-align: center; font-size: 13px; color: #4a4a4a; margin: 4px 8px; }
+.greet { align-self: flex-start; background: #fff; border: 1px solid #dadce0; }
+.queue, .typing { margin: 0; padding: 6px 14px; font-size: 13px; color: #3c4043; background: #f6f7f9; }
+form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #dadce0; background: #fff; }
+textarea { flex: 1; resize: none; font: inherit; padding: 9px 12px; border: 1px solid #80868b; border-radius: 10px; min-height: 42px; max-height: 120px; color: #1f1f1f; background: #fff; }
+form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(--c); color: var(--on); font-weight: 600; min-height: 42px; }
+@media (max-width: 480px) {
+  .panel { right: 0; bottom: 0; width: 100vw; height: 100%; border-radius: 0; }
+  .panel:not([hidden]) ~ .launcher { display: none; }
+}`;
+
+  const host = document.createElement('starpost-widget');
+  const shadow = host.attachShadow({ mode: 'open' });
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch (_) {
+    const st = document.createElement('style');
+    st.textContent = CSS;
+    shadow.append(st);
+  }
+  const el = (tag, attrs = {}, ...kids) => {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'text') n.textContent = v;
+      else if (v !== false && v != null) n.setAttribute(k, v === true ? '' : v);
+    }
+    n.append(...kids);
+    return n;
+  };
+  const root = el('div', { class: 'root', lang });
+  root.style.setProperty('--c', color);
+  root.style.setProperty('--on', onColor(color));
+
+  const svgNS = 'http://www.w3.org/2000/svg';
+  const icon = document.createElementNS(svgNS, 'svg');
+  icon.setAttribute('viewBox', '0 0 24 24');
+  icon.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(svgNS, 'path');
+  path.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2zm3 6v2h2V9H7zm4 0v2h2V9h-2zm4 0v2h2V9h-2z');
+  icon.append(path);
+  const badge = el('span', { class: 'badge', hidden: true });
+  const launcher = el('button', { class: 'launcher', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'sp-panel', 'aria-label': T.open }, icon, badge);
+
+  const title = el('h2', { id: 'sp-title', text: cfg.title || T.title });
+  const status = el('p', { class: 'status', 'data-s': 'connecting', text: T.connecting });
+  const closeBtn = el('button', { class: 'close', type: 'button', 'aria-label': T.close, text: '×' });
+  const log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'sp-title', tabindex: '0' },
+    el('p', { class: 'msg greet', text: cfg.greeting || T.greeting }));
+  const queueLine = el('p', { class: 'queue', role: 'status', hidden: true });
+  const typingLine = el('p', { class: 'typing', hidden: true, text: T.typing });
+  const input = el('textarea', { id: 'sp-input', rows: '1', placeholder: T.placeholder, autocomplete: 'off', maxlength: '4000' });
+  const sendBtn = el('button', { type: 'submit', text: T.send });
+  const form = el('form', { 'aria-label': T.input }, el('label', { for: 'sp-input', class: 'sr', text: T.input }), input, sendBtn);
+  const panel = el('section', { class: 'panel', id: 'sp-panel', role: 'dialog', 'aria-labelledby': 'sp-title', hidden: true },
+    el('header', {}, el('div', {}, title, status), closeBtn), log, queueLine, typingLine, form);
+  root.append(panel, launcher);
+  shadow.append(root);
+
+  // ---- rendering ----
+  const shown = new Set(); // conversation:seq of events already drawn
+  const pendingEls = new Map(); // idempotency key -> bubble of an unsent message
+  let unread = 0;
+  let typingTimer = 0;
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function bubble(mine, text, who) {
+    const b = el('div', { class: 'msg ' + (mine ? 'me' : 'them') },
+      el('span', { class: 'who', text: who }), document.createTextNode(text));
+    log.append(b);
+    scroll();
+    return b;
+  }
+  function sysLine(text) {
+    log.append(el('p', { class: 'sys', text }));
+    scroll();
+  }
+  function setPending(b, note) {
+    b.setAttribute('data-pending', '');
+    let n = b.querySelector('.note');
+    if (!n) { n = el('span', { class: 'note' }); b.append(n); }
+    n.textContent = note;
+  }
+  function bump() {
+    if (state.open && !document.hidden) return;
+    unread++;
+    badge.textContent = String(unread);
+    badge.hidden = false;
+    launcher.setAttribute('aria-label', T.open + ' — ' + T.unread(unread));
+  }
+
+  function render(e, live) {
+    if (e.cursor > state.cursor) { state.cursor = e.cursor; save(); }
+    if (e.conversation_id !== state.conv) return;
+    if (e.seq) {
+      const id = e.conversation_id + ':' + e.seq;
+      if (shown.has(id)) return;
+      shown.add(id);
+    }
+    switch (e.kind) {
+      case 'message': {
+        const text = (e.body && e.body.text) || '';
+        const mine = e.actor.role === 'customer';
+        // A conversation's first message is stored under "m:" + its key.
+        const key = mine && e.idempotency_key ? e.idempotency_key.replace(/^m:/, '') : '';
+        const pend = key && pendingEls.get(key);
+        if (pend) {
+          pend.removeAttribute('data-pending');
+          const n = pend.querySelector('.note');
+          if (n) n.remove();
+          pendingEls.delete(key);
+        } else {
+          bubble(mine, text, mine ? T.you : T.agent);
+        }
+        if (!mine) {
+          typingLine.hidden = true;
+          if (live) bump();
+        }
+        break;
+      }
+      case 'assigned':
+        queueLine.hidden = true;
+        sysLine(T.joined);
+        break;
+      case 'state': {
+        const s = e.body && e.body.state;
+        state.convState = s;
+        save();
+        if (s === 'resolved') sysLine(T.resolved);
+        if (s === 'closed') sysLine(T.closed);
+        break;
+      }
+      case 'queue.status': {
+        const b = e.body || {};
+        const parts = [];
+        if (b.position > 0) parts.push(T.position(b.position));
+        parts.push(b.estimated_wait < 0 ? T.noAgent : T.wait(Math.round(b.estimated_wait / 60)));
+        queueLine.textContent = parts.join(' ');
+        queueLine.hidden = false;
+        break;
+      }
+      case 'typing':
+        if (e.actor.role !== 'customer') {
+          typingLine.hidden = false;
+          clearTimeout(typingTimer);
+          typingTimer = setTimeout(() => { typingLine.hidden = true; }, 5000);
+        }
+        break;
+    }
+  }
+
+  function setStatus(s) {
+    status.setAttribute('data-s', s);
+    status.textContent = s === 'online' ? T.online : s === 'offline' ? T.offline : T.connecting;
+    host.setAttribute('data-connection', s);
+  }
+
+  // ---- HTTP ----
+  class HTTPError extends Error {
+    constructor(status, body) {
+      super((body && body.error && body.error.message) || 'HTTP ' + status);
+      this.status = status;
+      this.code = body && body.error && body.error.code;
+    }
+  }
+  async function call(method, path, body) {
+    const h = { Accept: 'application/json' };
+    if (body !== undefined) h['Content-Type'] = 'application/json';
+    if (state.token) h.Authorization = 'Bearer ' + state.token;
+    const r = await fetch(api + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', mode: 'cors' });
+    const data = r.status === 204 ? null : await r.json().catch(() => null);
+    if (!r.ok) throw new HTTPError(r.status, data);
+    return data;
+  }
+
+  async function ensureSession() {
+    if (state.token && state.expires > Date.now() + 60000) return;
+    const s = await call('POST', '/api/v1/widget/' + encodeURIComponent(workspace) + '/session');
+    Object.assign(state, { token: s.token, expires: Date.parse(s.expires_at), conv: '', convState: '', cursor: 0 });
+    save();
+  }
+
+  async function loadHistory() {
+    let after = 0;
+    for (;;) {
+      const page = await call('GET', '/api/v1/widget/conversations/' + encodeURIComponent(state.conv) + '/events?after=' + after);
+      for (const e of page.items) render(e, false);
+      if (page.next_cursor > state.cursor) { state.cursor = page.next_cursor; save(); }
+      if (!page.has_more) break;
+      after = page.next_cursor;
+    }
+  }
+
+  let started = false;
+  async function start() {
+    if (started) return;
+    started = true;
+    try {
+      await ensureSession();
+      if (!state.conv) {
+        const list = await call('GET', '/api/v1/widget/conversations');
+        const open = (list.items || []).filter((c) => c.state !== 'closed')
+          .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at))[0];
+        if (open) { state.conv = open.id; state.convState = open.state; state.cursor = 0; save(); }
+      }
+      if (state.conv) {
+        await loadHistory();
+        redrawOutbox();
+        connect();
+      } else {
+        setStatus('online');
+        redrawOutbox();
+        flush();
+      }
+    } catch (err) {
+      started = false;
+      if (err instanceof HTTPError && err.status === 401) {
+        Object.assign(state, { token: '', conv: '', cursor: 0 });
+        save();
+      }
+      setStatus('offline');
+      retryLater(start);
+    }
+  }
+
+  // ---- sending, with an outbox that survives drops and reloads ----
+  const inflight = new Set(); // keys written on the current socket, not yet acked
+  let flushing = false;
+
+  function redrawOutbox() {
+    for (const m of state.outbox) {
+      if (!pendingEls.has(m.key)) {
+        const b = bubble(true, m.text, T.you);
+        pendingEls.set(m.key, b);
+        setPending(b, T.queued);
+      }
+    }
+  }
+
+  function send(text) {
+    const m = { key: newKey(), text };
+    state.outbox.push(m);
+    save();
+    const b = bubble(true, text, T.you);
+    pendingEls.set(m.key, b);
+    if (!(sock && sock.readyState === WebSocket.OPEN) && state.conv) setPending(b, T.queued);
+    else b.setAttribute('data-pending', '');
+    flush();
+  }
+
+  async function flush() {
+    if (flushing || !state.outbox.length) return;
+    flushing = true;
+    try {
+      if (!state.conv) {
+        const m = state.outbox[0];
+        let res;
+        try {
+          await ensureSession();
+          const body = { text: m.text, idempotency_key: m.key };
+          if (cfg.queue) body.queue_id = cfg.queue;
+          res = await call('POST', '/api/v1/widget/conversations', body);
+        } catch (err) {
+          if (err instanceof HTTPError && err.status < 500 && err.status !== 429 && err.status !== 401) {
+            drop(m.key, err);
+          } else {
+            if (err instanceof HTTPError && err.status === 401) { state.token = ''; save(); }
+            setStatus('offline');
+            retryLater(flush);
+          }
+          return;
+        }
+        state.conv = res.conversation.id;
+        state.convState = res.conversation.state;
+        state.outbox.shift();
+        save();
+        for (const e of res.events) render(e, false);
+        connect();
+      }
+      if (sock && sock.readyState === WebSocket.OPEN) {
+        for (const m of state.outbox) {
+          if (inflight.has(m.key)) continue;
+          inflight.add(m.key);
+          sock.send(JSON.stringify({ type: 'message', conversation_id: state.conv, text: m.text, idempotency_key: m.key }));
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function drop(key, err) {
+    state.outbox = state.outbox.filter((m) => m.key !== key);
+    save();
+    const b = pendingEls.get(key);
+    if (b) setPending(b, T.failed + (err && err.message ? ': ' + err.message : ''));
+    pendingEls.delete(key);
+  }
+
+  // ---- realtime ----
+  let sock = null;
+  let attempt = 0;
+  let retryTimer = 0;
+
+  function retryLater(fn) {
+    clearTimeout(retryTimer);
+    const delay = Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2);
+    attempt++;
+    retryTimer = setTimeout(fn, delay);
+  }
+
+  function connect() {
+    if (sock || !state.conv || !state.token) return;
+    setStatus('connecting');
+    const s = new WebSocket(wsBase + '/api/v1/widget/stream?token=' + encodeURIComponent(state.token) + '&cursor=' + state.cursor);
+    sock = s;
+    s.onopen = () => {
+      attempt = 0;
+      setStatus('online');
+      for (const b of pendingEls.values()) b.querySelector('.note')?.remove();
+      flush();
+    };
+    s.onmessage = (m) => {
+      let f;
+      try { f = JSON.parse(m.data); } catch (_) { return; }
+      if (f.type === 'event' && f.event) render(f.event, true);
+      else if (f.type === 'ack' && f.idempotency_key) {
+        inflight.delete(f.idempotency_key);
+        state.outbox = state.outbox.filter((x) => x.key !== f.idempotency_key);
+        save();
+        if (f.event) render(f.event, false);
+      } else if (f.type === 'error' && f.idempotency_key) {
+        inflight.delete(f.idempotency_key);
+        const code = f.error && f.error.code;
+        if (code === 'conflict' && state.convState === 'closed') {
+          // The conversation ended: the message opens a new one.
+          state.conv = '';
+          state.cursor = 0;
+          save();
+          s.close();
+          flush();
+        } else if (code === 'unavailable' || code === 'too_many_requests' || code === 'internal') {
+          retryLater(flush);
+        } else {
+          drop(f.idempotency_key, { message: f.error && f.error.message });
+        }
+      }
+    };
+    s.onclose = () => {
+      if (sock === s) sock = null;
+      inflight.clear();
+      setStatus('offline');
+      for (const b of pendingEls.values()) setPending(b, T.queued);
+      retryLater(connect);
+    };
+  }
+
+  window.addEventListener('online', () => {
+    if (!sock) { attempt = 0; clearTimeout(retryTimer); started ? connect() : start(); }
+  });
+
+  // ---- opening, closing, keyboard ----
+  function setOpen(open, focus) {
+    state.open = open;
+    save();
+    panel.hidden = !open;
+    launcher.setAttribute('aria-expanded', String(open));
+    if (open) {
+      unread = 0;
+      badge.hidden = true;
+      launcher.setAttribute('aria-label', T.open);
+      start();
+      if (focus) input.focus();
+      scroll();
+    } else if (focus) {
+      launcher.focus();
+    }
+  }
+  launcher.addEventListener('click', () => setOpen(panel.hidden, true));
+  closeBtn.addEventListener('click', () => setOpen(false, true));
+  panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') setOpen(false, true); });
+  let lastTyping = 0;
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener('input', () => {
+    const now = Date.now();
+    if (sock && sock.readyState === WebSocket.OPEN && state.conv && now - lastTyping > 3000) {
+      lastTyping = now;
+      sock.send(JSON.stringify({ type: 'typing', conversation_id: state.conv }));
+    }
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    send(text);
+    input.focus();
+  });
+
+  function mount() {
+    document.body.append(host);
+    setStatus('connecting');
+    if (state.open) setOpen(true, false);
+    else if (state.conv || state.outbox.length) start();
+  }
+  if (document.body) mount();
+  else document.addEventListener('DOMContentLoaded', mount);
+
+  window.StarpostWidget = {
+    open: () => setOpen(true, true),
+    close: () => setOpen(false, false),
+  };
+})();
