@@ -179,6 +179,7 @@ func (s *Stream) Next(ctx context.Context) (*starpost.Event, error) {
 			if s.beforeStart() {
 				// The hub started this subscription after the replay's
 				// end: read up to where it started.
+				s.st.LiveGaps++
 				s.lastPage = false
 				continue
 			}
@@ -186,7 +187,7 @@ func (s *Stream) Next(ctx context.Context) (*starpost.Event, error) {
 			if p := s.pending; p != nil {
 				s.pending = nil
 				if p.Cursor > s.last { // the store does not have it: trust the bus
-					s.last, s.contiguous = p.Cursor, true
+					s.last, s.contiguous = p.Cursor, !s.filtered
 					if s.match(p) {
 						s.st.Live++
 						return p, nil
@@ -244,7 +245,7 @@ func (s *Stream) live(e *starpost.Event) *starpost.Event {
 		s.startReplay()
 		return nil
 	}
-	s.last, s.contiguous = e.Cursor, true
+	s.last, s.contiguous = e.Cursor, !s.filtered // a filtered subscription skips cursors
 	if s.match(e) {
 		s.st.Live++
 		return e
@@ -282,10 +283,13 @@ func (s *Stream) endReplay() {
 	s.contiguous = !s.filtered && len(s.q.ConversationIDs) == 0 && len(s.q.Kinds) == 0
 }
 
-// beforeStart reports, once per filtered subscription and as soon as the
-// hub knows, whether the hub started considering the subscription after
-// the cursor following last; the events in between must be read from the
-// store. (An unfiltered subscription finds such a gap by its contiguity.)
+// beforeStart reports, once per filtered subscription that the hub had not
+// started when it was made and as soon as the hub knows, whether the hub
+// started considering the subscription after the cursor following last; the
+// events in between must be read from the store. (An unfiltered
+// subscription finds such a gap by its contiguity.) After a replay filtered
+// by the store, last may lag the store's end and the read finds nothing
+// new: that costs one read, at a workspace's first events on this node.
 func (s *Stream) beforeStart() bool {
 	if !s.filtered || s.started {
 		return false
@@ -300,7 +304,7 @@ func (s *Stream) beforeStart() bool {
 		return false
 	}
 	s.started = true
-	return start > s.last+1
+	return start-1 > s.last // not start > last+1: last may be MaxInt64
 }
 
 // filteringBus is a bus that filters at its hub, such as *bus.Bus.
@@ -346,7 +350,12 @@ func (s *Stream) subscribe(ctx context.Context) (starpost.Subscription, error) {
 		}
 		sub.Follow(ids...)
 	}
-	s.filtered, s.started = true, false
+	// When the hub already delivers the workspace, it starts the
+	// subscription after an event that was committed before the replay
+	// reads the store: nothing can fall between them. Otherwise the hub
+	// starts it later, at the first events it sees, and beforeStart checks.
+	_, known := sub.Start()
+	s.filtered, s.started = true, known
 	return sub, nil
 }
 

@@ -279,7 +279,7 @@ func TestFilter(t *testing.T) {
 				got = append(got, fmt.Sprintf("%s/%s/%d", e.ConversationID, e.Kind, e.Cursor))
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Fatalf("got  %v\nwant %v", got, tt.want)
+				t.Fatalf("got  %v\nwant %v\n%+v", got, tt.want, s.Stats())
 			}
 			// The stream has passed cursor 8 (possibly filtered out): a
 			// matching marker comes next.
