@@ -27,6 +27,7 @@ import (
 	"github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/router"
 	"github.com/starpost/starpost/store"
+	"github.com/starpost/starpost/web"
 )
 
 // node is one running Starpost: store, bus, router and API.
@@ -125,7 +126,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 		go servePprof(cfg.DebugAddr, log)
 	}
 	base := "http://" + displayAddr(ln.Addr())
-	fmt.Fprintf(stdout, "Starpost %s listening on %s (store %s, nats %s)\n", version, base, redact(cfg.dsn()), natsName(cfg))
+	fmt.Fprintf(stdout, "Starpost %s listening on %s (store %s, nats %s)\n  agent workspace: %s/app/\n", version, base, redact(cfg.dsn()), natsName(cfg), base)
 	if simulate && world != nil {
 		simCtx, stopSim := context.WithCancel(ctx)
 		defer stopSim()
@@ -146,7 +147,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n.server = &nethttp.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	n.server = &nethttp.Server{Handler: web.Mount(n.api.Handler(), web.Handler()), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return runCtx }}
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
@@ -202,8 +203,8 @@ func (n *node) seed(ctx context.Context, stdout io.Writer, simulate bool) (*demo
 			return nil, fmt.Errorf("write demo logins: %w", err)
 		}
 		admin := world.Logins[0]
-		fmt.Fprintf(stdout, "Created the demo workspace %q.\n  admin login: %s  password: %s\n  all demo logins: %s\n",
-			world.Workspace.Name, admin.Email, admin.Password, path)
+		fmt.Fprintf(stdout, "Created the demo workspace %q.\n  admin login: %s  password: %s\n  all demo logins: %s\n  widget snippet: <script src=\"http://HOST/widget.js\" data-workspace=\"%s\" async></script>\n",
+			world.Workspace.Name, admin.Email, admin.Password, path, world.Workspace.ID)
 		return world, nil
 	}
 	if !simulate {
