@@ -263,6 +263,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         const s = e.body && e.body.state;
         state.convState = s;
         save();
+        host.setAttribute('data-conversation-state', s);
         if (s === 'resolved') sysLine(T.resolved);
         if (s === 'closed') sysLine(T.closed);
         break;

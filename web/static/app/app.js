@@ -120,7 +120,8 @@ function renderWorkspace() {
     ...['available', 'break', 'offline'].map((p) => h('label', { class: 'seg', 'data-p': p },
       h('input', { type: 'radio', name: 'presence', value: p, checked: S.presence === p, onchange: () => setPresence(p) }),
       h('span', { text: T[p] }))));
-  const helpBtn = h('button', { type: 'button', class: 'ghost', 'aria-haspopup': 'dialog', onclick: () => showHelp(), text: '⌨ ' + T.shortcuts });
+  const helpBtn = h('button', { type: 'button', class: 'ghost help-btn', 'aria-haspopup': 'dialog', 'aria-label': T.shortcuts, title: T.shortcuts, onclick: () => showHelp() },
+    h('span', { 'aria-hidden': 'true', text: '⌨' }), h('span', { class: 'label', text: ' ' + T.shortcuts }));
   const out = h('button', { type: 'button', class: 'ghost', onclick: signOut, text: T.signOut });
   const top = h('header', { class: 'top' },
     h('span', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' Starpost'),
