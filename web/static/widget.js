@@ -311,11 +311,19 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     return data;
   }
 
-  async function ensureSession() {
-    if (state.token && state.expires > Date.now() + 60000) return;
-    const s = await call('POST', '/api/v1/widget/' + encodeURIComponent(workspace) + '/session');
-    Object.assign(state, { token: s.token, expires: Date.parse(s.expires_at), conv: '', convState: '', cursor: 0 });
-    save();
+  // ensureSession makes sure the visitor has a valid token. Concurrent
+  // callers (opening the panel, sending the first message) share one
+  // request, so a visitor never gets two identities.
+  let sessionReq = null;
+  function ensureSession() {
+    if (state.token && state.expires > Date.now() + 60000) return Promise.resolve();
+    if (!sessionReq) {
+      sessionReq = call('POST', '/api/v1/widget/' + encodeURIComponent(workspace) + '/session').then((s) => {
+        Object.assign(state, { token: s.token, expires: Date.parse(s.expires_at), conv: '', convState: '', cursor: 0 });
+        save();
+      }).finally(() => { sessionReq = null; });
+    }
+    return sessionReq;
   }
 
   async function loadHistory() {
@@ -339,7 +347,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         const list = await call('GET', '/api/v1/widget/conversations');
         const open = (list.items || []).filter((c) => c.state !== 'closed')
           .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at))[0];
-        if (open) { state.conv = open.id; state.convState = open.state; state.cursor = 0; save(); }
+        if (open && !state.conv) { state.conv = open.id; state.convState = open.state; state.cursor = 0; save(); }
       }
       if (state.conv) {
         await loadHistory();
