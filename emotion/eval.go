@@ -127,8 +127,11 @@ func (r *Report) write(w io.Writer) {
 		for _, l := range labels {
 			pc += fmt.Sprintf("%s %.3f  ", l, s.F1[l])
 		}
-		fmt.Fprintf(w, "%-20s %7d %6d %6d  %6.2f %%  %.4f    chars %d-%d lex %.1f C %-4g  %s\n",
-			s.Data, s.Train, s.Dev, s.Test, 100*s.Accuracy, s.MacroF1, s.Spec.CharMin, s.Spec.CharMax, s.Spec.LexiconWeight, s.C, pc)
+		fmt.Fprintf(w, "%-20s %7d %6d %6d  %6.2f %%  %.4f    chars %d-%d lex %.1f nb %.1f C %-4g  %s\n",
+			s.Data, s.Train, s.Dev, s.Test, 100*s.Accuracy, s.MacroF1, s.Spec.CharMin, s.Spec.CharMax, s.Spec.LexiconWeight, s.Spec.NB, s.C, pc)
+	}
+	if s := r.Set("emotion"); s != nil {
+		fmt.Fprintf(w, "SMP2020-EWECT usual: macro-F1 %.4f, F1 of angry %.4f\n", s.MacroF1, s.F1["angry"])
 	}
 	fmt.Fprintf(w, "models %.2f MB compressed; training and selection %.1f s; load embedded %s\n",
 		float64(r.ModelBytes)/1e6, r.TrainTime.Seconds(), r.LoadEmbedded.Round(time.Microsecond))

@@ -22,12 +22,9 @@ func TestExplore(t *testing.T) {
 	var tok *text.Tokenizer
 	specs := []FeatureSpec{
 		{CharMin: 1, CharMax: 3, HashBits: 19},
-		{CharMin: 1, CharMax: 4, HashBits: 19},
-		{CharMin: 1, CharMax: 4, HashBits: 19, LexiconWeight: 0.3},
-		{CharMin: 1, CharMax: 4, HashBits: 19, LexiconWeight: 0.3, Words: true},
-	}
-	if s := os.Getenv("STARPOST_EXPLORE_SPECS"); s == "small" {
-		specs = specs[2:3]
+		{CharMin: 1, CharMax: 3, HashBits: 19, NB: 0.5},
+		{CharMin: 1, CharMax: 4, HashBits: 19, NB: 0.5},
+		{CharMin: 1, CharMax: 4, HashBits: 19, NB: 1},
 	}
 	for _, tk := range tasks() {
 		if !strings.Contains(want, tk.name) {
@@ -50,6 +47,7 @@ func TestExplore(t *testing.T) {
 			}
 			f := featurizer{spec: sp, lex: lex, tok: tok}
 			f.fitIDF(tr.texts, 2)
+			f.fitNB(tr.texts, tr.ys, len(tk.labels))
 			xs := make([]text.SparseVector, len(tr.texts))
 			for i, s := range tr.texts {
 				xs[i] = f.vector(s)

@@ -22,6 +22,11 @@ type FeatureSpec struct {
 	HashBits int
 	// LexiconWeight scales the lexicon block (0 turns it off).
 	LexiconWeight float32
+	// NB, when positive, multiplies each bucket's idf by |r|^NB where r is
+	// its naive-Bayes log-count ratio between classes (the largest over
+	// one-vs-rest splits), as in NBSVM (Wang and Manning 2012): a supervised
+	// term weighting. The sign of r is left to the SVM.
+	NB float32
 }
 
 // dim returns the feature dimension: hashed buckets then lexicon cues.
@@ -133,6 +138,54 @@ func (f *featurizer) fitIDF(docs []string, minDF int) {
 		if int(c) >= minDF && c > 0 {
 			f.idf[b] = float32(math.Log((1+n)/(1+float64(c))) + 1)
 		}
+	}
+}
+
+// fitNB multiplies the idf of every bucket by |r|^spec.NB, where r is the
+// naive-Bayes log-count ratio of the bucket's document frequency in one class
+// against the rest (smoothed by 1), maximised over classes.
+func (f *featurizer) fitNB(docs []string, ys []int, classes int) {
+	if f.spec.NB <= 0 {
+		return
+	}
+	dim := len(f.idf)
+	counts := make([][]float64, classes)
+	for c := range counts {
+		counts[c] = make([]float64, dim)
+	}
+	var bs []uint32
+	for i, d := range docs {
+		bs = f.buckets(d, bs[:0])
+		slices.Sort(bs)
+		bs = slices.Compact(bs)
+		for _, b := range bs {
+			counts[ys[i]][b]++
+		}
+	}
+	total := make([]float64, dim)
+	var sumAll float64
+	sums := make([]float64, classes)
+	for c := range counts {
+		for b, x := range counts[c] {
+			total[b] += x
+			sums[c] += x + 1
+		}
+		sumAll += sums[c]
+	}
+	for b := range dim {
+		if f.idf[b] == 0 {
+			continue
+		}
+		var r float64
+		for c := range classes {
+			if classes == 2 && c == 1 {
+				break // symmetric for two classes
+			}
+			p := (counts[c][b] + 1) / sums[c]
+			q := (total[b] - counts[c][b] + float64(classes-1)) / (sumAll - sums[c])
+			r = max(r, math.Abs(math.Log(p/q)))
+		}
+		f.idf[b] *= float32(math.Pow(r, float64(f.spec.NB)))
 	}
 }
 

@@ -33,9 +33,11 @@ type Model struct {
 	Scale []float32
 	// Bias is the bias weight of each row.
 	Bias []float32
-	// IDF holds the quantised idf of each hashed bucket: 0 for a bucket
-	// unseen in training, else 1 + (q-1)/idfStep.
-	IDF []uint8
+	// IDF holds the quantised term weight (idf, times the naive-Bayes
+	// factor when Spec.NB is set) of each hashed bucket: 0 for a bucket
+	// unseen in training, else (q/255)^2 * IDFMax.
+	IDF    []uint8
+	IDFMax float32
 	// Offsets are added to the class scores before the argmax and softmax
 	// (chosen on the development split).
 	Offsets []float64
@@ -46,8 +48,6 @@ type Model struct {
 	feat featurizer
 	deq  [256]float32 // dequantisation table for Q, before the row scale
 }
-
-const idfStep = 20
 
 func (m *Model) rows() int {
 	if m.Binary {
@@ -72,7 +72,8 @@ func (m *Model) prepare(lex *Lexicon, tok *text.Tokenizer) error {
 	idf := make([]float32, len(m.IDF))
 	for i, q := range m.IDF {
 		if q > 0 {
-			idf[i] = 1 + float32(q-1)/idfStep
+			x := float32(q) / 255
+			idf[i] = x * x * m.IDFMax
 		}
 	}
 	m.feat = featurizer{spec: m.Spec, idf: idf, lex: lex, tok: tok}
@@ -137,6 +138,7 @@ type trainConfig struct {
 func trainModel(ctx context.Context, name string, labels []string, texts []string, ys []int, cfg trainConfig, lex *Lexicon, tok *text.Tokenizer) (*Model, error) {
 	f := featurizer{spec: cfg.Spec, lex: lex, tok: tok}
 	f.fitIDF(texts, cfg.MinDF)
+	f.fitNB(texts, ys, len(labels))
 	xs := make([]text.SparseVector, len(texts))
 	for i, t := range texts {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -183,9 +185,12 @@ func fitVectors(ctx context.Context, name string, labels []string, f featurizer,
 		}
 	}
 	m.IDF = make([]uint8, len(f.idf))
+	for _, w := range f.idf {
+		m.IDFMax = max(m.IDFMax, w)
+	}
 	for i, w := range f.idf {
 		if w > 0 {
-			m.IDF[i] = uint8(min(255, 1+math.Round(float64(w-1)*idfStep)))
+			m.IDF[i] = uint8(max(1, min(255, math.Round(255*math.Sqrt(float64(w/m.IDFMax))))))
 		}
 	}
 	if err := m.prepare(lex, tok); err != nil {
@@ -284,7 +289,7 @@ func metrics(gold, pred []int, classes int) (acc, macroF1 float64, perClass []fl
 }
 
 // modelFileVersion is bumped whenever the Model encoding changes.
-const modelFileVersion = 1
+const modelFileVersion = 2
 
 type modelFile struct {
 	Version int

@@ -19,8 +19,10 @@ import (
 func candidateSpecs() []FeatureSpec {
 	return []FeatureSpec{
 		{CharMin: 1, CharMax: 3, HashBits: 19},
-		{CharMin: 1, CharMax: 4, HashBits: 19},
+		{CharMin: 1, CharMax: 3, HashBits: 19, NB: 0.5},
+		{CharMin: 1, CharMax: 4, HashBits: 19, NB: 0.5},
 		{CharMin: 1, CharMax: 4, HashBits: 19, LexiconWeight: 0.3},
+		{CharMin: 1, CharMax: 4, HashBits: 19, LexiconWeight: 0.3, NB: 0.5},
 	}
 }
 
@@ -74,6 +76,7 @@ func buildModels(ctx context.Context, dataDir string, only map[string]bool, w io
 		for _, sp := range candidateSpecs() {
 			f := featurizer{spec: sp, lex: lex}
 			f.fitIDF(tr.texts, minDF)
+			f.fitNB(tr.texts, tr.ys, len(tk.labels))
 			xs := make([]text.SparseVector, len(tr.texts))
 			for i, s := range tr.texts {
 				if i%1024 == 0 && ctx.Err() != nil {
@@ -87,7 +90,7 @@ func buildModels(ctx context.Context, dataDir string, only map[string]bool, w io
 					return nil, nil, err
 				}
 				score := selectionScore(m, dev, tk.macro)
-				fmt.Fprintf(w, "%s: chars %d-%d lexicon %.1f C %g: dev %.4f\n", tk.name, sp.CharMin, sp.CharMax, sp.LexiconWeight, c, score)
+				fmt.Fprintf(w, "%s: chars %d-%d lexicon %.1f nb %.1f C %g: dev %.4f\n", tk.name, sp.CharMin, sp.CharMax, sp.LexiconWeight, sp.NB, c, score)
 				if score > res.DevRaw {
 					best, res.DevRaw, res.Spec, res.C = m, score, sp, c
 				}
@@ -101,8 +104,8 @@ func buildModels(ctx context.Context, dataDir string, only map[string]bool, w io
 		}
 		res.Bytes = buf.Len()
 		res.Elapsed = time.Since(start)
-		fmt.Fprintf(w, "%s: chose chars %d-%d lexicon %.1f C %g: dev %.4f, after offsets %.4f, %.2f MB, %.1f s\n",
-			tk.name, res.Spec.CharMin, res.Spec.CharMax, res.Spec.LexiconWeight, res.C, res.DevRaw, res.DevFit,
+		fmt.Fprintf(w, "%s: chose chars %d-%d lexicon %.1f nb %.1f C %g: dev %.4f, after offsets %.4f, %.2f MB, %.1f s\n",
+			tk.name, res.Spec.CharMin, res.Spec.CharMax, res.Spec.LexiconWeight, res.Spec.NB, res.C, res.DevRaw, res.DevFit,
 			float64(res.Bytes)/1e6, res.Elapsed.Seconds())
 		models[tk.name] = best
 		results = append(results, res)
