@@ -134,7 +134,7 @@ func selectionScore(m *Model, d dataset, macro bool) float64 {
 //
 // The shipped files in emotion/models were made with
 //
-//	go run ./emotion/cmd/emotiontrain -data ../shared/data -out emotion/models
+//	go run ./cmd/starpost train emotion --data ../shared/data --out emotion/models
 func Train(ctx context.Context, dataDir, outDir string, w io.Writer) ([]TaskResult, error) {
 	if w == nil {
 		w = io.Discard

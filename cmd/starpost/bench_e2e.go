@@ -36,7 +36,7 @@ type e2eOptions struct {
 	Agents    int
 	Customers int
 	Duration  time.Duration
-	Window    int // messages each customer may have unacknowledged
+	Window    int     // messages each customer may have unacknowledged
 	Rate      float64 // messages/s offered by all customers together; 0 = as fast as acks allow
 	JSON      string
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/starpost/starpost/emotion"
 	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/wfm"
 	"github.com/starpost/starpost/wfm/schedule"
@@ -21,6 +22,7 @@ Quality figures on public data, read by path (default ../shared/data/<set folder
   schedule   shift covering on wfm_shift_instance: cost, lower bound, gap, time
   intent     BANKING77 train → test: accuracy, macro-F1, training time, latency
   match      AFQMC train → dev: accuracy and positive-class F1
+  emotion    COLD, ChnSentiCorp, SMP2020-EWECT, GoEmotions: accuracy and macro-F1 on the test splits
 `
 
 // evalSets maps an eval name to its default data folder and its runner.
@@ -51,6 +53,10 @@ func evalSets() map[string]struct {
 			_, err := text.EvalMatch(ctx, dir, w)
 			return err
 		}},
+		"emotion": {"", func(ctx context.Context, dir string, w io.Writer) error {
+			_, err := emotion.Eval(ctx, dir, w)
+			return err
+		}},
 	}
 }
 
@@ -75,5 +81,30 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("eval %s: %w", args[0], err)
 	}
 	fmt.Fprintf(stdout, "eval %s took %s\n", args[0], time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+const trainUsage = `usage: starpost train emotion [--data ../shared/data] [--out emotion/models]
+
+Rebuilds the emotion models that ship inside the binary (embedded from
+emotion/models) from the public data sets; the output is the same on every run.
+`
+
+// runTrain rebuilds models that ship with the binary.
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "emotion" {
+		fmt.Fprint(stderr, trainUsage)
+		return fmt.Errorf("train: name a model set (emotion)")
+	}
+	fs := flag.NewFlagSet("train emotion", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", filepath.Join("..", "shared", "data"), "the shared public data folder")
+	out := fs.String("out", filepath.Join("emotion", "models"), "where to write the model files")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if _, err := emotion.Train(ctx, *data, *out, stdout); err != nil {
+		return fmt.Errorf("train emotion: %w", err)
+	}
 	return nil
 }

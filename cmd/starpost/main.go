@@ -36,7 +36,8 @@ commands:
   demo      run the server with simulated customers and agents
   migrate   apply database migrations and exit
   bench     run a benchmark: router | e2e
-  eval      quality figures on public data: forecast | staffing | schedule | intent | match
+  eval      quality figures on public data: forecast | staffing | schedule | intent | match | emotion
+  train     rebuild the models shipped in the binary: emotion
   version   print the version
 
 Run "starpost <command> -h" for the flags of a command.
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args, stdout, stderr)
+	case "train":
+		return runTrain(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "starpost", version)
 		return nil
