@@ -38,6 +38,7 @@ const SubjectPrefix = "starpost.ev."
 // Defaults for the zero values of Options.
 const (
 	DefaultSubscriberBuffer = 256
+	DefaultWideBufferFactor = 16
 	DefaultPendingMsgs      = 1 << 16
 	DefaultPendingBytes     = 256 << 20
 	DefaultGapDelay         = 250 * time.Millisecond
@@ -86,6 +87,12 @@ type Options struct {
 	// SubscriberBuffer is the channel capacity of each local subscription
 	// (8 bytes an event: 256 is 2 KiB per WebSocket stream).
 	SubscriberBuffer int
+	// WideBuffer is the channel capacity of each subscription to every
+	// workspace (engines such as the router): it receives the events of
+	// all workspaces, in bursts as large as a group commit, so it gets
+	// more room than one WebSocket's stream. 0 means
+	// DefaultWideBufferFactor × SubscriberBuffer.
+	WideBuffer int
 	// PendingMsgs and PendingBytes bound what the NATS client buffers for
 	// the node subscription before it drops messages as a slow consumer
 	// (dropped committed events are then filled from the store).
@@ -137,6 +144,7 @@ func (o *Options) setDefaults() {
 		}
 	}
 	def(&o.SubscriberBuffer, DefaultSubscriberBuffer)
+	def(&o.WideBuffer, DefaultWideBufferFactor*o.SubscriberBuffer)
 	def(&o.PendingMsgs, DefaultPendingMsgs)
 	def(&o.PendingBytes, DefaultPendingBytes)
 	def(&o.MaxHeld, DefaultMaxHeld)
@@ -321,7 +329,11 @@ func (b *Bus) Subscribe(workspaceID string) (starpost.Subscription, error) {
 			return nil, fmt.Errorf("bus: subscribe: %w", err)
 		}
 	}
-	s, err := b.hub.subscribe(workspaceID, b.opts.SubscriberBuffer)
+	buffer := b.opts.SubscriberBuffer
+	if workspaceID == "" {
+		buffer = b.opts.WideBuffer
+	}
+	s, err := b.hub.subscribe(workspaceID, buffer)
 	if err != nil {
 		return nil, fmt.Errorf("bus: subscribe %q: %w", workspaceID, err)
 	}

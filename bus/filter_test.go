@@ -155,3 +155,28 @@ func TestSubscribeFiltered(t *testing.T) {
 func label(e *starpost.Event) string {
 	return fmt.Sprintf("%d:%s:%s", e.Cursor, e.Kind, e.ConversationID)
 }
+
+// TestWideBuffer: a subscription to every workspace (an engine) has more
+// room than a workspace's: a burst that cuts off a WebSocket's stream does
+// not cut off the router.
+func TestWideBuffer(t *testing.T) {
+	const buf = 4
+	b := open(t, bus.Options{SubscriberBuffer: buf, BaselineDelay: -1})
+	ws := subscribe(t, b, "ws_w")
+	all := subscribe(t, b, "")
+	var burst []*starpost.Event
+	for c := int64(1); c <= 3*buf; c++ {
+		burst = append(burst, ev("ws_w", c))
+	}
+	publish(t, b, burst...)
+	if got := cursors(recv(t, all, len(burst))); got[len(got)-1] != 3*buf {
+		t.Fatalf("wide subscription got %v", got)
+	}
+	n := 0
+	for range ws.Events() {
+		n++
+	}
+	if n != buf || ws.(*bus.Subscription).Err() == nil {
+		t.Fatalf("workspace subscription got %d events, err %v: want %d and cut off", n, ws.(*bus.Subscription).Err(), buf)
+	}
+}
