@@ -144,11 +144,9 @@ var errEnded = errors.New("engine: bus subscription ended")
 // subscribes to every workspace before it reads the store, so no event
 // falls between the replay and the live feed.
 func (r *Runner) Run(ctx context.Context) error {
-	cps, err := OpenCheckpoints(ctx, r.opts.SQL, r.opts.Driver)
-	if err != nil {
+	if err := r.open(ctx); err != nil {
 		return err
 	}
-	r.cps = cps
 	backoff := r.opts.RetryDelay
 	for {
 		sub, err := r.opts.Bus.Subscribe("")
@@ -161,26 +159,45 @@ func (r *Runner) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		r.count(&r.stats.Resyncs, 1)
-		r.log.Warn("engine: resynchronising", "err", err, "after", backoff)
 		if errors.Is(err, errEnded) {
 			backoff = r.opts.RetryDelay // fell behind: catch up at once
 		}
+		r.log.Warn("engine: resynchronising", "err", err, "after", backoff)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(backoff):
 		}
-		if !errors.Is(err, errEnded) {
-			backoff = min(2*backoff, 5*time.Second)
-		} else {
-			backoff = r.opts.RetryDelay
-		}
+		backoff = min(2*backoff, 5*time.Second) // the store or bus is in trouble
 	}
 }
 
-// session replays every workspace from its checkpoint, then follows the
-// live feed until it ends or fails.
-func (r *Runner) session(ctx context.Context, sub starpost.Subscription) error {
+func (r *Runner) open(ctx context.Context) error {
+	if r.cps != nil {
+		return nil
+	}
+	cps, err := OpenCheckpoints(ctx, r.opts.SQL, r.opts.Driver)
+	if err != nil {
+		return err
+	}
+	r.cps = cps
+	return nil
+}
+
+// Sync handles, once, every stored event after the checkpoint of every
+// workspace, and returns when it has caught up. It is Run's start-up
+// without the live feed: a batch job (re-scoring after a configuration
+// change, once the checkpoints are reset) or a test uses it. Sync must not
+// run at the same time as Run on the same Runner.
+func (r *Runner) Sync(ctx context.Context) error {
+	if err := r.open(ctx); err != nil {
+		return err
+	}
+	return r.replayAll(ctx)
+}
+
+// replayAll starts a session's cursors and catches up every workspace.
+func (r *Runner) replayAll(ctx context.Context) error {
 	r.cursor, r.dirty = make(map[string]int64), make(map[string]bool)
 	wss, err := r.opts.Store.ListWorkspaces(ctx)
 	if err != nil {
@@ -190,6 +207,15 @@ func (r *Runner) session(ctx context.Context, sub starpost.Subscription) error {
 		if err := r.catchUp(ctx, w.ID); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// session replays every workspace from its checkpoint, then follows the
+// live feed until it ends or fails.
+func (r *Runner) session(ctx context.Context, sub starpost.Subscription) error {
+	if err := r.replayAll(ctx); err != nil {
+		return err
 	}
 	events := sub.Events()
 	for {
