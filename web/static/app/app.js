@@ -4,6 +4,7 @@
 // the realtime stream (which resumes after drops) and filled in over REST.
 import { call, newKey, Stream, APIError } from './api.js';
 import { dictionaries, languages, pickLanguage } from './i18n.js';
+import { topBar } from './dom.js';
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
@@ -29,6 +30,7 @@ const S = {
   presence: 'offline',
   convs: new Map(), // id -> conversation record
   selected: '',
+  page: null, // the wall or admin page, when one is open
   stream: null,
   online: false,
   contacts: new Map(), // contact id -> name (or a promise while loading)
@@ -51,8 +53,7 @@ async function boot() {
     const me = await call('GET', '/api/v1/me');
     if (!me.user) throw new APIError(401, null);
     S.me = me.user;
-    renderWorkspace();
-    startStream();
+    enter();
   } catch (err) {
     renderLogin(err instanceof APIError && err.status === 401 ? '' : T.errors.network);
   }
@@ -63,7 +64,29 @@ function setLang(l) {
   T = dictionaries[l];
   localStorage.setItem('starpost.lang', l);
   document.documentElement.lang = l;
-  if (S.me) renderWorkspace(); else renderLogin('');
+  if (S.page) S.page.render();
+  else if (S.me) renderWorkspace(); else renderLogin('');
+}
+
+// enter opens the page of the URL the signed-in user may see: the wall
+// (supervisors and admins), the admin screens (admins) or the workspace.
+async function enter() {
+  const p = location.pathname.replace(/\/+$/, '');
+  const role = S.me.role;
+  const mod = p === '/app/wall' && (role === 'supervisor' || role === 'admin') ? './wall.js'
+    : p === '/app/admin' && role === 'admin' ? './admin.js' : '';
+  if (mod) {
+    document.documentElement.lang = lang;
+    const m = await import(mod);
+    S.page = m.start({
+      root: app, me: S.me, T: () => T, lang: () => lang,
+      topBar: (page) => topBar(T, S.me, page, lang, languages, setLang, signOut),
+    });
+    return;
+  }
+  if (p !== '/app') history.replaceState(null, '', '/app/');
+  renderWorkspace();
+  startStream();
 }
 
 function langSelect(id) {
@@ -88,8 +111,7 @@ function renderLogin(error) {
     try {
       const res = await call('POST', '/api/v1/login', { email: email.value, password: pw.value });
       S.me = res.user;
-      renderWorkspace();
-      startStream();
+      enter();
     } catch (x) {
       err.textContent = T.errors[x.code] || x.message;
       btn.disabled = false;
@@ -123,9 +145,13 @@ function renderWorkspace() {
   const helpBtn = h('button', { type: 'button', class: 'ghost help-btn', 'aria-haspopup': 'dialog', 'aria-label': T.shortcuts, title: T.shortcuts, onclick: () => showHelp() },
     h('span', { 'aria-hidden': 'true', text: '⌨' }), h('span', { class: 'label', text: ' ' + T.shortcuts }));
   const out = h('button', { type: 'button', class: 'ghost', onclick: signOut, text: T.signOut });
+  const nav = S.me.role === 'agent' ? null : h('nav', { class: 'pages', 'aria-label': T.nav.label },
+    h('a', { href: '/app/', 'aria-current': 'page', text: T.nav.inbox }),
+    h('a', { href: '/app/wall', text: T.nav.wall }),
+    S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null);
   const top = h('header', { class: 'top' },
     h('span', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' Starpost'),
-    presence,
+    nav, presence,
     h('span', { class: 'spacer' }),
     h('span', { class: 'who', text: S.me.name || S.me.email }),
     h('span', { class: 'lang' }, ...langSelect('app-lang')),
@@ -141,7 +167,7 @@ function renderWorkspace() {
   const inbox = h('section', { class: 'inbox', 'aria-labelledby': 'inbox-h' },
     h('h2', { id: 'inbox-h' }, T.inbox + ' ', els.inboxCount), els.offers, els.list, els.empty);
   els.convHead = h('div', { class: 'conv-head' });
-  els.log = h('ol', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': T.inbox, tabindex: '0' });
+  els.log = h('ol', { class: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': T.inbox, tabindex: '0' });
   els.typing = h('p', { class: 'typing', hidden: true, text: T.customerTyping });
   els.reply = h('textarea', { id: 'reply', rows: '2', placeholder: T.replyPlaceholder, maxlength: '4000', onkeydown: replyKey, oninput: replyInput });
   els.reply.value = keep;

@@ -1,4 +1,5 @@
 // Strings of the agent workspace in English and Simplified Chinese.
+import { en as enMore, zh as zhMore } from './strings.js';
 
 const en = {
   appName: 'Starpost',
@@ -131,7 +132,7 @@ const zh = {
 };
 
 /** Dictionaries by language tag. */
-export const dictionaries = { en, 'zh-CN': zh };
+export const dictionaries = { en: { ...en, ...enMore }, 'zh-CN': { ...zh, ...zhMore } };
 
 /** Languages offered in the language menu, with their own names. */
 export const languages = [['en', 'English'], ['zh-CN', '简体中文']];
