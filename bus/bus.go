@@ -14,6 +14,13 @@
 // bounded channels. A subscriber that falls behind is closed rather than
 // allowed to block the others; it resumes from its last cursor by reading the
 // store (package stream does this transparently).
+//
+// A subscription of one workspace may be filtered at the hub
+// (SubscribeFiltered): the hub indexes such subscriptions by the
+// conversations they follow and the participants they stand for, so that an
+// event costs one map lookup and wakes only the subscribers that may want
+// it, instead of a channel send and a wake-up for every local subscriber of
+// the workspace.
 package bus
 
 import (
