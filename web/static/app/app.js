@@ -430,12 +430,14 @@ function drawInbox() {
   els.list.replaceChildren(...held.map((c) => {
     const n = c.id === S.selected ? 0 : unreadCount(c);
     const w = waitingSince(c);
-    const label = [contactName(c.contact), n ? T.unread(n) : '', w ? T.waiting(fmtDur(Date.now() - w)) : T.state[c.state] || c.state].filter(Boolean).join(', ');
+    // The accessible name is the visible text (name, unread, preview,
+    // waiting), with the unread badge spelled out for screen readers.
     return h('li', {},
-      h('button', { type: 'button', class: 'item' + (w ? ' urgent' : ''), 'data-id': c.id, 'aria-current': c.id === S.selected ? 'true' : false, 'aria-label': label, onclick: () => select(c.id) },
+      h('button', { type: 'button', class: 'item' + (w ? ' urgent' : ''), 'data-id': c.id, 'aria-current': c.id === S.selected ? 'true' : false, onclick: () => select(c.id) },
         h('span', { class: 'row' },
           h('span', { class: 'name', text: contactName(c.contact) }),
-          n ? h('span', { class: 'unread', text: String(n) }) : null),
+          n ? h('span', { class: 'unread', 'aria-hidden': 'true', text: String(n) }) : null,
+          n ? h('span', { class: 'sr', text: ', ' + T.unread(n) + ',' }) : null),
         h('span', { class: 'preview', text: preview(c) }),
         h('span', { class: 'meta' + (w ? ' late' : ''), 'data-since': w ? String(w) : false, text: w ? T.waiting(fmtDur(Date.now() - w)) : T.state[c.state] || c.state })));
   }));
