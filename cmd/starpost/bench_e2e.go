@@ -308,6 +308,9 @@ func customerLoad(ctx context.Context, v *client.Visitor, conv string, window in
 		if ctx.Err() == nil {
 			select {
 			case slots <- struct{}{}:
+				if ctx.Err() != nil {
+					<-slots // the deadline came with the slot: send nothing
+				}
 			case <-ctx.Done():
 			case err := <-done:
 				return fmt.Errorf("customer stream: %w", err)
