@@ -1,0 +1,131 @@
+package quality
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/starpost/starpost"
+)
+
+// Event kinds the QA engine writes: one KindFinding event per finding
+// (body FindingBody) and one KindScore event (body ScoreBody) per
+// resolution of a conversation.
+const (
+	KindFinding starpost.EventKind = "qa.finding"
+	KindScore   starpost.EventKind = "qa.score"
+)
+
+// EngineName is the name of the QA engine: its checkpoint, its system
+// actor's id and the prefix of its idempotency keys.
+const EngineName = "quality"
+
+// FindingBody is the body of a qa.finding event.
+type FindingBody struct {
+	Finding
+	// ResolvedSeq is the seq of the resolution the QA ran on.
+	ResolvedSeq int64 `json:"resolved_seq"`
+}
+
+// ScoreBody is the body of a qa.score event: the report without its
+// findings (which are events of their own).
+type ScoreBody struct {
+	ResolvedSeq int64        `json:"resolved_seq"`
+	AgentID     string       `json:"agent_id,omitempty"`
+	Score       int          `json:"score"`
+	AutoFailed  bool         `json:"auto_failed,omitempty"`
+	Failed      []string     `json:"failed,omitempty"`
+	Items       []ItemResult `json:"items"`
+	Findings    int          `json:"findings"`
+	Truncated   bool         `json:"truncated,omitempty"`
+}
+
+// Engine is the QA engine, an engine.Handler: on every resolution of a
+// conversation it reads the conversation's events from the store, inspects
+// them and writes the findings and the score.
+type Engine struct {
+	store starpost.ConversationService
+	cfg   Config
+	ws    map[string]Config
+}
+
+// NewEngine returns the QA engine reading from store with configuration
+// cfg, and perWorkspace overrides for some workspaces (nil for none). Every
+// configuration is validated.
+func NewEngine(store starpost.ConversationService, cfg Config, perWorkspace map[string]Config) (*Engine, error) {
+	if store == nil {
+		return nil, fmt.Errorf("quality: engine needs a store")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("quality: config: %w", err)
+	}
+	ws := make(map[string]Config, len(perWorkspace))
+	for id, c := range perWorkspace {
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("quality: config of workspace %s: %w", id, err)
+		}
+		ws[id] = c
+	}
+	return &Engine{store: store, cfg: cfg, ws: ws}, nil
+}
+
+// Name returns EngineName.
+func (e *Engine) Name() string { return EngineName }
+
+// Config returns the configuration that applies to a workspace.
+func (e *Engine) Config(workspaceID string) Config {
+	if c, ok := e.ws[workspaceID]; ok {
+		return c
+	}
+	return e.cfg
+}
+
+// Handle implements engine.Handler.
+func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Event, error) {
+	if ev.ConversationID == "" || stateOf(ev) != starpost.StateResolved {
+		return nil, nil
+	}
+	var evs []*starpost.Event
+	var after int64
+	for {
+		page, err := e.store.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ev.WorkspaceID, ConversationID: ev.ConversationID, AfterCursor: after})
+		if err != nil {
+			return nil, fmt.Errorf("quality: read %s: %w", ev.ConversationID, err)
+		}
+		done := len(page) < starpost.MaxEventPage
+		for _, x := range page {
+			if x.Cursor > ev.Cursor {
+				done = true
+				break
+			}
+			evs = append(evs, x)
+			after = x.Cursor
+		}
+		if done {
+			break
+		}
+	}
+	rep, err := Inspect(evs, e.Config(ev.WorkspaceID))
+	if err != nil {
+		return nil, err
+	}
+	return Events(ev.ConversationID, rep), nil
+}
+
+// Events returns the events that record rep on conversation conv: one
+// qa.finding per finding and a qa.score, with deterministic idempotency
+// keys (a replay of the same resolution commits nothing new).
+func Events(conv string, rep Report) []*starpost.Event {
+	key := func(part string) string {
+		return EngineName + ":" + conv + ":" + strconv.FormatInt(rep.ResolvedSeq, 10) + ":" + part
+	}
+	out := make([]*starpost.Event, 0, len(rep.Findings)+1)
+	for i, f := range rep.Findings {
+		out = append(out, &starpost.Event{ConversationID: conv, Kind: KindFinding, IdempotencyKey: key("f" + strconv.Itoa(i)),
+			Body: starpost.MustBody(FindingBody{Finding: f, ResolvedSeq: rep.ResolvedSeq})})
+	}
+	out = append(out, &starpost.Event{ConversationID: conv, Kind: KindScore, IdempotencyKey: key("score"),
+		Body: starpost.MustBody(ScoreBody{ResolvedSeq: rep.ResolvedSeq, AgentID: rep.AgentID, Score: rep.Score, AutoFailed: rep.AutoFailed,
+			Failed: rep.Failed, Items: rep.Items, Findings: len(rep.Findings), Truncated: rep.Truncated})})
+	return out
+}

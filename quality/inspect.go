@@ -1,0 +1,463 @@
+package quality
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/starpost/starpost"
+)
+
+// Finding is one observation of the QA of a conversation, linked to the
+// exact message (or event) it is about.
+type Finding struct {
+	Rule string `json:"rule"`
+	// Pass is true for a finding that shows a standard was met (a greeting,
+	// a first response within the SLA, empathy), false for a failure.
+	Pass bool `json:"pass"`
+	// MessageSeq is the seq of the message or event the finding is about:
+	// the customer message that waited, the agent message that said a
+	// phrase, the event where the agent left.
+	MessageSeq int64 `json:"message_seq"`
+	// ReplySeq is the seq of the agent reply that ended a wait (0 when the
+	// customer got no reply).
+	ReplySeq int64 `json:"reply_seq,omitempty"`
+	// At is when the moment began (the time of the MessageSeq event).
+	At time.Time `json:"at"`
+	// WaitSeconds is how long the customer waited, for timing rules.
+	WaitSeconds float64 `json:"wait_seconds,omitempty"`
+	AgentID     string  `json:"agent_id,omitempty"`
+	// Phrase is the phrase found (greeting, closing, empathy, forbidden).
+	Phrase string `json:"phrase,omitempty"`
+	// Detail explains the finding in a few words (English).
+	Detail string `json:"detail"`
+}
+
+// ItemResult is the outcome of one scorecard item.
+type ItemResult struct {
+	Rule       string  `json:"rule"`
+	Weight     float64 `json:"weight"`
+	AutoFail   bool    `json:"auto_fail,omitempty"`
+	Applicable bool    `json:"applicable"`
+	Passed     bool    `json:"passed"`
+}
+
+// Report is the QA of one conversation.
+type Report struct {
+	ConversationID string `json:"conversation_id"`
+	// ResolvedSeq is the seq of the resolution that was inspected (0 when
+	// the events hold none).
+	ResolvedSeq int64 `json:"resolved_seq"`
+	// AgentID is the agent who held the conversation last.
+	AgentID  string    `json:"agent_id,omitempty"`
+	Findings []Finding `json:"findings"`
+	// Truncated is true when findings beyond Config.MaxFindings were left out.
+	Truncated bool         `json:"truncated,omitempty"`
+	Items     []ItemResult `json:"items"`
+	// Score is 0 to 100: the weighted share of applicable items passed, or
+	// 0 when an auto-fail item failed.
+	Score      int      `json:"score"`
+	AutoFailed bool     `json:"auto_failed,omitempty"`
+	Failed     []string `json:"failed,omitempty"`
+}
+
+// emotionSignal is what QA reads from an emotion event (the JSON contract
+// of package emotion's EmotionBody).
+type emotionSignal struct {
+	MessageSeq int64   `json:"message_seq"`
+	Anger      float64 `json:"anger"`
+	Abusive    bool    `json:"abusive"`
+}
+
+// kindEmotion is the kind of the emotion engine's events.
+const kindEmotion starpost.EventKind = "emotion"
+
+func isCustomer(r starpost.ParticipantRole) bool {
+	return r == starpost.RoleCustomer || r == starpost.RoleSimulatedCustomer
+}
+
+// message is a message event with its text.
+type message struct {
+	ev   *starpost.Event
+	text string // lower-cased
+}
+
+// Inspect applies the rules of cfg to the events of one conversation, in
+// seq order, up to its resolution (events after the last resolution are
+// ignored). It is a pure function: the same events give the same report.
+func Inspect(events []*starpost.Event, cfg Config) (Report, error) {
+	if !cfg.validated() {
+		if err := cfg.Validate(); err != nil {
+			return Report{}, fmt.Errorf("quality: config: %w", err)
+		}
+	}
+	evs := slices.Clone(events)
+	slices.SortStableFunc(evs, func(a, b *starpost.Event) int { return int(a.Seq - b.Seq) })
+	var rep Report
+	if len(evs) > 0 {
+		rep.ConversationID = evs[0].ConversationID
+	}
+	// Cut at the last resolution.
+	end := len(evs)
+	var resolved *starpost.Event
+	for i := len(evs) - 1; i >= 0; i-- {
+		if stateOf(evs[i]) == starpost.StateResolved {
+			end, resolved = i+1, evs[i]
+			rep.ResolvedSeq = evs[i].Seq
+			break
+		}
+	}
+	evs = evs[:end]
+
+	in := inspection{cfg: &cfg, rep: &rep}
+	in.walk(evs, resolved)
+	in.phrases()
+	in.empathy(evs)
+	in.score()
+	if cfg.MaxFindings > 0 && len(rep.Findings) > cfg.MaxFindings {
+		rep.Findings, rep.Truncated = rep.Findings[:cfg.MaxFindings], true
+	}
+	return rep, nil
+}
+
+func stateOf(e *starpost.Event) starpost.State {
+	if e.Kind != starpost.KindState {
+		return ""
+	}
+	var b starpost.StateBody
+	if e.DecodeBody(&b) != nil {
+		return ""
+	}
+	return b.State
+}
+
+// inspection is the working state of one Inspect call.
+type inspection struct {
+	cfg      *Config
+	rep      *Report
+	agentMsg []message
+	bySeq    map[int64]*starpost.Event
+}
+
+func (in *inspection) add(f Finding) { in.rep.Findings = append(in.rep.Findings, f) }
+
+func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*10) / 10 }
+
+// walk follows the conversation and reports the timing rules: first
+// response, slow replies, ignored customers and vanished agents.
+func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
+	cfg := in.cfg
+	in.bySeq = make(map[int64]*starpost.Event, len(evs))
+	var (
+		agent     string          // agent holding the conversation
+		bot       bool            // a bot is answering: the customer is not waiting for an agent
+		pending   *starpost.Event // first customer message not yet answered
+		waitFrom  time.Time       // when that wait started
+		answered  bool            // an agent replied at least once
+		lastAgent = map[string]*starpost.Event{}
+		heldSince time.Time
+	)
+	gap := func(reply *starpost.Event) {
+		w := reply.At.Sub(waitFrom)
+		f := Finding{MessageSeq: pending.Seq, ReplySeq: reply.Seq, At: pending.At, WaitSeconds: seconds(w), AgentID: reply.Actor.ID}
+		first := !answered
+		if first {
+			ff := f
+			ff.Rule, ff.Pass = RuleFirstResponse, w <= cfg.FirstResponse
+			ff.Detail = fmt.Sprintf("first response after %s (SLA %s)", w.Round(time.Second), cfg.FirstResponse)
+			in.add(ff)
+		}
+		switch {
+		case w >= cfg.IgnoredAfter:
+			f.Rule, f.Detail = RuleIgnoredCustomer, fmt.Sprintf("customer waited %s for a reply", w.Round(time.Second))
+			in.add(f)
+		case !first && w > cfg.SlowReply:
+			f.Rule, f.Detail = RuleSlowReply, fmt.Sprintf("reply after %s (limit %s)", w.Round(time.Second), cfg.SlowReply)
+			in.add(f)
+		}
+	}
+	for _, e := range evs {
+		in.bySeq[e.Seq] = e
+		switch e.Kind {
+		case starpost.KindCreated:
+			var b starpost.CreatedBody
+			if e.DecodeBody(&b) == nil && b.State == starpost.StateBot {
+				bot = true
+			}
+		case starpost.KindAssigned:
+			var b starpost.AssignedBody
+			if e.DecodeBody(&b) == nil {
+				agent, heldSince, bot = b.AgentID, e.At, false
+			}
+		case starpost.KindTransferred:
+			var b starpost.TransferBody
+			if e.DecodeBody(&b) == nil {
+				agent, heldSince = b.ToAgentID, e.At
+			}
+		case starpost.KindUnassigned:
+			var b starpost.UnassignedBody
+			if e.DecodeBody(&b) == nil {
+				switch b.Reason {
+				case "disconnected", "offline", "reply_timeout":
+					in.add(Finding{Rule: RuleAgentVanished, MessageSeq: e.Seq, At: e.At, AgentID: b.AgentID,
+						Detail: "agent left the conversation before resolution (" + b.Reason + ")"})
+				}
+				agent = ""
+			}
+		case starpost.KindState:
+			switch stateOf(e) {
+			case starpost.StateQueued:
+				if bot {
+					bot = false
+					if pending != nil {
+						waitFrom = e.At // the wait for an agent starts at the hand-over
+					}
+				}
+			case starpost.StateResolved:
+				if e != resolved {
+					// An earlier resolution: what was pending then is
+					// judged as ignored at that moment.
+					in.unanswered(pending, waitFrom, e)
+					pending = nil
+				}
+			}
+		case starpost.KindMessage:
+			var b starpost.MessageBody
+			if e.DecodeBody(&b) != nil {
+				continue
+			}
+			switch {
+			case isCustomer(e.Actor.Role):
+				if pending == nil {
+					pending, waitFrom = e, e.At
+				}
+			case e.Actor.Role == starpost.RoleAgentParticipant:
+				in.agentMsg = append(in.agentMsg, message{ev: e, text: strings.ToLower(b.Text)})
+				if pending != nil {
+					gap(e)
+					pending, answered = nil, true
+				} else {
+					answered = true // the agent spoke first
+				}
+				lastAgent[e.Actor.ID] = e
+				in.rep.AgentID = e.Actor.ID
+			case e.Actor.Role == starpost.RoleBot:
+				if bot {
+					pending = nil // the bot answered
+				}
+			}
+		}
+	}
+	if agent != "" {
+		in.rep.AgentID = agent
+	}
+	if resolved == nil {
+		return
+	}
+	if pending != nil {
+		in.unanswered(pending, waitFrom, resolved)
+		if !answered {
+			in.add(Finding{Rule: RuleFirstResponse, MessageSeq: pending.Seq, At: pending.At,
+				WaitSeconds: seconds(resolved.At.Sub(waitFrom)), Detail: "the customer never got a reply"})
+		}
+		// Resolved by someone else after the holding agent went silent.
+		if agent != "" && resolved.Actor.ID != agent {
+			last := heldSince
+			seq := pending.Seq
+			if m := lastAgent[agent]; m != nil && m.At.After(last) {
+				last, seq = m.At, m.Seq
+			}
+			if silence := resolved.At.Sub(last); silence >= cfg.VanishedAfter && resolved.At.Sub(waitFrom) >= cfg.VanishedAfter {
+				in.add(Finding{Rule: RuleAgentVanished, MessageSeq: seq, At: last, AgentID: agent, WaitSeconds: seconds(silence),
+					Detail: fmt.Sprintf("agent silent for %s, then resolved by %s", silence.Round(time.Second), resolved.Actor.ID)})
+			}
+		}
+	}
+}
+
+// unanswered reports a customer message that got no reply before the
+// resolution res.
+func (in *inspection) unanswered(pending *starpost.Event, from time.Time, res *starpost.Event) {
+	if pending == nil {
+		return
+	}
+	w := res.At.Sub(from)
+	in.add(Finding{Rule: RuleIgnoredCustomer, MessageSeq: pending.Seq, At: pending.At, WaitSeconds: seconds(w),
+		Detail: fmt.Sprintf("no reply before the conversation was resolved (%s later)", w.Round(time.Second))})
+}
+
+// firstPhrase returns the first of phrases found in text (lower-cased).
+func firstPhrase(text string, phrases []string) string {
+	for _, p := range phrases {
+		if containsPhrase(text, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// containsPhrase reports whether lower-cased text contains phrase p. A
+// phrase with Latin letters matches whole words only ("hi" is not in
+// "this"); a trailing "*" makes its last word a prefix ("apolog*" matches
+// "apologise"). Other phrases (Chinese) match anywhere.
+func containsPhrase(text, p string) bool {
+	p = strings.ToLower(p)
+	prefix := strings.HasSuffix(p, "*")
+	p = strings.TrimSuffix(p, "*")
+	if p == "" {
+		return false
+	}
+	if !hasLatin(p) {
+		return strings.Contains(text, p)
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], p)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(p)
+		if (start == 0 || !wordByte(text[start-1]) || !wordByte(p[0])) &&
+			(prefix || end == len(text) || !wordByte(text[end]) || !wordByte(p[len(p)-1])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func hasLatin(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'a' && s[i] <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+func wordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b == '\''
+}
+
+// phrases reports greeting, closing and forbidden phrases.
+func (in *inspection) phrases() {
+	cfg, msgs := in.cfg, in.agentMsg
+	if len(msgs) == 0 {
+		return
+	}
+	check := func(rule string, window []message, phrases []string, missing message, what string) {
+		for _, m := range window {
+			if p := firstPhrase(m.text, phrases); p != "" {
+				in.add(Finding{Rule: rule, Pass: true, MessageSeq: m.ev.Seq, At: m.ev.At, AgentID: m.ev.Actor.ID, Phrase: p, Detail: what + " present"})
+				return
+			}
+		}
+		in.add(Finding{Rule: rule, MessageSeq: missing.ev.Seq, At: missing.ev.At, AgentID: missing.ev.Actor.ID, Detail: what + " missing"})
+	}
+	check(RuleGreeting, msgs[:min(cfg.GreetingWithin, len(msgs))], cfg.Greetings, msgs[0], "greeting")
+	check(RuleClosing, msgs[max(0, len(msgs)-cfg.ClosingWithin):], cfg.Closings, msgs[len(msgs)-1], "closing")
+	for _, m := range msgs {
+		for i, r := range cfg.Forbidden {
+			var hit string
+			if r.Regex != "" {
+				hit = cfg.forbidden[i].FindString(m.text)
+			} else if containsPhrase(m.text, r.Phrase) {
+				hit = r.Phrase
+			}
+			if hit != "" {
+				in.add(Finding{Rule: RuleForbidden, MessageSeq: m.ev.Seq, At: m.ev.At, AgentID: m.ev.Actor.ID, Phrase: hit, Detail: r.Name})
+			}
+		}
+	}
+}
+
+// empathy checks that the agent answered each angry customer message
+// (according to the emotion events) with empathy within a few messages.
+func (in *inspection) empathy(evs []*starpost.Event) {
+	cfg := in.cfg
+	var angry []int64
+	seen := map[int64]bool{}
+	for _, e := range evs {
+		if e.Kind != kindEmotion {
+			continue
+		}
+		var s emotionSignal
+		if e.DecodeBody(&s) != nil || seen[s.MessageSeq] {
+			continue
+		}
+		if s.Anger >= cfg.AngerThreshold || s.Abusive {
+			seen[s.MessageSeq] = true
+			angry = append(angry, s.MessageSeq)
+		}
+	}
+	slices.Sort(angry)
+	checked := map[int64]bool{} // windows already judged, by their first reply
+	for _, seq := range angry {
+		msg := in.bySeq[seq]
+		if msg == nil {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(in.agentMsg, seq, func(m message, s int64) int { return int(m.ev.Seq - s) })
+		window := in.agentMsg[i:min(len(in.agentMsg), i+cfg.EmpathyWithin)]
+		if len(window) > 0 {
+			if checked[window[0].ev.Seq] {
+				continue
+			}
+			checked[window[0].ev.Seq] = true
+		}
+		f := Finding{Rule: RuleEmpathy, MessageSeq: seq, At: msg.At, Detail: "no empathy after an angry customer message"}
+		for _, m := range window {
+			if p := firstPhrase(m.text, cfg.Empathy); p != "" {
+				f.Pass, f.Phrase, f.ReplySeq, f.AgentID, f.Detail = true, p, m.ev.Seq, m.ev.Actor.ID, "empathy shown to an angry customer"
+				break
+			}
+		}
+		if !f.Pass && len(window) > 0 {
+			f.ReplySeq, f.AgentID = window[0].ev.Seq, window[0].ev.Actor.ID
+		}
+		in.add(f)
+	}
+}
+
+// score fills the scorecard.
+func (in *inspection) score() {
+	rep := in.rep
+	has, failed := map[string]bool{}, map[string]bool{}
+	for _, f := range rep.Findings {
+		has[f.Rule] = true
+		if !f.Pass {
+			failed[f.Rule] = true
+		}
+	}
+	var total, got float64
+	for _, it := range in.cfg.Scorecard {
+		r := ItemResult{Rule: it.Rule, Weight: it.Weight, AutoFail: it.AutoFail}
+		switch it.Rule {
+		case RuleFirstResponse, RuleGreeting, RuleClosing, RuleEmpathy:
+			r.Applicable = has[it.Rule] // only when there was something to judge
+		default:
+			r.Applicable = true // absence of a failure is a pass
+		}
+		r.Passed = r.Applicable && !failed[it.Rule]
+		if r.Applicable {
+			total += it.Weight
+			if r.Passed {
+				got += it.Weight
+			} else {
+				rep.Failed = append(rep.Failed, it.Rule)
+				if it.AutoFail {
+					rep.AutoFailed = true
+				}
+			}
+		}
+		rep.Items = append(rep.Items, r)
+	}
+	switch {
+	case rep.AutoFailed:
+		rep.Score = 0
+	case total == 0:
+		rep.Score = 100
+	default:
+		rep.Score = int(math.Round(100 * got / total))
+	}
+}
