@@ -166,6 +166,7 @@ func TestBrowserWall(t *testing.T) {
 		t.Errorf("chart text alternative %q does not say nobody waits now", got)
 	}
 
+	do(t, sup, "close the monitor", chromedp.Click(chromedp.CSS(".mon-head button")))
 	for _, sz := range sizes[:2] {
 		resize(t, sup, sz)
 		if sz.lang != "en" {
@@ -274,13 +275,10 @@ func TestBrowserAdmin(t *testing.T) {
 	signIn(t, ag, n.base, "/app/", email, password, ".presence")
 	do(t, ag, "go available", chromedp.Click(chromedp.CSS(`.seg[data-p="available"]`)))
 	wait(t, ag, "presence available", `document.querySelector('input[value=available]').checked`)
-	var me starpost.User
-	nc := client.New(n.base, nil)
-	u, err := nc.Login(ctx, email, password)
+	me, err := client.New(n.base, nil).Login(ctx, email, password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	me = *u
 	waitPresence(t, adminClient(t, n), me.ID, starpost.PresenceAvailable)
 	conv := startChat(t, client.New(n.base, nil), ws, queueID, "Festival customer", "Is the 11.11 discount still on?")
 	wait(t, ag, "the offer of the new queue's chat", `document.querySelector('.offer[data-id="`+conv+`"] .accept') !== null`)

@@ -2,7 +2,7 @@
 // the chat widget's copy-paste snippet with a preview. Each section is a
 // create form beside the list it adds to.
 import { call } from './api.js';
-import { h } from './dom.js';
+import { h, s } from './dom.js';
 
 const SECTIONS = ['agents', 'queues', 'skills', 'sites', 'teams', 'tokens', 'widget'];
 
@@ -93,7 +93,7 @@ export function start(ctx) {
         h('tbody', {}, ...rows)));
   }
   const byId = (list, id) => { const x = list.find((y) => y.id === id); return x ? x.name : '—'; };
-  const skillList = (xs, key) => (xs || []).map((x) => `${byId(A.skills, x.skill_id)} ${x[key]}`).join(', ') || '—';
+  const skillList = (xs, key) => (xs || []).map((x) => `${byId(A.skills, x.skill_id)} ${key === 'min_level' ? '≥ ' : ''}${x[key]}`).join(', ') || '—';
 
   // ---- agents ----
   function drawAgents() {
@@ -268,7 +268,8 @@ export function start(ctx) {
           h('div', { class: 'wp-head', text: widget.title || T.adm.previewTitle }),
           h('div', { class: 'wp-body' }, h('p', { class: 'wp-bubble', text: widget.greeting || T.adm.defaultGreeting })),
           h('div', { class: 'wp-input', text: T.adm.typeMessage })),
-        h('div', { class: 'wp-launcher', text: '💬' }));
+        h('div', { class: 'wp-launcher' }, s('svg', { viewBox: '0 0 24 24', width: '26', height: '26' },
+          s('path', { d: 'M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z', fill: '#fff' }))));
     };
     for (const c of [color, lang, greeting, title, queue]) { c.addEventListener('input', update); c.addEventListener('change', update); }
     update();

@@ -128,25 +128,30 @@ export function start(ctx) {
     return `${T.visitor} ${id.slice(-4)}`;
   }
 
-  // depthSeries is the number of customers waiting at each minute of the
-  // last hour, rebuilt from when each conversation queued and was answered.
+  // depthSeries is, for each minute of the last hour, the most customers
+  // waiting at once during it, rebuilt from when each conversation queued
+  // and was answered (or left).
   function depthSeries() {
     const now = Date.now();
-    const pts = [];
-    const spans = [];
+    const from = now - 3600e3;
+    const marks = [];
     for (const c of W.convs.values()) {
       const a = waitStart(c);
       if (!a) continue;
       let b = ts(c.assigned_at);
-      if (!b || b < a) b = WAITING.has(c.state) ? now : (ts(c.resolved_at) || ts(c.updated_at) || now);
-      if (b >= now - 3600e3) spans.push([a, b]);
+      if (!b || b < a) b = WAITING.has(c.state) ? Infinity : (ts(c.resolved_at) || ts(c.updated_at) || a);
+      if (b < from || b <= a) continue;
+      marks.push([a, 1], [b, -1]);
     }
-    for (let i = 60; i >= 0; i--) {
-      const t = now - i * 60e3;
-      let n = 0;
-      for (const [a, b] of spans) if (a <= t && t < b) n++;
-      if (i === 0) n = [...W.convs.values()].filter((c) => WAITING.has(c.state)).length;
-      pts.push([t, n]);
+    marks.sort((x, y) => x[0] - y[0] || x[1] - y[1]); // ends before starts at the same instant
+    const pts = [];
+    let depth = 0, i = 0;
+    while (i < marks.length && marks[i][0] <= from) depth += marks[i++][1];
+    for (let m = 59; m >= 0; m--) {
+      const end = now - m * 60e3;
+      let peak = depth;
+      while (i < marks.length && marks[i][0] <= end) { depth += marks[i++][1]; peak = Math.max(peak, depth); }
+      pts.push([end, peak]);
     }
     return pts;
   }
@@ -253,7 +258,7 @@ export function start(ctx) {
         h('th', { scope: 'row', text: who }),
         h('td', { text: queueName(c.queue_id) }),
         h('td', {}, h('span', { class: 'state s-' + c.state, text: T.state[c.state] || c.state })),
-        h('td', { text: c.agent_id ? userName(c.agent_id) : c.offered_to ? userName(c.offered_to) + ' ?' : T.wall.noAgent }),
+        h('td', { text: c.agent_id ? userName(c.agent_id) : c.offered_to ? userName(c.offered_to) : T.wall.noAgent }),
         h('td', { class: 'num', text: fmtDur(now - (ts(c.created_at) || now)) }),
         h('td', { class: 'act' }, h('button', { type: 'button', class: 'small', 'data-open': c.id, 'aria-label': T.wall.openLabel(who), onclick: () => openMonitor(c.id), text: T.wall.open })));
     }));
@@ -279,7 +284,8 @@ export function start(ctx) {
     let peak = pts[0];
     for (const p of pts) if (p[1] > peak[1]) peak = p;
     const fmt = (t) => new Date(t).toLocaleTimeString(ctx.lang(), { hour: '2-digit', minute: '2-digit' });
-    const desc = T.wall.chartDesc(pts[pts.length - 1][1], peak[1], fmt(peak[0]), pts[0][1]);
+    const nowN = [...W.convs.values()].filter((c) => WAITING.has(c.state)).length;
+    const desc = peak[1] ? T.wall.chartDesc(nowN, peak[1], fmt(peak[0]), pts[0][1]) : T.wall.chartNone;
     const grid = [0, Math.round(max / 2), max];
     const svg = s('svg', { viewBox: `0 0 ${W0} ${H0}`, role: 'img', 'aria-labelledby': 'chart-t chart-d', class: 'depth', preserveAspectRatio: 'none' },
       s('title', { id: 'chart-t', text: T.wall.chart }),
@@ -336,7 +342,7 @@ export function start(ctx) {
         refreshSoon(false);
       } catch (err) { announce(err.message); }
     } }, h('label', { for: 'assign-agent', text: T.wall.assignTo }), agentSel, h('button', { type: 'submit', text: T.wall.assign }));
-    const msg = h('textarea', { id: 'mon-msg', rows: '2', maxlength: '4000' });
+    const msg = h('textarea', { id: 'mon-msg', rows: '2', maxlength: '4000', placeholder: T.wall.message });
     els.monReply = h('form', { class: 'reply', hidden: !m.joined, onsubmit: async (e) => {
       e.preventDefault();
       const text = msg.value.trim();
@@ -384,9 +390,9 @@ export function start(ctx) {
       const who = role === 'customer' ? T.customer : userName(e.actor.id);
       li = h('li', { class: 'msg ' + (e.kind === 'note' ? 'note' : role === 'customer' ? 'them' : 'agent'), 'data-seq': String(e.seq) },
         h('span', { class: 'who', text: `${who} · ${at}` }), h('span', { class: 'text', text: b.text || '' }));
-    } else if (e.kind === 'assigned') li = sys(`${T.wall.assigned(userName(b.agent_id))}`, at, e);
+    } else if (e.kind === 'assigned') li = sys(T.wall.assignedTo(userName(b.agent_id)), at, e);
     else if (e.kind === 'created') li = sys(T.ev.created, at, e);
-    else if (e.kind === 'joined') li = sys(`${userName(b.id)} +`, at, e);
+    else if (e.kind === 'joined') li = sys(T.wall.joinedBy(userName(b.id)), at, e);
     else if (e.kind === 'state') li = sys(T.state[b.state] || b.state, at, e);
     if (!li) return;
     const after = [...els.monLog.querySelectorAll('[data-seq]')].find((n) => Number(n.dataset.seq) > e.seq);
