@@ -176,6 +176,13 @@ func (k *KV) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, fmt.Errorf("lease: jetstream: %w", err)
 	}
 	kv, err := js.KeyValue(ctx, k.opts.Bucket)
+	if errors.Is(err, nats.ErrNoResponders) {
+		// Nobody answers the JetStream API: ask whether it is enabled at
+		// all, which the server answers.
+		if _, aerr := js.AccountInfo(ctx); aerr != nil {
+			err = fmt.Errorf("%w: %w", err, aerr)
+		}
+	}
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      k.opts.Bucket,
