@@ -247,6 +247,12 @@ type MeResponse struct {
 	Role        starpost.Role  `json:"role"`
 	User        *starpost.User `json:"user,omitempty"`
 	TokenID     string         `json:"token_id,omitempty"`
+	// Presence is the signed-in user's presence (absent: never set, offline).
+	Presence *starpost.AgentPresence `json:"presence,omitempty"`
+	// Cursor is the workspace's newest event cursor now: a client that has
+	// loaded its state over REST opens the stream after it instead of
+	// replaying history.
+	Cursor int64 `json:"cursor"`
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
@@ -258,7 +264,21 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		resp.User = u
+		ps, err := s.Store.Presence(r.Context(), p.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		for i := range ps {
+			if ps[i].AgentID == p.UserID {
+				resp.Presence = &ps[i]
+			}
+		}
 	}
+	cursor, err := s.Store.LastCursor(r.Context(), p.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	resp.Cursor = cursor
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

@@ -318,6 +318,9 @@ func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
+// MaxListLimit is the default and largest limit of GET /api/v1/conversations.
+const MaxListLimit = 500
+
 func conversationFilter(r *http.Request) (starpost.ConversationFilter, error) {
 	q := r.URL.Query()
 	var f starpost.ConversationFilter
@@ -329,6 +332,14 @@ func conversationFilter(r *http.Request) (starpost.ConversationFilter, error) {
 			}
 			f.States = append(f.States, st)
 		}
+	}
+	f.Limit = MaxListLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxListLimit {
+			return f, starpost.FieldError("limit", "must be 1 to %d", MaxListLimit)
+		}
+		f.Limit = n
 	}
 	f.QueueID = q.Get("queue")
 	f.AgentID = q.Get("agent")

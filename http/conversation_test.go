@@ -1,7 +1,9 @@
 package http_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/starpost/starpost"
@@ -194,4 +196,33 @@ func equalKinds(a, b []starpost.EventKind) bool {
 		}
 	}
 	return true
+}
+
+// TestMeCursorAndListLimit: GET /me tells a client where the stream stands
+// now and its own presence; the conversation list is bounded.
+func TestMeCursorAndListLimit(t *testing.T) {
+	e := newEnv(t)
+	tn := e.newTenant("acme")
+	agent, sup := e.login(tn.agent), e.login(tn.supervisor)
+	for i := range 3 {
+		e.startConversation(tn, fmt.Sprintf("customer-%d", i))
+	}
+	agent.mustJSON("PUT", "/api/v1/me/presence", map[string]string{"presence": "available"}, 200, nil)
+	var me sphttp.MeResponse
+	agent.mustJSON("GET", "/api/v1/me", nil, 200, &me)
+	last, err := e.db.LastCursor(context.Background(), tn.ws.ID)
+	must(t, err)
+	if me.Cursor != last || me.Cursor == 0 || me.Presence == nil || me.Presence.Presence != starpost.PresenceAvailable {
+		t.Fatalf("me: cursor %d (store %d), presence %+v", me.Cursor, last, me.Presence)
+	}
+	var list sphttp.ListResponse[*starpost.Conversation]
+	sup.mustJSON("GET", "/api/v1/conversations?limit=2", nil, 200, &list)
+	if len(list.Items) != 2 {
+		t.Fatalf("limit=2 gave %d", len(list.Items))
+	}
+	for _, bad := range []string{"0", "-1", "501", "x"} {
+		if r := sup.do("GET", "/api/v1/conversations?limit="+bad, nil); r.status != 400 || r.errorBody(t).Field != "limit" {
+			t.Fatalf("limit=%s: %d %s", bad, r.status, r.body)
+		}
+	}
 }
