@@ -191,10 +191,10 @@ export function start(ctx) {
       h('section', { class: 'card', 'aria-labelledby': 'sh' }, h('h2', { id: 'sh', text: T.wall.agentsByState }), els.states),
       h('section', { class: 'card span2', 'aria-labelledby': 'lh' },
         h('h2', { id: 'lh', text: T.wall.conversations }),
-        table(T.wall.conversations, 'lcap', [th(T.wall.customer), th(T.wall.queue), th(T.wall.state), th(T.wall.agent), th(T.wall.age, 'num'), th('', 'act')], els.convs), els.noConvs),
+        table(T.wall.conversations, 'lcap', [th(T.wall.customer), th(T.wall.queue, 'hide-sm'), th(T.wall.state), th(T.wall.agent), th(T.wall.age, 'num'), th('', 'act')], els.convs), els.noConvs),
       h('section', { class: 'card span2', 'aria-labelledby': 'ah' },
         h('h2', { id: 'ah', text: T.wall.agents }),
-        table(T.wall.agents, 'acap', [th(T.wall.agent), th(T.wall.site), th(T.wall.state), th(T.wall.load, 'num'), th(T.wall.handled, 'num')], els.agents)),
+        table(T.wall.agents, 'acap', [th(T.wall.agent), th(T.wall.site, 'hide-sm'), th(T.wall.state), th(T.wall.load, 'num'), th(T.wall.handled, 'num')], els.agents)),
       h('section', { class: 'card span2', 'aria-labelledby': 'sih' },
         h('h2', { id: 'sih', text: T.wall.sites }),
         table(T.wall.sites, 'scap', [th(T.wall.site), ...STATES.map((st) => th(T[st], 'num')), th(T.wall.activeChats, 'num'), th(T.wall.handled, 'num')], els.sites)));
@@ -232,7 +232,7 @@ export function start(ctx) {
       const state = W.presence.get(u.id) || 'offline';
       return h('tr', { 'data-agent': u.id },
         h('th', { scope: 'row', text: u.name || u.email }),
-        h('td', { text: siteName(u.site_id) }),
+        h('td', { class: 'hide-sm', text: siteName(u.site_id) }),
         h('td', {}, h('span', { class: 'dot st-' + agentState(u), text: T[state] || state })),
         h('td', { class: 'num' }, meter(st.load, st.capacity)),
         h('td', { class: 'num handled', text: String(st.handled) }));
@@ -256,7 +256,7 @@ export function start(ctx) {
       const who = contactName(c.contact_id);
       return h('tr', { 'data-conv': c.id, class: W.monitor && W.monitor.id === c.id ? 'sel' : false },
         h('th', { scope: 'row', text: who }),
-        h('td', { text: queueName(c.queue_id) }),
+        h('td', { class: 'hide-sm', text: queueName(c.queue_id) }),
         h('td', {}, h('span', { class: 'state s-' + c.state, text: T.state[c.state] || c.state })),
         h('td', { text: c.agent_id ? userName(c.agent_id) : c.offered_to ? userName(c.offered_to) : T.wall.noAgent }),
         h('td', { class: 'num', text: fmtDur(now - (ts(c.created_at) || now)) }),
@@ -276,7 +276,7 @@ export function start(ctx) {
 
   function drawChart() {
     const pts = depthSeries();
-    const W0 = 600, H0 = 180, pad = 28;
+    const W0 = Math.max(280, Math.round(els.chart.clientWidth) || 600), H0 = 180, pad = 28;
     const max = Math.max(3, ...pts.map((p) => p[1]));
     const x = (i) => pad + ((W0 - pad - 8) * i) / (pts.length - 1);
     const y = (n) => H0 - 22 - ((H0 - 40) * n) / max;
@@ -287,7 +287,7 @@ export function start(ctx) {
     const nowN = [...W.convs.values()].filter((c) => WAITING.has(c.state)).length;
     const desc = peak[1] ? T.wall.chartDesc(nowN, peak[1], fmt(peak[0]), pts[0][1]) : T.wall.chartNone;
     const grid = [0, Math.round(max / 2), max];
-    const svg = s('svg', { viewBox: `0 0 ${W0} ${H0}`, role: 'img', 'aria-labelledby': 'chart-t chart-d', class: 'depth', preserveAspectRatio: 'none' },
+    const svg = s('svg', { viewBox: `0 0 ${W0} ${H0}`, role: 'img', 'aria-labelledby': 'chart-t chart-d', class: 'depth' },
       s('title', { id: 'chart-t', text: T.wall.chart }),
       s('desc', { id: 'chart-d', text: desc }),
       ...grid.map((g) => s('g', {}, s('line', { x1: pad, x2: W0 - 8, y1: y(g), y2: y(g), class: 'gl' }),
@@ -430,6 +430,7 @@ export function start(ctx) {
   })();
   // Waiting times and the chart move with the clock.
   setInterval(() => { if (!document.hidden) draw(); }, 5000);
+  window.addEventListener('resize', drawSoon);
 
   return { render, stop: () => W.stream && W.stream.close() };
 }
