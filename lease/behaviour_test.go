@@ -228,6 +228,9 @@ func TestPostgresTerm(t *testing.T) {
 	if n, err := l.Term(ctx, "router"); err != nil || n != 0 {
 		t.Fatalf("Term before any lease: %d, %v", n, err)
 	}
+	if h, n, err := l.Holder(ctx, "router"); err != nil || h != "" || n != 0 {
+		t.Fatalf("Holder before any lease: %q %d %v", h, n, err)
+	}
 	var seen []uint64
 	stop := errors.New("stop")
 	for range 3 {
@@ -237,11 +240,17 @@ func TestPostgresTerm(t *testing.T) {
 			if k := lease.LockKey("router"); k == lease.LockKey("wfm") {
 				t.Errorf("lock keys of different names collide: %d", k)
 			}
+			if h, n, err := l.Holder(ctx, "router"); err != nil || h != "n1" || n != term.Number {
+				t.Errorf("Holder while leading term %d: %q %d %v", term.Number, h, n, err)
+			}
 			return stop
 		})
 	}
 	n, err := l.Term(ctx, "router")
 	if err != nil || n != 3 || len(seen) != 3 || seen[0] != 1 || seen[2] != 3 {
 		t.Fatalf("Term %d, %v after terms %v", n, err, seen)
+	}
+	if h, n, err := l.Holder(ctx, "router"); err != nil || h != "" || n != 0 {
+		t.Fatalf("Holder after the lease was given up: %q %d %v", h, n, err)
 	}
 }

@@ -124,6 +124,32 @@ func (p *Postgres) Term(ctx context.Context, name string) (uint64, error) {
 	return uint64(n), nil
 }
 
+// Holder returns the ID of the node holding the lease named name and its
+// term, or "" when no session holds the lock (the last holder died and no
+// other node has taken over yet).
+func (p *Postgres) Holder(ctx context.Context, name string) (string, uint64, error) {
+	if err := p.migrate(ctx); err != nil {
+		return "", 0, err
+	}
+	key := uint64(LockKey(name))
+	// A bigint advisory lock shows in pg_locks as classid = high 32 bits,
+	// objid = low 32 bits, objsubid = 1.
+	var holder string
+	var n int64
+	err := p.db.QueryRowContext(ctx, `SELECT t.holder, t.term FROM lease_term t
+		WHERE t.name = $1 AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND l.classid = $2::bigint::oid AND l.objid = $3::bigint::oid AND l.objsubid = 1)`,
+		name, int64(key>>32), int64(key&0xffffffff)).Scan(&holder, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, nil
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("lease: read holder of %s: %w", name, err)
+	}
+	return holder, uint64(n), nil
+}
+
 const createTable = `CREATE TABLE IF NOT EXISTS lease_term (
 	name   text PRIMARY KEY,
 	term   bigint NOT NULL,
