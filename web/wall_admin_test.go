@@ -175,7 +175,8 @@ func TestBrowserWall(t *testing.T) {
 		}
 		sh.take(sup, sz.name+"-wall")
 		do(t, sup, "open the conversation", chromedp.Click(chromedp.CSS(`button[data-open="`+c1+`"]`)))
-		wait(t, sup, "the monitor", `!document.querySelector('.monitor').hidden && document.querySelector('.monitor .msg.them') !== null`)
+		wait(t, sup, "the monitor, with the message box since the supervisor has joined", `!document.querySelector('.monitor').hidden && document.querySelector('.monitor .msg.them') !== null &&
+			document.querySelector('.monitor .join').hidden && !document.querySelector('.monitor .reply').hidden`)
 		sh.take(sup, sz.name+"-wall-monitor")
 		if sz.name == "phone" {
 			audit(t, sup, "the wall at phone size", "")

@@ -354,7 +354,7 @@ export function start(ctx) {
       } catch (err) { announce(err.message); }
     } }, h('label', { for: 'mon-msg', class: 'sr', text: T.wall.message }), msg, h('button', { type: 'submit', class: 'primary', text: T.wall.send }));
     els.panel.replaceChildren(els.monHead, els.monLog, h('div', { class: 'mon-actions' },
-      h('button', { type: 'button', class: 'join', hidden: m.joined, onclick: async () => {
+      els.joinBtn = h('button', { type: 'button', class: 'join', hidden: m.joined, onclick: async () => {
         try {
           await call('POST', `/api/v1/conversations/${encodeURIComponent(m.id)}/join`, {});
           m.joined = true;
@@ -378,6 +378,12 @@ export function start(ctx) {
     const m = W.monitor;
     if (!m || m.events.has(e.seq)) return;
     m.events.set(e.seq, e);
+    if (e.kind === 'joined' && e.body && e.body.id === ctx.me.id && !m.joined) {
+      // Already in: offer the message box, not a second join.
+      m.joined = true;
+      if (els.joinBtn) els.joinBtn.hidden = true;
+      if (els.monReply) els.monReply.hidden = false;
+    }
     appendMonitor(e);
   }
   function appendMonitor(e) {
