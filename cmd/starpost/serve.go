@@ -127,6 +127,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 	}
 	base := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "Starpost %s listening on %s (store %s, nats %s)\n  agent workspace: %s/app/\n", version, base, redact(cfg.dsn()), natsName(cfg), base)
+	if world != nil {
+		fmt.Fprintf(stdout, "  chat widget for any page: <script src=\"%s/widget.js\" data-workspace=\"%s\" async></script>\n", base, world.Workspace.ID)
+	}
 	if simulate && world != nil {
 		simCtx, stopSim := context.WithCancel(ctx)
 		defer stopSim()
@@ -203,8 +206,8 @@ func (n *node) seed(ctx context.Context, stdout io.Writer, simulate bool) (*demo
 			return nil, fmt.Errorf("write demo logins: %w", err)
 		}
 		admin := world.Logins[0]
-		fmt.Fprintf(stdout, "Created the demo workspace %q.\n  admin login: %s  password: %s\n  all demo logins: %s\n  widget snippet: <script src=\"http://HOST/widget.js\" data-workspace=\"%s\" async></script>\n",
-			world.Workspace.Name, admin.Email, admin.Password, path, world.Workspace.ID)
+		fmt.Fprintf(stdout, "Created the demo workspace %q.\n  admin login: %s  password: %s\n  all demo logins: %s\n",
+			world.Workspace.Name, admin.Email, admin.Password, path)
 		return world, nil
 	}
 	if !simulate {
