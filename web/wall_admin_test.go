@@ -268,7 +268,7 @@ func TestBrowserAdmin(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#ag-skill-"+skillID), "4"),
 		chromedp.SetValue(chromedp.CSS("#ag-capacity"), "2"))
 	do(t, adm, "create the agent", chromedp.Click(chromedp.CSS("#agent-form button[type=submit]")))
-	wait(t, adm, "the agent listed", `[...document.querySelectorAll('tr[data-user] td')].some(n => n.textContent === `+jsString(email)+`)`)
+	wait(t, adm, "the agent listed", `[...document.querySelectorAll('tr[data-user] .email')].some(n => n.textContent === `+jsString(email)+`)`)
 
 	// The new agent signs in, goes available and is offered a chat of the
 	// new queue.

@@ -120,10 +120,10 @@ export function start(ctx) {
       return u.name || u.email;
     });
     const rows = A.users.map((u) => h('tr', { 'data-user': u.id },
-      h('th', { scope: 'row', text: u.name }), h('td', { text: u.email }), h('td', { text: T.adm.roles[u.role] || u.role }),
+      h('th', { scope: 'row' }, u.name, h('br'), h('small', { class: 'email', text: u.email })), h('td', { text: T.adm.roles[u.role] || u.role }),
       h('td', { text: byId(A.sites, u.site_id) }), h('td', { text: byId(A.teams, u.team_id) }),
       h('td', { text: skillList(u.skills, 'level') }), h('td', { class: 'num', text: String((u.capacity && u.capacity.chat) || 0) })));
-    return [f, listTable('ag-cap', T.adm.agents, [T.adm.name, T.adm.email, T.adm.role, T.adm.site, T.adm.team, T.adm.skills_, T.adm.capacity], rows)];
+    return [f, listTable('ag-cap', T.adm.agents, [T.adm.name + ' / ' + T.adm.email, T.adm.role, T.adm.site, T.adm.team, T.adm.skills_, T.adm.capacity], rows)];
   }
 
   // ---- skills, teams (a name each), sites ----
@@ -213,7 +213,7 @@ export function start(ctx) {
       A.secret = { name: t.name, secret: t.secret };
       return t.name;
     });
-    const out = [f];
+    const out = [];
     if (A.secret) {
       const code = h('code', { id: 'token-secret', text: A.secret.secret });
       out.push(h('section', { class: 'card secret', role: 'status', 'aria-labelledby': 'secret-h' },
@@ -235,7 +235,7 @@ export function start(ctx) {
         } catch (x) { announce(x.message); }
       }, text: T.adm.del }))));
     out.push(listTable('tok-cap', T.adm.tokens, [T.adm.name, T.adm.role, T.adm.createdAt, ''], rows));
-    return out;
+    return [f, h('div', { class: 'stack' }, ...out)];
   }
   function copyButton(get) {
     const b = h('button', { type: 'button', class: 'small', text: T.adm.copy, onclick: async () => {
