@@ -2,7 +2,7 @@
 // the chat widget's copy-paste snippet with a preview. Each section is a
 // create form beside the list it adds to.
 import { call } from './api.js';
-import { h, s } from './dom.js';
+import { h, s, chatCapacity } from './dom.js';
 
 const SECTIONS = ['agents', 'queues', 'skills', 'sites', 'teams', 'tokens', 'widget'];
 
@@ -122,7 +122,7 @@ export function start(ctx) {
     const rows = A.users.map((u) => h('tr', { 'data-user': u.id },
       h('th', { scope: 'row' }, u.name, h('br'), h('small', { class: 'email', text: u.email })), h('td', { text: T.adm.roles[u.role] || u.role }),
       h('td', { text: byId(A.sites, u.site_id) }), h('td', { text: byId(A.teams, u.team_id) }),
-      h('td', { text: skillList(u.skills, 'level') }), h('td', { class: 'num', text: String((u.capacity && u.capacity.chat) || 0) })));
+      h('td', { text: skillList(u.skills, 'level') }), h('td', { class: 'num', text: String(chatCapacity(u)) })));
     return [f, listTable('ag-cap', T.adm.agents, [T.adm.name + ' / ' + T.adm.email, T.adm.role, T.adm.site, T.adm.team, T.adm.skills_, T.adm.capacity], rows)];
   }
 

@@ -63,3 +63,9 @@ export function topBar(T, me, page, lang, languages, onLang, onSignOut) {
     h('span', { class: 'lang' }, h('label', { for: 'app-lang', class: 'sr', text: T.language }), sel),
     h('button', { type: 'button', class: 'ghost', onclick: onSignOut, text: T.signOut }));
 }
+
+/** chatCapacity is the user's chat capacity: the default (3) when unset. */
+export function chatCapacity(u) {
+  const c = u.capacity && u.capacity.chat;
+  return c == null ? 3 : c;
+}

@@ -5,7 +5,7 @@
 // force-assign. It is built from the REST lists and kept live by the
 // workspace stream, on which supervisors see every event.
 import { call, newKey, Stream } from './api.js';
-import { h, s, fmtDur, startOfToday, ts } from './dom.js';
+import { h, s, fmtDur, startOfToday, ts, chatCapacity } from './dom.js';
 
 const OPEN = new Set(['bot', 'queued', 'offered', 'assigned', 'waiting']);
 const WAITING = new Set(['queued', 'offered']);
@@ -110,7 +110,7 @@ export function start(ctx) {
       if (c.state === 'assigned' || c.state === 'waiting') load++;
       if (ts(c.resolved_at) >= today) handled++;
     }
-    return { load, handled, capacity: (u.capacity && u.capacity.chat) || 0 };
+    return { load, handled, capacity: chatCapacity(u) };
   }
   function agents() { return W.users.filter((u) => u.role === 'agent' && !u.disabled); }
   function userName(id) { const u = W.users.find((x) => x.id === id); return u ? u.name || u.email : id; }
