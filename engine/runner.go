@@ -55,6 +55,10 @@ type Options struct {
 	Clock starpost.Clock
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
+	// SkipHistory makes an engine that has no checkpoint in a workspace
+	// start at the workspace's newest event instead of replaying its whole
+	// history (for adding an engine to a large existing installation).
+	SkipHistory bool
 	// RetryDelay is the first pause before resubscribing after a failure
 	// (default 500 ms); it doubles up to 5 s while failures repeat.
 	RetryDelay time.Duration
@@ -215,6 +219,7 @@ func (r *Runner) replayAll(ctx context.Context) error {
 // live feed until it ends or fails.
 func (r *Runner) session(ctx context.Context, sub starpost.Subscription) error {
 	if err := r.replayAll(ctx); err != nil {
+		r.flush(context.WithoutCancel(ctx)) // keep what was handled
 		return err
 	}
 	events := sub.Events()
@@ -279,6 +284,12 @@ func (r *Runner) catchUp(ctx context.Context, ws string) error {
 		var err error
 		if cur, err = r.cps.Get(ctx, r.name, ws); err != nil {
 			return err
+		}
+		if cur == 0 && r.opts.SkipHistory {
+			if cur, err = r.opts.Store.LastCursor(ctx, ws); err != nil {
+				return fmt.Errorf("engine %s: last cursor of %s: %w", r.name, ws, err)
+			}
+			r.dirty[ws] = true
 		}
 		r.cursor[ws] = cur
 	}

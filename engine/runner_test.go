@@ -238,4 +238,26 @@ func TestRunner(t *testing.T) {
 	if a, b := w.count(wsA, "test.seen"), w.count(wsB, "test.seen"); a != 5 || b != 1 {
 		t.Fatalf("test.seen: %d in A, %d in B; want 5 and 1", a, b)
 	}
+
+	// A new engine told to skip history handles only what comes next.
+	late := &lateSeen{}
+	r2, err := engine.NewRunner(late, engine.Options{Store: w.db, Bus: w.bus, SQL: w.db.SQL(), Driver: w.db.Driver(), SkipHistory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Sync(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.chat(wsA, qA, 1)
+	if err := r2.Sync(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := late.count(starpost.KindMessage); n != 1 {
+		t.Fatalf("late engine saw %d messages, want 1", n)
+	}
 }
+
+// lateSeen is seen under another name (its own checkpoints).
+type lateSeen struct{ seen }
+
+func (*lateSeen) Name() string { return "late" }
