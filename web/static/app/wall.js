@@ -182,7 +182,7 @@ export function start(ctx) {
     const th = (t, cls) => h('th', { scope: 'col', class: cls, text: t });
     const table = (caption, id, heads, body) => h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': id },
       h('table', { class: 'grid' }, h('caption', { id, text: caption }), h('thead', {}, h('tr', {}, ...heads)), body));
-    const main = h('main', { class: 'wall', id: 'wall' },
+    const main = els.main = h('main', { class: 'wall', id: 'wall' },
       h('div', { class: 'wall-head' }, h('h1', { text: T.wall.title }), h('span', { class: 'live', text: '● ' + T.wall.live }), els.updated),
       h('section', { class: 'card span2', 'aria-labelledby': 'qh' },
         h('h2', { id: 'qh', text: T.wall.queues }),
@@ -321,13 +321,21 @@ export function start(ctx) {
     const id = W.monitor && W.monitor.id;
     W.monitor = null;
     els.panel.hidden = true;
+    setInert();
     draw();
     const b = id && els.convs.querySelector(`[data-open="${CSS.escape(id)}"]`);
     if (b) b.focus();
   }
+  // On tablets and phones the monitor covers the wall: the wall behind it
+  // is inert, so focus and screen readers stay in the panel.
+  const narrow = matchMedia('(max-width: 1100px)');
+  function setInert() { if (els.main) els.main.inert = !!W.monitor && narrow.matches; }
+  narrow.addEventListener('change', setInert);
+
   function drawMonitor() {
     const m = W.monitor;
     els.panel.hidden = !m;
+    setInert();
     if (!m) return;
     els.monHead = h('div', { class: 'mon-head' });
     els.monLog = h('ol', { class: 'log', 'aria-live': 'polite', 'aria-label': T.wall.monitor, tabindex: '0' });
