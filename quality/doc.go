@@ -8,7 +8,8 @@
 // scorecard with auto-fail items. Rules, phrases (Chinese and English) and
 // the scorecard are a Config with defaults (DefaultConfig), validated.
 //
-// Engine runs Inspect on every resolution (a state event to resolved) under
+// Engine runs Inspect on every resolution (a state event to resolved, or to
+// closed straight from an open state, see Ending) under
 // an engine.Runner and writes one qa.finding event per finding, linked to the
 // seq of the message it is about, and one qa.score event.
 package quality

@@ -40,8 +40,8 @@ type ScoreBody struct {
 	Truncated   bool         `json:"truncated,omitempty"`
 }
 
-// Engine is the QA engine, an engine.Handler: on every resolution of a
-// conversation it reads the conversation's events from the store, inspects
+// Engine is the QA engine, an engine.Handler: on every ending of a
+// conversation (see Ending: resolved, or closed without resolution) it reads the conversation's events from the store, inspects
 // them and writes the findings and the score.
 type Engine struct {
 	store starpost.ConversationService
@@ -82,7 +82,7 @@ func (e *Engine) Config(workspaceID string) Config {
 
 // Handle implements engine.Handler.
 func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Event, error) {
-	if ev.ConversationID == "" || stateOf(ev) != starpost.StateResolved {
+	if st := stateOf(ev); ev.ConversationID == "" || st != starpost.StateResolved && st != starpost.StateClosed {
 		return nil, nil
 	}
 	var evs []*starpost.Event
@@ -104,6 +104,9 @@ func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Ev
 		if done {
 			break
 		}
+	}
+	if end := Ending(evs); end == nil || end.Seq != ev.Seq {
+		return nil, nil // closing a resolved conversation: already inspected
 	}
 	rep, err := Inspect(evs, e.Config(ev.WorkspaceID))
 	if err != nil {

@@ -99,17 +99,12 @@ func Inspect(events []*starpost.Event, cfg Config) (Report, error) {
 	if len(evs) > 0 {
 		rep.ConversationID = evs[0].ConversationID
 	}
-	// Cut at the last resolution.
-	end := len(evs)
-	var resolved *starpost.Event
-	for i := len(evs) - 1; i >= 0; i-- {
-		if stateOf(evs[i]) == starpost.StateResolved {
-			end, resolved = i+1, evs[i]
-			rep.ResolvedSeq = evs[i].Seq
-			break
-		}
+	// Cut at the last ending.
+	resolved := Ending(evs)
+	if resolved != nil {
+		rep.ResolvedSeq = resolved.Seq
+		evs = evs[:slices.Index(evs, resolved)+1]
 	}
-	evs = evs[:end]
 
 	in := inspection{cfg: &cfg, rep: &rep}
 	in.walk(evs, resolved)
@@ -120,6 +115,36 @@ func Inspect(events []*starpost.Event, cfg Config) (Report, error) {
 		rep.Findings, rep.Truncated = rep.Findings[:cfg.MaxFindings], true
 	}
 	return rep, nil
+}
+
+// Ending returns the event that last ended the conversation among evs (in
+// seq order): a state change to resolved, or to closed straight from an
+// open state (a conversation ended without resolution, for example by the
+// abuse policy). Closing a resolved conversation is not an ending of its
+// own. It returns nil when the conversation never ended.
+func Ending(evs []*starpost.Event) *starpost.Event {
+	var end *starpost.Event
+	open := false
+	for _, e := range evs {
+		switch e.Kind {
+		case starpost.KindCreated:
+			open = true
+		case starpost.KindMessage:
+			if isCustomer(e.Actor.Role) && !open && end != nil && stateOf(end) == starpost.StateResolved {
+				open = true // the customer wrote again: reopened
+			}
+		case starpost.KindState:
+			switch stateOf(e) {
+			case starpost.StateResolved, starpost.StateClosed:
+				if open {
+					end, open = e, false
+				}
+			case starpost.StateQueued:
+				open = true
+			}
+		}
+	}
+	return end
 }
 
 func stateOf(e *starpost.Event) starpost.State {
@@ -215,8 +240,8 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 						waitFrom = e.At // the wait for an agent starts at the hand-over
 					}
 				}
-			case starpost.StateResolved:
-				if e != resolved {
+			case starpost.StateResolved, starpost.StateClosed:
+				if e != resolved && pending != nil {
 					// An earlier resolution: what was pending then is
 					// judged as ignored at that moment.
 					in.unanswered(pending, waitFrom, e)

@@ -128,3 +128,34 @@ func TestInspect(t *testing.T) {
 		})
 	}
 }
+
+func TestEnding(t *testing.T) {
+	s, m := time.Second, time.Minute
+	closed := starpost.StateBody{State: starpost.StateClosed}
+	sys := starpost.Actor{Role: starpost.RoleSystem, ID: "emotion"}
+	tests := []struct {
+		name string
+		evs  []*starpost.Event
+		want int64 // seq of the ending, 0 for none
+	}{
+		{"open", open(s).c(2*s, "hi").evs, 0},
+		{"resolved", open(s).c(2*s, "hi").resolve(m, ada).evs, 4},
+		{"resolved then closed", open(s).c(2*s, "hi").resolve(m, ada).add(2*m, starpost.KindState, starpost.System, closed).evs, 4},
+		{"closed by the abuse policy", open(s).c(2*s, "废物").add(3*s, starpost.KindState, sys, closed).evs, 4},
+		{"reopened and resolved again", open(s).c(2*s, "hi").resolve(m, ada).c(2*m, "one more thing").
+			add(2*m, starpost.KindAssigned, starpost.System, starpost.AssignedBody{AgentID: "ag_ada", By: "router"}).
+			a(3*m, "yes?").resolve(4*m, ada).evs, 8},
+		{"reopened, still open: the last ending", open(s).c(2*s, "hi").resolve(m, ada).c(2*m, "one more thing").evs, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got int64
+			if e := quality.Ending(tt.evs); e != nil {
+				got = e.Seq
+			}
+			if got != tt.want {
+				t.Fatalf("ending at %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
