@@ -147,7 +147,8 @@ type EngineConfig struct {
 	// escalating conversation earns a coaching prompt (0 means 0.35).
 	CoachAnger float64
 	// Policy applies to workspaces without an entry in Policies; a zero
-	// Policy means DefaultAbusePolicy.
+	// Policy means DefaultAbusePolicy. A policy with a Threshold and zero
+	// WarnAfter and EndAfter only alerts (no warning, no ending).
 	Policy   AbusePolicy
 	Policies map[string]AbusePolicy
 	// MaxTracked bounds the conversations whose trend is kept in memory
