@@ -129,22 +129,22 @@ export function start(ctx) {
   // ---- skills, teams (a name each), sites ----
   function drawNamed(kind, title) {
     const name = input({ required: true, maxlength: '200', autocomplete: 'off' });
-    const f = form(kind + '-form', title, [field(kind + '-name', T.adm.name, name)], async () => {
+    const f = form(kind + '-form', title, [field(kind + '-name', T.adm.label, name)], async () => {
       const x = await call('POST', '/api/v1/' + kind, { name: name.value.trim() });
       return x.name;
     });
     const rows = A[kind].map((x) => h('tr', {}, h('th', { scope: 'row', text: x.name })));
-    return [f, listTable(kind + '-cap', T.adm[kind], [T.adm.name], rows)];
+    return [f, listTable(kind + '-cap', T.adm[kind], [T.adm.label], rows)];
   }
   function drawSites() {
     const name = input({ required: true, maxlength: '200', autocomplete: 'off' });
     const tz = input({ value: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', required: true });
-    const f = form('sites-form', T.adm.createSite, [field('site-name', T.adm.name, name), field('site-tz', T.adm.timeZone, tz)], async () => {
+    const f = form('sites-form', T.adm.createSite, [field('site-name', T.adm.label, name), field('site-tz', T.adm.timeZone, tz)], async () => {
       const x = await call('POST', '/api/v1/sites', { name: name.value.trim(), time_zone: tz.value.trim() });
       return x.name;
     });
     const rows = A.sites.map((x) => h('tr', {}, h('th', { scope: 'row', text: x.name }), h('td', { text: x.time_zone })));
-    return [f, listTable('sites-cap', T.adm.sites, [T.adm.name, T.adm.timeZone], rows)];
+    return [f, listTable('sites-cap', T.adm.sites, [T.adm.label, T.adm.timeZone], rows)];
   }
 
   // ---- queues ----
@@ -179,7 +179,7 @@ export function start(ctx) {
     const addBtn = h('button', { type: 'button', class: 'small', onclick: addStep, text: '+ ' + T.adm.addStep });
     const overflow = h('fieldset', { class: 'overflow' }, h('legend', { text: T.adm.overflow }), steps, addBtn);
     const f = form('queue-form', T.adm.createQueue, [
-      field('q-name', T.adm.name, name), field('q-priority', T.adm.priority, prio),
+      field('q-name', T.adm.label, name), field('q-priority', T.adm.priority, prio),
       h('div', { class: 'pair' }, field('q-sl-pct', T.adm.slPercent, pct), field('q-sl-secs', T.adm.slSeconds, secs)),
       h('div', { class: 'pair' }, field('q-offer', T.adm.offerTimeout, offer), field('q-reply', T.adm.replyTimeout, reply)),
       skills, overflow,
@@ -201,14 +201,14 @@ export function start(ctx) {
       h('td', { text: `${q.service_level.percent}% / ${q.service_level.seconds}s` }),
       h('td', { text: `${q.offer_timeout || 30}s / ${q.reply_timeout ? q.reply_timeout + 's' : '—'}` }),
       h('td', { text: (q.overflow || []).length ? T.adm.steps(q.overflow.length) : '—' })));
-    return [f, listTable('q-cap', T.adm.queues, [T.adm.name, T.adm.skills_, T.adm.prio, T.adm.sl, T.adm.timeouts, T.adm.overflow], rows)];
+    return [f, listTable('q-cap', T.adm.queues, [T.adm.label, T.adm.skills_, T.adm.prio, T.adm.sl, T.adm.timeouts, T.adm.overflow], rows)];
   }
 
   // ---- API tokens ----
   function drawTokens() {
     const name = input({ required: true, maxlength: '200', autocomplete: 'off' });
     const role = select(['agent', 'supervisor', 'admin'].map((r) => [r, T.adm.roles[r]]), 'agent');
-    const f = form('tokens-form', T.adm.createToken, [field('tok-name', T.adm.name, name), field('tok-role', T.adm.role, role)], async () => {
+    const f = form('tokens-form', T.adm.createToken, [field('tok-name', T.adm.label, name), field('tok-role', T.adm.role, role)], async () => {
       const t = await call('POST', '/api/v1/tokens', { name: name.value.trim(), role: role.value });
       A.secret = { name: t.name, secret: t.secret };
       return t.name;
@@ -234,7 +234,7 @@ export function start(ctx) {
           document.getElementById('tokens-form-h').focus();
         } catch (x) { announce(x.message); }
       }, text: T.adm.del }))));
-    out.push(listTable('tok-cap', T.adm.tokens, [T.adm.name, T.adm.role, T.adm.createdAt, ''], rows));
+    out.push(listTable('tok-cap', T.adm.tokens, [T.adm.label, T.adm.role, T.adm.createdAt, T.adm.actions], rows));
     return [f, h('div', { class: 'stack' }, ...out)];
   }
   function copyButton(get) {

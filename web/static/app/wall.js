@@ -191,7 +191,7 @@ export function start(ctx) {
       h('section', { class: 'card', 'aria-labelledby': 'sh' }, h('h2', { id: 'sh', text: T.wall.agentsByState }), els.states),
       h('section', { class: 'card span2', 'aria-labelledby': 'lh' },
         h('h2', { id: 'lh', text: T.wall.conversations }),
-        table(T.wall.conversations, 'lcap', [th(T.wall.customer), th(T.wall.queue, 'hide-sm'), th(T.wall.state), th(T.wall.agent), th(T.wall.age, 'num'), th('', 'act')], els.convs), els.noConvs),
+        table(T.wall.conversations, 'lcap', [th(T.wall.customer), th(T.wall.queue, 'hide-sm'), th(T.wall.state), th(T.wall.agent), th(T.wall.age, 'num'), th(T.adm.actions, 'act')], els.convs), els.noConvs),
       h('section', { class: 'card span2', 'aria-labelledby': 'ah' },
         h('h2', { id: 'ah', text: T.wall.agents }),
         table(T.wall.agents, 'acap', [th(T.wall.agent), th(T.wall.site, 'hide-sm'), th(T.wall.state), th(T.wall.load, 'num'), th(T.wall.handled, 'num')], els.agents)),
