@@ -10,6 +10,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/lease"
+	"github.com/starpost/starpost/store"
 )
 
 // TestLeadEnds checks what Run does when lead returns while it still leads:
@@ -252,5 +253,31 @@ func TestPostgresTerm(t *testing.T) {
 	}
 	if h, n, err := l.Holder(ctx, "router"); err != nil || h != "" || n != 0 {
 		t.Fatalf("Holder after the lease was given up: %q %d %v", h, n, err)
+	}
+}
+
+// TestPostgresOnStore runs the lease on the store's own pool, as a node
+// does, beside the store's tables.
+func TestPostgresOnStore(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	db, err := store.Open(ctx, pg.Get(t).NewDatabase(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	l, err := lease.NewPostgres(db.SQL(), lease.PostgresOptions{ID: "node-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var term lease.Term
+	stop := errors.New("stop")
+	err = l.Run(ctx, "router", func(ctx context.Context) error {
+		term, _ = lease.FromContext(ctx)
+		// The store still works while the lease holds a connection.
+		return errors.Join(stop, db.Ping(ctx))
+	})
+	if !errors.Is(err, stop) || strings.Count(err.Error(), "\n") != 0 || term.Number != 1 {
+		t.Fatalf("Run: %v, term %+v", err, term)
 	}
 }

@@ -18,15 +18,17 @@
 //
 // Every acquisition has a Term whose Number grows strictly from one
 // acquisition of a name to the next, whichever node makes it (a counter row
-// in PostgreSQL; the JetStream sequence of the creating write in NATS KV).
+// in PostgreSQL; the JetStream sequence of the creating write in NATS KV,
+// which renewals advance too, so KV terms are not consecutive, and which
+// starts again if the bucket is deleted).
 // lead reads it with FromContext.
 //
 // A lease cannot promise that two nodes never act as leader at the same
 // instant: a holder learns of its loss only when a check or renewal fails,
 // and lead needs a moment to stop after its context is cancelled. Each
-// implementation documents the window (Postgres: a connection check
-// interval after the server ended the session; KV: none as long as lead
-// returns within Options.Grace of its cancellation). Work run under a lease
+// implementation documents the window (Postgres: up to twice its connection
+// check interval after the server ended the holder's session; KV: none as
+// long as lead returns within KVOptions.Grace of its cancellation). Work run under a lease
 // must therefore stay safe when two leaders overlap briefly. The router's is:
 // its decisions carry deterministic idempotency keys, so a decision taken by
 // both the old and the new leader commits once; and the store applies every

@@ -20,6 +20,10 @@ const (
 	DefaultPostgresCheck = time.Second
 )
 
+// attemptTimeout bounds one attempt at the lock, so that a server that
+// stopped answering does not stall a candidate for ever.
+const attemptTimeout = 10 * time.Second
+
 // PostgresOptions configure a Postgres lease. The zero value is usable.
 type PostgresOptions struct {
 	// ID names this node as holder (default: a random ID).
@@ -51,8 +55,9 @@ type PostgresOptions struct {
 // Overlap: if the server ends the holder's session (a restart, an
 // administrator, a network partition that the server notices first),
 // another node may take the lock before the holder's next check fails, so
-// two leaders may overlap for up to 2 × Check plus the time lead needs to
-// stop. See the package documentation for why the router stays safe.
+// two leaders may overlap for up to 2 × Check (the check interval plus the
+// check's own timeout) plus the time lead needs to stop. Terms come from the
+// lease_term row, incremented by each new holder while it holds the lock. See the package documentation for why the router stays safe.
 //
 // The pool must reach PostgreSQL directly or through a session-mode pooler:
 // a transaction-mode pooler (PgBouncer's default) does not keep advisory
@@ -90,9 +95,8 @@ func NewPostgres(db *sql.DB, opts PostgresOptions) (*Postgres, error) {
 // ID returns the holder ID of this node.
 func (p *Postgres) ID() string { return p.opts.ID }
 
-// LockKey returns the advisory lock key of the lease named name: the first
-// 8 bytes of the FNV-1a hash of "starpost.lease/"+name, as a signed 64-bit
-// integer. Other software sharing the database must not use it.
+// LockKey returns the advisory lock key of the lease named name: the 64-bit
+// FNV-1a hash of "starpost.lease/"+name, as a signed integer. Other software sharing the database must not use it.
 func LockKey(name string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("starpost.lease/" + name))
@@ -193,6 +197,8 @@ func (p *Postgres) acquire(ctx context.Context, name string) (*hold, error) {
 // try makes one attempt at the lock. It returns nil, nil when another
 // session holds it.
 func (p *Postgres) try(ctx context.Context, name string) (_ *hold, err error) {
+	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	defer cancel()
 	if err := p.migrate(ctx); err != nil {
 		return nil, err
 	}
