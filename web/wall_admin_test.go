@@ -273,7 +273,14 @@ func TestBrowserAdmin(t *testing.T) {
 	// The new agent signs in, goes available and is offered a chat of the
 	// new queue.
 	ag := newTab(t, browser, sizes[2])
-	signIn(t, ag, n.base, "/app/", email, password, ".presence")
+	// An agent who opens the wall's address gets the workspace instead.
+	signIn(t, ag, n.base, "/app/wall", email, password, ".presence")
+	if p := eval[string](t, ag, `location.pathname`); p != "/app/" || eval[bool](t, ag, `document.querySelector('#wall') !== null`) {
+		t.Errorf("an agent at /app/wall is shown %s, not the workspace at /app/", p)
+	}
+	if eval[bool](t, ag, `document.querySelector('nav.pages') !== null`) {
+		t.Error("an agent is shown links to the wall and admin pages")
+	}
 	do(t, ag, "go available", chromedp.Click(chromedp.CSS(`.seg[data-p="available"]`)))
 	wait(t, ag, "presence available", `document.querySelector('input[value=available]').checked`)
 	me, err := client.New(n.base, nil).Login(ctx, email, password)

@@ -52,6 +52,16 @@ func TestHandlerHeaders(t *testing.T) {
 	if res := get("GET", "/app/conversations/cv_1"); res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("client route: %d", res.StatusCode)
 	}
+	for _, page := range []string{"/app/wall", "/app/admin"} {
+		if res := get("GET", page); res.StatusCode != 200 || res.Header.Get("Content-Security-Policy") != web.AppCSP {
+			t.Errorf("%s: %d, CSP %q", page, res.StatusCode, res.Header.Get("Content-Security-Policy"))
+		}
+	}
+	for _, mod := range []string{"/app/wall.js", "/app/admin.js", "/app/dom.js", "/app/strings.js"} {
+		if res := get("GET", mod); res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+			t.Errorf("%s: %d %q", mod, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+	}
 	if res := get("GET", "/app/app.js"); res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("app.js: %q", res.Header.Get("Content-Type"))
 	}
