@@ -150,6 +150,8 @@ func TestBrowserWall(t *testing.T) {
 	wait(t, sup, "the agent's reply live in the monitor", `[...document.querySelectorAll('.monitor .msg.agent')].some(m => m.textContent.includes('Checking your parcel now'))`)
 	do(t, sup, "join", chromedp.Click(chromedp.CSS(".monitor .join")))
 	wait(t, sup, "joined", `document.querySelector('.monitor .reply') && !document.querySelector('.monitor .reply').hidden`)
+	do(t, sup, "write to the customer", chromedp.SendKeys(chromedp.CSS("#mon-msg"), "Supervisor here, we are on it"), chromedp.Click(chromedp.CSS(".monitor .reply button")))
+	wait(t, sup, "the supervisor's message in the monitor", `[...document.querySelectorAll('.monitor .msg.agent')].some(m => m.textContent.includes('Supervisor here'))`)
 	sh.take(sup, "desktop-wall-monitor")
 	audit(t, sup, "the wall with the monitor open", "")
 	do(t, sup, "close the monitor", chromedp.Click(chromedp.CSS(".mon-head button")))
@@ -216,6 +218,8 @@ func TestBrowserAdmin(t *testing.T) {
 
 	adm := newTab(t, browser, sizes[2])
 	ad := n.world.Logins[0]
+	do(t, adm, "open the sign-in page", chromedp.Navigate(n.base+"/app/admin"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	audit(t, adm, "the sign-in page", "")
 	signIn(t, adm, n.base, "/app/admin", ad.Email, ad.Password, "#admin")
 	wait(t, adm, "the agent form", `document.querySelector('#agent-form') !== null && document.querySelectorAll('tr[data-user]').length > 0`)
 	audit(t, adm, "admin: agents", "")
