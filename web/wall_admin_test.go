@@ -164,7 +164,10 @@ func TestBrowserWall(t *testing.T) {
 	do(t, sup, "force-assign", chromedp.Click(chromedp.CSS(".assign button")))
 	wait(t, sup, "nobody waiting after the force-assign", cell+`.textContent === '0'`)
 	wait(t, sup, "the agent's load of two", `document.querySelector('tr[data-agent="`+li.UserID+`"] .meter-text').textContent.startsWith('2')`)
-	if got := eval[string](t, sup, `document.querySelector('svg.depth desc').textContent`); !strings.Contains(got, "0 now") {
+	if got := eval[string](t, sup, `document.querySelector('#sl-d').textContent`); !strings.Contains(got, "100%") {
+		t.Errorf("service-level chart text %q does not say both chats were answered within the target", got)
+	}
+	if got := eval[string](t, sup, `document.querySelector('#chart-d').textContent`); !strings.Contains(got, "0 now") {
 		t.Errorf("chart text alternative %q does not say nobody waits now", got)
 	}
 

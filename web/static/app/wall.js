@@ -177,6 +177,7 @@ export function start(ctx) {
     els.convs = h('tbody');
     els.noConvs = h('p', { class: 'empty', text: T.wall.none });
     els.chart = h('figure', { class: 'chart' });
+    els.slChart = h('figure', { class: 'chart' });
     els.updated = h('span', { class: 'updated' });
     els.panel = h('section', { class: 'monitor', 'aria-labelledby': 'mon-h', hidden: true });
     const th = (t, cls) => h('th', { scope: 'col', class: cls, text: t });
@@ -188,7 +189,8 @@ export function start(ctx) {
         h('h2', { id: 'qh', text: T.wall.queues }),
         table(T.wall.queues, 'qcap', [th(T.wall.queue), th(T.wall.waiting, 'num'), th(T.wall.longest, 'num'), th(T.wall.sl, 'num'), th(T.wall.abandoned, 'num')], els.queues)),
       h('section', { class: 'card', 'aria-labelledby': 'ch' }, h('h2', { id: 'ch', text: T.wall.chart }), els.chart),
-      h('section', { class: 'card', 'aria-labelledby': 'sh' }, h('h2', { id: 'sh', text: T.wall.agentsByState }), els.states),
+      h('section', { class: 'card', 'aria-labelledby': 'slh' }, h('h2', { id: 'slh', text: T.wall.slChart }), els.slChart),
+      h('section', { class: 'card span2', 'aria-labelledby': 'sh' }, h('h2', { id: 'sh', text: T.wall.agentsByState }), els.states),
       h('section', { class: 'card span2', 'aria-labelledby': 'lh' },
         h('h2', { id: 'lh', text: T.wall.conversations }),
         table(T.wall.conversations, 'lcap', [th(T.wall.customer), th(T.wall.queue, 'hide-sm'), th(T.wall.state), th(T.wall.agent), th(T.wall.age, 'num'), th(T.adm.actions, 'act')], els.convs), els.noConvs),
@@ -265,6 +267,7 @@ export function start(ctx) {
     if (focused) { const b = els.convs.querySelector(`[data-open="${CSS.escape(focused)}"]`); if (b) b.focus(); }
     els.noConvs.hidden = live.length > 0;
     drawChart();
+    drawSLChart();
     if (W.monitor) drawMonitorHead();
   }
 
@@ -297,6 +300,49 @@ export function start(ctx) {
       s('text', { x: pad, y: H0 - 4, class: 'ax', text: T.wall.minutesAgo }),
       s('text', { x: W0 - 8, y: H0 - 4, 'text-anchor': 'end', class: 'ax', text: T.wall.now }));
     els.chart.replaceChildren(svg, h('figcaption', { class: 'chart-text', text: desc }));
+  }
+
+  // drawSLChart draws today's service level hour by hour: of the
+  // conversations answered in each hour, the share answered within their
+  // queue's target.
+  function drawSLChart() {
+    const today = startOfToday();
+    const hours = Math.max(1, Math.floor((Date.now() - today) / 3600e3) + 1);
+    const first = Math.max(0, hours - 12); // at most the last 12 hours
+    const answered = new Array(hours).fill(0), within = new Array(hours).fill(0);
+    const target = new Map(W.queues.map((q) => [q.id, ((q.service_level && q.service_level.seconds) || 0) * 1000]));
+    for (const c of W.convs.values()) {
+      const at = ts(c.assigned_at);
+      if (at < today) continue;
+      const i = Math.floor((at - today) / 3600e3);
+      if (i >= hours) continue;
+      answered[i]++;
+      if (at - waitStart(c) <= (target.get(c.queue_id) || 0)) within[i]++;
+    }
+    const W0 = Math.max(280, Math.round(els.slChart.clientWidth) || 600), H0 = 180, pad = 36;
+    const n = hours - first;
+    const bw = (W0 - pad - 8) / n;
+    const y = (p) => H0 - 22 - ((H0 - 40) * p) / 100;
+    const label = (i) => `${String(i).padStart(2, '0')}:00`;
+    const parts = [];
+    const said = [];
+    for (let i = first; i < hours; i++) {
+      const x = pad + (i - first) * bw;
+      if (answered[i]) {
+        const p = Math.round((100 * within[i]) / answered[i]);
+        parts.push(s('rect', { x: (x + bw * 0.15).toFixed(1), y: y(p).toFixed(1), width: (bw * 0.7).toFixed(1), height: (y(0) - y(p)).toFixed(1), class: 'bar' }));
+        said.push(`${label(i)} ${p}%`);
+      }
+      if ((i - first) % Math.ceil(n / 6) === 0) parts.push(s('text', { x: (x + bw / 2).toFixed(1), y: H0 - 4, 'text-anchor': 'middle', class: 'ax', text: label(i) }));
+    }
+    const desc = said.length ? T.wall.slDesc(said.join(', ')) : T.wall.slNone;
+    const svg = s('svg', { viewBox: `0 0 ${W0} ${H0}`, role: 'img', 'aria-labelledby': 'sl-t sl-d', class: 'depth' },
+      s('title', { id: 'sl-t', text: T.wall.slChart }),
+      s('desc', { id: 'sl-d', text: desc }),
+      ...[0, 50, 100].map((g) => s('g', {}, s('line', { x1: pad, x2: W0 - 8, y1: y(g), y2: y(g), class: 'gl' }),
+        s('text', { x: pad - 6, y: y(g) + 4, 'text-anchor': 'end', class: 'ax', text: g + '%' }))),
+      ...parts);
+    els.slChart.replaceChildren(svg, h('figcaption', { class: 'chart-text', text: desc }));
   }
 
   // ---- monitor, join, force-assign ----
