@@ -319,7 +319,7 @@ export function start(ctx) {
       answered[i]++;
       if (at - waitStart(c) <= (target.get(c.queue_id) || 0)) within[i]++;
     }
-    const W0 = Math.max(280, Math.round(els.slChart.clientWidth) || 600), H0 = 180, pad = 36;
+    const W0 = Math.max(280, Math.round(els.slChart.clientWidth) || 600), H0 = 180, pad = 46;
     const n = hours - first;
     const bw = (W0 - pad - 8) / n;
     const y = (p) => H0 - 22 - ((H0 - 40) * p) / 100;
