@@ -24,7 +24,10 @@ import (
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/demo"
+	"github.com/starpost/starpost/emotion"
+	"github.com/starpost/starpost/engine"
 	"github.com/starpost/starpost/http"
+	"github.com/starpost/starpost/quality"
 	"github.com/starpost/starpost/router"
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/web"
@@ -152,23 +155,34 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	n.server = &nethttp.Server{Handler: web.Mount(n.api.Handler(), web.Handler()), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return runCtx }}
+	runners, err := n.engines()
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 2+len(runners))
 	driver := router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router"))
-	wg.Add(2)
+	wg.Add(2 + len(runners))
 	go func() {
 		defer wg.Done()
 		if err := driver.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 			errc <- fmt.Errorf("router: %w", err)
 		}
 	}()
+	for name, r := range runners {
+		go func() {
+			defer wg.Done()
+			if err := r.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s engine: %w", name, err)
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		if err := n.server.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -185,6 +199,36 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	}
 	wg.Wait()
 	return err
+}
+
+// engines builds the runners of the engines that add events to
+// conversations: emotion (scores every customer message, coaches the
+// agent, applies the abuse policy) and quality (scores every resolved
+// conversation). Their idempotency keys make it safe for several nodes to
+// run them; a lease (issue 4) will keep it to one.
+func (n *node) engines() (map[string]*engine.Runner, error) {
+	analyzer, err := emotion.LoadEmbedded()
+	if err != nil {
+		return nil, fmt.Errorf("emotion models: %w", err)
+	}
+	em, err := emotion.NewEngine(analyzer, n.store, emotion.EngineConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("emotion engine: %w", err)
+	}
+	qa, err := quality.NewEngine(n.store, quality.DefaultConfig(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("quality engine: %w", err)
+	}
+	runners := map[string]*engine.Runner{}
+	for _, h := range []engine.Handler{em, qa} {
+		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
+			Clock: n.clock, Logger: n.log.With("component", h.Name())})
+		if err != nil {
+			return nil, fmt.Errorf("%s runner: %w", h.Name(), err)
+		}
+		runners[h.Name()] = r
+	}
+	return runners, nil
 }
 
 // seed creates the demo workspace on an empty database and prints its
