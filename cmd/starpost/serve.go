@@ -27,6 +27,7 @@ import (
 	"github.com/starpost/starpost/emotion"
 	"github.com/starpost/starpost/engine"
 	"github.com/starpost/starpost/http"
+	"github.com/starpost/starpost/lease"
 	"github.com/starpost/starpost/quality"
 	"github.com/starpost/starpost/router"
 	"github.com/starpost/starpost/store"
@@ -146,10 +147,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 	return n.serve(ctx, ln)
 }
 
-// serve runs the router and the API on ln until ctx ends or one of them
-// fails, then shuts down gracefully: it stops taking requests, lets open
-// requests finish, then stops the router. The store flushes its last group
-// commit when the node is closed.
+// serve runs the API on ln and, while this node holds the lease, the router
+// and the engines, until ctx ends or one of them fails. Then it shuts down
+// gracefully: it stops taking requests, lets open requests and WebSockets
+// finish, then stops the router and engines. The store flushes its last
+// group commit when the node is closed.
 func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -159,24 +161,20 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	leader, err := n.lease()
+	if err != nil {
+		return err
+	}
+	lead := leaderWork(router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router")), runners)
 	var wg sync.WaitGroup
-	errc := make(chan error, 2+len(runners))
-	driver := router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router"))
-	wg.Add(2 + len(runners))
+	errc := make(chan error, 2)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := driver.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			errc <- fmt.Errorf("router: %w", err)
+		if err := leader.Run(runCtx, "leader", lead); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("leader: %w", err)
 		}
 	}()
-	for name, r := range runners {
-		go func() {
-			defer wg.Done()
-			if err := r.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("%s engine: %w", name, err)
-			}
-		}()
-	}
 	go func() {
 		defer wg.Done()
 		if err := n.server.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
@@ -201,11 +199,60 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// leaderWork returns what the leader of a cluster runs: dispatch and the
+// engines. It returns when leadership is lost (ctx ends) or one of them
+// fails, after stopping the others.
+func leaderWork(driver *router.Driver, runners map[string]*engine.Runner) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, stop := context.WithCancel(ctx)
+		defer stop()
+		var wg sync.WaitGroup
+		errc := make(chan error, 1+len(runners))
+		run := func(name string, f func(context.Context) error) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := f(ctx); err != nil && ctx.Err() == nil {
+					errc <- fmt.Errorf("%s: %w", name, err)
+					stop()
+				}
+			}()
+		}
+		run("router", driver.Run)
+		for name, r := range runners {
+			run(name+" engine", r.Run)
+		}
+		wg.Wait()
+		select {
+		case err := <-errc:
+			return err
+		default:
+			return nil
+		}
+	}
+}
+
+// lease returns how this node becomes the one that dispatches and runs the
+// engines: a PostgreSQL advisory lock when the store is PostgreSQL (several
+// nodes share it), otherwise this node alone.
+func (n *node) lease() (lease.Lease, error) {
+	id := fmt.Sprintf("%s-%d", hostname(), os.Getpid())
+	log := n.log.With("component", "lease")
+	if n.db.Driver() == "postgres" {
+		l, err := lease.NewPostgres(n.db.SQL(), lease.PostgresOptions{ID: id, Clock: n.clock, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("lease: %w", err)
+		}
+		return l, nil
+	}
+	return &lease.Single{ID: id, Clock: n.clock, Logger: log}, nil
+}
+
 // engines builds the runners of the engines that add events to
 // conversations: emotion (scores every customer message, coaches the
 // agent, applies the abuse policy) and quality (scores every resolved
-// conversation). Their idempotency keys make it safe for several nodes to
-// run them; a lease (issue 4) will keep it to one.
+// conversation). They run on the leader only; their idempotency keys make
+// a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
 	if err != nil {
