@@ -313,7 +313,7 @@ func (sk *socket) handleFrame(ctx context.Context, b []byte) {
 		var err error
 		body := starpost.MessageBody{Text: f.Text}
 		if sk.v != nil {
-			e, err = sk.s.visitorMessage(ctx, sk.v, f.ConversationID, body, f.IdempotencyKey)
+			e, err = sk.s.visitorMessage(ctx, sk.v, f.ConversationID, body, f.IdempotencyKey, sk.allowed[f.ConversationID])
 		} else {
 			e, err = sk.s.postMessage(ctx, sk.p, f.ConversationID, starpost.KindMessage, body, f.IdempotencyKey)
 		}

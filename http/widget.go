@@ -188,7 +188,7 @@ func (s *Server) handleWidgetMessage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	e, err := s.visitorMessage(r.Context(), v, r.PathValue("id"), starpost.MessageBody{Text: req.Text, Attachments: req.Attachments}, key)
+	e, err := s.visitorMessage(r.Context(), v, r.PathValue("id"), starpost.MessageBody{Text: req.Text, Attachments: req.Attachments}, key, false)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,11 @@ func (s *Server) handleWidgetMessage(w http.ResponseWriter, r *http.Request) err
 }
 
 // visitorMessage appends the visitor's message to their own conversation.
-func (s *Server) visitorMessage(ctx context.Context, v *visitorClaims, convID string, body starpost.MessageBody, key string) (*starpost.Event, error) {
+// visitorMessage appends a visitor's message. known says the caller has
+// already checked that convID is one of the visitor's conversations (a
+// conversation's contact never changes, so a socket remembers it and skips
+// the store read on later messages).
+func (s *Server) visitorMessage(ctx context.Context, v *visitorClaims, convID string, body starpost.MessageBody, key string, known bool) (*starpost.Event, error) {
 	if key == "" {
 		return nil, starpost.FieldError("idempotency_key", "required: send an Idempotency-Key header or idempotency_key field")
 	}
@@ -207,12 +211,15 @@ func (s *Server) visitorMessage(ctx context.Context, v *visitorClaims, convID st
 	if err := body.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := s.findVisitorConversation(ctx, v, convID)
-	if err != nil {
-		return nil, err
+	if !known {
+		c, err := s.findVisitorConversation(ctx, v, convID)
+		if err != nil {
+			return nil, err
+		}
+		convID = c.ID
 	}
 	e, err := s.appendOne(ctx, &starpost.Event{
-		WorkspaceID: v.WorkspaceID, ConversationID: c.ID, Kind: starpost.KindMessage,
+		WorkspaceID: v.WorkspaceID, ConversationID: convID, Kind: starpost.KindMessage,
 		Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: v.ContactID},
 		Body:  starpost.MustBody(body), IdempotencyKey: key,
 	})
