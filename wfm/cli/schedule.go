@@ -57,7 +57,9 @@ type scheduleInput struct {
 
 // buildProblem lays requirements on a timeline and restricts every
 // template's starts to each day's open hours.
-func buildProblem(reqs []Staffed, specs []TemplateSpec, iv time.Duration) (*scheduleInput, error) {
+// With lenient set (the built-in templates), a template the interval
+// cannot express is skipped instead of failing.
+func buildProblem(reqs []Staffed, specs []TemplateSpec, iv time.Duration, lenient bool) (*scheduleInput, error) {
 	if len(reqs) == 0 {
 		return nil, errors.New("no requirements")
 	}
@@ -97,6 +99,9 @@ func buildProblem(reqs []Staffed, specs []TemplateSpec, iv time.Duration) (*sche
 	for _, sp := range specs {
 		tp, err := sp.Template(iv)
 		if err != nil {
+			if lenient {
+				continue
+			}
 			return nil, err
 		}
 		tp.Starts = []int{}
@@ -151,7 +156,7 @@ func runSchedule(ctx context.Context, args []string, e *env) error {
 			return err
 		}
 	}
-	in, err := buildProblem(reqs, specs, *interval)
+	in, err := buildProblem(reqs, specs, *interval, *tplFile == "")
 	if err != nil {
 		return fmt.Errorf("%s: %w", *reqFile, err)
 	}
@@ -180,8 +185,9 @@ func runSchedule(ctx context.Context, args []string, e *env) error {
 	rw := reportTo(e, *out)
 	fmt.Fprintf(rw, "%d intervals of %v, %d shift columns; requirement %.1f agent-hours\n", in.tl.n, in.tl.step, sol.Columns, need)
 	fmt.Fprintf(rw, "schedule: %d agent-shifts, cost %.2f paid hours\n", shifts, sol.Cost)
-	fmt.Fprintf(rw, "lower bound %.2f paid hours (LP relaxation %.3f, %s); gap %.2f %%; %.2fs\n",
-		sol.LowerBound, sol.LPValue, sol.LPStatus, 100*sol.Gap, elapsed.Seconds())
+	fmt.Fprintf(rw, "lower bound %.2f paid hours (LP relaxation %.3f, %s); gap %.2f %%\n",
+		sol.LowerBound, sol.LPValue, sol.LPStatus, 100*sol.Gap)
+	fmt.Fprintf(rw, "time %.2fs\n", elapsed.Seconds())
 	if solveErr != nil {
 		fmt.Fprintf(rw, "warning: %v\n", solveErr)
 	}
