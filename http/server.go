@@ -21,6 +21,7 @@ import (
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
+	"github.com/starpost/starpost/kb"
 )
 
 // Rate is a token bucket: up to Burst requests at once, refilled by one
@@ -141,6 +142,9 @@ type Server struct {
 	// always allowed. The widget stream accepts any origin: it
 	// authenticates with a token, not a cookie.
 	OriginPatterns []string
+	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
+	// leaves it empty and read-only.
+	KB *kb.KB
 
 	once      sync.Once
 	handler   http.Handler
@@ -289,6 +293,25 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/conversations/{id}/assign", AccessSupervisor, s.handleForceAssign},
 		{"POST", "/api/v1/conversations/{id}/join", AccessSupervisor, s.handleJoin},
 		{"GET", "/api/v1/stream", AccessAgent, s.handleStream},
+		{"POST", "/api/v1/conversations/{id}/suggestions/{event_seq}/feedback", AccessAgent, s.handleSuggestionFeedback},
+
+		// Knowledge base.
+		{"GET", "/api/v1/kb/articles", AccessSupervisor, s.handleListArticles},
+		{"POST", "/api/v1/kb/articles", AccessAdmin, s.handleCreateArticle},
+		{"GET", "/api/v1/kb/articles/{id}", AccessSupervisor, s.handleGetArticle},
+		{"PATCH", "/api/v1/kb/articles/{id}", AccessAdmin, s.handleUpdateArticle},
+		{"DELETE", "/api/v1/kb/articles/{id}", AccessAdmin, s.handleDeleteArticle},
+		{"GET", "/api/v1/kb/articles/{id}/versions", AccessSupervisor, s.handleArticleVersions},
+		{"GET", "/api/v1/kb/faqs", AccessSupervisor, s.handleListFAQs},
+		{"POST", "/api/v1/kb/faqs", AccessAdmin, s.handleCreateFAQ},
+		{"GET", "/api/v1/kb/faqs/export", AccessSupervisor, s.handleExportFAQs},
+		{"POST", "/api/v1/kb/faqs/import", AccessAdmin, s.handleImportFAQs},
+		{"GET", "/api/v1/kb/faqs/{id}", AccessSupervisor, s.handleGetFAQ},
+		{"PATCH", "/api/v1/kb/faqs/{id}", AccessAdmin, s.handleUpdateFAQ},
+		{"DELETE", "/api/v1/kb/faqs/{id}", AccessAdmin, s.handleDeleteFAQ},
+		{"GET", "/api/v1/kb/synonyms", AccessSupervisor, s.handleGetSynonyms},
+		{"PUT", "/api/v1/kb/synonyms", AccessAdmin, s.handleSetSynonyms},
+		{"GET", "/api/v1/kb/search", AccessAgent, s.handleSearchKB},
 
 		// Widget (customers).
 		{"POST", "/api/v1/widget/{workspace}/session", AccessPublic, s.handleWidgetSession},
