@@ -37,7 +37,7 @@ Run "starpost wfm <command> -h" for a command's flags.
 `
 
 // ErrUsage is wrapped by errors caused by the command line itself.
-var ErrUsage = errors.New("wfm: usage")
+var ErrUsage = errors.New("usage")
 
 // env holds what a command needs from the outside world, so tests can
 // inject files and a clock.

@@ -9,9 +9,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starpost/starpost/wfm"
 )
 
 // synthHistory writes weeks of weekday history, 08:00–18:00 at 30
@@ -210,6 +213,52 @@ func TestPipeline(t *testing.T) {
 	}
 }
 
+// TestScheduleTemplates schedules with a planner's templates file: start
+// windows and breaks are honoured in the shifts written.
+func TestScheduleTemplates(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("interval,agents,scheduled\n")
+	for d := 5; d <= 6; d++ {
+		for s := 0; s < 24; s++ { // 08:00-20:00 at 30 minutes
+			fmt.Fprintf(&b, "2026-01-%02dT%02d:%02d:00Z,3,4\n", d, 8+s/2, 30*(s%2))
+		}
+	}
+	req := writeTemp(t, dir, "req.csv", b.String())
+	tpl := writeTemp(t, dir, "tpl.csv", "name,length,breaks,paid_hours,start_from,start_until\n"+
+		"early,8h,30m@3h-4h,,08:00,09:00\nlate,8h,30m@3h-4h,,11:00,12:00\nshort,4h,,,,\n")
+	out, report, err := runCmd(t, "schedule", "--requirements", req, "--templates", tpl, "--time", "2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(report, "gap ") {
+		t.Fatalf("no gap in report %q", report)
+	}
+	shifts, err := ReadShifts("out", strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range shifts {
+		h := s.Start.Hour()*60 + s.Start.Minute()
+		switch s.Template {
+		case "early":
+			if h < 8*60 || h > 9*60 || len(s.Breaks) != 1 {
+				t.Fatalf("early shift %+v", s)
+			}
+		case "late":
+			if h < 11*60 || h > 12*60 || len(s.Breaks) != 1 {
+				t.Fatalf("late shift %+v", s)
+			}
+		case "short":
+		default:
+			t.Fatalf("unknown template in %+v", s)
+		}
+		if s.End.Hour() > 20 || (s.End.Hour() == 20 && s.End.Minute() > 0) {
+			t.Fatalf("shift %+v runs past closing", s)
+		}
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeTemp(t, dir, "bad.csv", "interval,contacts,aht_seconds\n2026-01-05T08:00:00Z,12,240\n2026-01-05T08:30:00Z,many,240\n")
@@ -234,6 +283,11 @@ func TestRunErrors(t *testing.T) {
 		{"staff channel", []string{"staff", "--forecast", bad, "--channel", "fax"}, "want voice or chat"},
 		{"staff shrinkage", []string{"staff", "--forecast", bad, "--shrinkage", "1.2"}, "shrinkage"},
 		{"schedule bad template", []string{"schedule", "--requirements", req, "--templates", badTpl}, "tpl.csv:2:3 (breaks)"},
+		{"forecast coarse history", []string{"forecast", "--history", synthHistory(t, dir, 2), "--interval", "15m"}, "not a multiple of the history's 30m0s"},
+		{"forecast bad open", []string{"forecast", "--history", synthHistory(t, dir, 2), "--open", "7am"}, "--open"},
+		{"forecast window", []string{"forecast", "--history", synthHistory(t, dir, 2), "--open", "18:00", "--close", "08:00"}, "invalid"},
+		{"schedule no fit", []string{"schedule", "--requirements", req, "--templates", writeTemp(t, dir, "long.csv", "name,length\nlong,8h\n")}, "no template fits"},
+		{"schedule misaligned", []string{"schedule", "--requirements", writeTemp(t, dir, "mis.csv", "interval,agents\n2026-01-05T08:00:00Z,1\n2026-01-05T08:30:00Z,1\n2026-01-05T08:45:00Z,1\n"), "--interval", "30m"}, "mis.csv: line 4: interval"},
 		{"simulate no staff", []string{"simulate", "--forecast", bad}, "--staff are required"},
 		{"stray argument", []string{"staff", "--forecast", bad, "extra"}, "unexpected argument"},
 	} {
@@ -252,5 +306,92 @@ func TestRunErrors(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, "staff", "-h"); err != nil {
 		t.Fatalf("-h: %v", err)
+	}
+}
+
+// TestForecastEvents learns a sale's uplift from past sales and applies it
+// to a planned one; a kind never seen before is reported.
+func TestForecastEvents(t *testing.T) {
+	dir := t.TempDir()
+	hist := synthHistory(t, dir, 12)
+	// Double the demand on three past sale days.
+	body := readBack(t, hist)
+	sales := []string{"2026-03-18", "2026-04-15", "2026-05-13"} // Wednesdays
+	var b strings.Builder
+	for i, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		f := strings.Split(l, ",")
+		if i > 0 && slices.ContainsFunc(sales, func(d string) bool { return strings.HasPrefix(f[0], d) }) {
+			var n int
+			fmt.Sscan(f[1], &n)
+			f[1] = fmt.Sprint(2 * n)
+		}
+		b.WriteString(strings.Join(f, ",") + "\n")
+	}
+	hist = writeTemp(t, dir, "history.csv", b.String())
+	ev := writeTemp(t, dir, "events.csv", "date,kind\n"+strings.Join(sales, ",sale\n")+",sale\n2026-05-27,sale\n2026-05-28,launch\n")
+	fcPath := filepath.Join(dir, "fc.csv")
+	out, _, err := runCmd(t, "forecast", "--history", hist, "--events", ev, "--days", "4", "--out", fcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(out)
+	if !strings.Contains(out, "warning: no past occurrence of planned events [launch]") {
+		t.Fatalf("no warning for the unknown launch: %q", out)
+	}
+	fc, err := ReadForecast("fc.csv", strings.NewReader(readBack(t, fcPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := map[string]float64{}
+	for _, f := range fc {
+		day[f.Start.Format(time.DateOnly)] += f.Contacts
+	}
+	// 2026-05-26 is a Tuesday, 05-27 the planned sale Wednesday.
+	if ratio := day["2026-05-27"] / day["2026-05-26"]; ratio < 1.6 || ratio > 2.4 {
+		t.Fatalf("sale day %.0f vs ordinary day %.0f: ratio %.2f, want about 2", day["2026-05-27"], day["2026-05-26"], ratio)
+	}
+}
+
+// TestStaffChat checks chat concurrency: three conversations per agent
+// need about a third of the voice agents for the same contacts.
+func TestStaffChat(t *testing.T) {
+	dir := t.TempDir()
+	fcPath := writeTemp(t, dir, "fc.csv", "interval,contacts,aht_seconds\n2026-01-05T08:00:00Z,300,360\n2026-01-05T08:30:00Z,0,\n")
+	w := wfm.Workload{Contacts: 300, Interval: 30 * time.Minute, HandleTime: 360 * time.Second}
+	need := func(w wfm.Workload, tg wfm.Target) int {
+		p, err := wfm.AgentsNeeded(w, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Agents
+	}
+	sl := wfm.Target{ServiceLevel: 0.8, AnswerWithin: 20 * time.Second}
+	voice := need(w, sl)
+	impatient := w
+	impatient.Patience = time.Minute
+	for _, tc := range []struct {
+		args   []string
+		agents int
+	}{
+		{[]string{"--channel", "voice"}, voice},
+		{[]string{"--channel", "chat", "--concurrency", "3"}, (voice + 2) / 3},
+		{[]string{"--target", "", "--asa", "30"}, need(w, wfm.Target{MaxASA: 30 * time.Second})},
+		{[]string{"--target", "", "--patience", "60", "--abandon", "5%"}, need(impatient, wfm.Target{MaxAbandon: 0.05})},
+		{[]string{"--target", "90/10", "--occupancy", "0.8"}, need(w, wfm.Target{ServiceLevel: 0.9, AnswerWithin: 10 * time.Second, MaxOccupancy: 0.8})},
+	} {
+		if tc.agents <= 0 || (tc.agents == voice && tc.args[0] != "--channel") {
+			t.Fatalf("%v: degenerate expectation %d", tc.args, tc.agents)
+		}
+		out, _, err := runCmd(t, append([]string{"staff", "--forecast", fcPath}, tc.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs, err := ReadRequirements("out", strings.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reqs[0].Agents != tc.agents || reqs[1].Agents != 0 {
+			t.Errorf("%v: agents %d, %d; want %d, 0", tc.args, reqs[0].Agents, reqs[1].Agents, tc.agents)
+		}
 	}
 }

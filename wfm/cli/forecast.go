@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/starpost/starpost/wfm"
 )
 
-const forecastUsage = `usage: starpost wfm forecast --history FILE.csv [--interval 30m] [--days N] [--events events.csv] [--out forecast.csv]
+const forecastUsage = `usage: starpost wfm forecast --history FILE.csv [--interval 30m] [--days N] [--events events.csv] [--open HH:MM --close HH:MM] [--out forecast.csv]
 
 Reads interval history (columns interval,count[,aht] — aht in seconds), picks
 the forecasting method per lead by a rolling-origin backtest, and writes the
@@ -35,6 +36,8 @@ func runForecast(ctx context.Context, args []string, e *env) error {
 	interval := fs.Duration("interval", 30*time.Minute, "forecast interval; history is summed into it")
 	days := fs.Int("days", 5, "business days to forecast (weekdays after the history)")
 	events := fs.String("events", "", "events calendar CSV: date,kind (past and planned events)")
+	open := fs.String("open", "", "first slot of the day, HH:MM (default: the earliest time in the history)")
+	closeAt := fs.String("close", "", "end of the last slot of the day, HH:MM (default: after the latest time in the history)")
 	out := fs.String("out", "", "forecast CSV to write (stdout when absent)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -70,7 +73,30 @@ func runForecast(ctx context.Context, args []string, e *env) error {
 			return err
 		}
 	}
-	res, err := forecast(ctx, obs, *interval, *days, cal)
+	g, err := gridFor(obs, *interval)
+	if err != nil {
+		return &InputError{File: *history, Err: err}
+	}
+	if *open != "" {
+		if g.DayStart, err = parseClock(*open); err != nil {
+			return fmt.Errorf("%w: --open: %v", ErrUsage, err)
+		}
+	}
+	if *closeAt != "" {
+		if g.DayEnd, err = parseClock(*closeAt); err != nil {
+			return fmt.Errorf("%w: --close: %v", ErrUsage, err)
+		}
+		if g.DayEnd == 0 {
+			g.DayEnd = 24 * time.Hour
+		}
+	}
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("%w: --open/--close/--interval: %v", ErrUsage, err)
+	}
+	if native := historyStep(obs); native > 0 && *interval%native != 0 {
+		return fmt.Errorf("%w: --interval %v is not a multiple of the history's %v intervals", ErrUsage, *interval, native)
+	}
+	res, err := forecast(ctx, obs, g, *days, cal)
 	if err != nil {
 		return err
 	}
@@ -112,11 +138,7 @@ func gridFor(obs []wfm.Observation, interval time.Duration) (wfm.Grid, error) {
 
 // forecast builds the series, picks a method per lead by backtest and
 // forecasts the next business days.
-func forecast(ctx context.Context, obs []wfm.Observation, interval time.Duration, days int, cal wfm.Calendar) (*forecastResult, error) {
-	g, err := gridFor(obs, interval)
-	if err != nil {
-		return nil, err
-	}
+func forecast(ctx context.Context, obs []wfm.Observation, g wfm.Grid, days int, cal wfm.Calendar) (*forecastResult, error) {
 	s, err := wfm.BuildSeries(obs, g)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate history: %w", err)
@@ -181,6 +203,23 @@ func forecast(ctx context.Context, obs []wfm.Observation, interval time.Duration
 	}
 	res.fc = s.Forecasts(res.targets, rows, aht)
 	return res, nil
+}
+
+// historyStep returns the smallest positive gap between observations of
+// the same day: the history's own interval (0 when unknown).
+func historyStep(obs []wfm.Observation) time.Duration {
+	st := make([]time.Time, len(obs))
+	for i, o := range obs {
+		st[i] = o.Start
+	}
+	slices.SortFunc(st, func(a, b time.Time) int { return a.Compare(b) })
+	best := time.Duration(0)
+	for i := 1; i < len(st); i++ {
+		if d := st[i].Sub(st[i-1]); d > 0 && d < 24*time.Hour && (best == 0 || d < best) {
+			best = d
+		}
+	}
+	return best
 }
 
 func hasHandle(s *wfm.Series) bool {

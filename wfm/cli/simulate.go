@@ -46,7 +46,7 @@ func runSimulate(ctx context.Context, args []string, e *env) error {
 	fs := newFlags("simulate", simulateUsage, e)
 	fcFile := fs.String("forecast", "", "forecast CSV: interval,contacts[,aht_seconds] (required)")
 	staffFile := fs.String("staff", "", "shifts CSV (start,end,agents,breaks) or requirements CSV (interval,agents) (required)")
-	arrivals := fs.Int("arrivals", 20000, "simulated arrivals measured per interval (steady state)")
+	arrivals := fs.Int("arrivals", 100000, "simulated arrivals measured per interval (steady state)")
 	seed := fs.Uint64("seed", 1, "simulation seed")
 	out := fs.String("out", "", "simulation CSV to write (stdout when absent)")
 	opts := staffFlags(fs)
