@@ -7,6 +7,15 @@
 // en; default: the browser's language), data-greeting, data-title and
 // data-queue (a queue id; default: the workspace's first queue).
 //
+// Optional forms:
+//   data-prechat="name" or "name,email" asks for the visitor's name (and an
+//     optional email) before the first message.
+//   data-hours="Mon-Fri 09:00-18:00; Sat 10:00-14:00" with data-timezone
+//     (an IANA zone such as "Asia/Shanghai"; default: the visitor's) are the
+//     business hours; outside them, or with data-offline="true", the widget
+//     shows an offline form (name, email, message) instead of the chat.
+//   data-rating="off" turns off the satisfaction rating asked at the end.
+//
 // The widget lives in a shadow root, so the page's CSS cannot reach it. The
 // visitor's token, conversation, last cursor and unsent messages are kept in
 // localStorage: a reload shows the history, a dropped connection resumes from
@@ -45,6 +54,30 @@
       wait: (m) => m < 1 ? 'An agent will be with you in less than a minute.' : `Estimated wait: about ${m} min.`,
       noAgent: 'All agents are busy; we will answer as soon as we can.',
       unread: (n) => `${n} new message${n === 1 ? '' : 's'}`,
+      name: 'Your name',
+      email: 'Email',
+      emailOptional: 'Email (optional)',
+      message: 'Message',
+      startChat: 'Start chat',
+      prechatIntro: 'Before we start, please tell us your name.',
+      offlineTitle: 'We are offline',
+      offlineIntro: (when) => when ? `We are closed now and open again ${when}. Leave a message and we will reply then.` : 'No one can answer right now. Leave a message and we will reply as soon as we are back.',
+      offlineSend: 'Send message',
+      offlineThanks: (when, email) => `Thank you — we got your message. ${when ? `We open again ${when} and` : 'We'} will reply in this chat; we may also write to you at ${email}.`,
+      required: 'Required',
+      badEmail: 'Please enter a valid email address.',
+      sendFailed: 'Could not send. Check your connection and try again.',
+      rateTitle: 'How did we do?',
+      rateStars: 'Your rating',
+      star: (n) => `${n} star${n === 1 ? '' : 's'}`,
+      rateComment: 'Comment (optional)',
+      rateSend: 'Send rating',
+      rateSkip: 'No thanks',
+      rateThanks: (n) => `Thank you for rating us ${n} of 5.`,
+      rateNeed: 'Choose from 1 to 5 stars.',
+      days: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
+      at: (day, time) => `on ${day} at ${time}`,
+      today: (time) => `today at ${time}`,
     },
     'zh-CN': {
       title: '在线客服',
@@ -69,6 +102,30 @@
       wait: (m) => m < 1 ? '预计不到 1 分钟即可接入。' : `预计等待约 ${m} 分钟。`,
       noAgent: '客服繁忙，我们会尽快回复您。',
       unread: (n) => `${n} 条新消息`,
+      name: '您的称呼',
+      email: '邮箱',
+      emailOptional: '邮箱（可选）',
+      message: '留言内容',
+      startChat: '开始咨询',
+      prechatIntro: '开始之前，请告诉我们您的称呼。',
+      offlineTitle: '当前不在服务时间',
+      offlineIntro: (when) => when ? `我们现在已下班，将于${when}恢复服务。请留言，届时我们会回复您。` : '目前无人接待。请留言，我们回来后会尽快回复您。',
+      offlineSend: '提交留言',
+      offlineThanks: (when, email) => `谢谢，我们已收到您的留言。${when ? `我们将于${when}恢复服务，` : ''}届时会在此对话中回复，也可能发邮件至 ${email} 与您联系。`,
+      required: '必填',
+      badEmail: '请输入有效的邮箱地址。',
+      sendFailed: '发送失败，请检查网络后重试。',
+      rateTitle: '请为本次服务评分',
+      rateStars: '您的评分',
+      star: (n) => `${n} 星`,
+      rateComment: '意见或建议（可选）',
+      rateSend: '提交评分',
+      rateSkip: '不用了',
+      rateThanks: (n) => `感谢您的评分：${n} / 5。`,
+      rateNeed: '请选择 1 到 5 星。',
+      days: ['周日', '周一', '周二', '周三', '周四', '周五', '周六'],
+      at: (day, time) => `${day} ${time}`,
+      today: (time) => `今天 ${time}`,
     },
   };
   const lang = /^zh/i.test(cfg.lang || navigator.language || '') ? 'zh-CN' : 'en';
@@ -89,7 +146,7 @@
 
   // ---- persisted state ----
   const KEY = 'starpost.widget.' + workspace;
-  let state = { token: '', expires: 0, conv: '', convState: '', cursor: 0, outbox: [], open: false };
+  let state = { token: '', expires: 0, conv: '', convState: '', cursor: 0, outbox: [], open: false, profile: null, rated: {} };
   try { Object.assign(state, JSON.parse(localStorage.getItem(KEY)) || {}); } catch (_) { /* private mode */ }
   const save = () => { try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (_) { /* full or private */ } };
 
@@ -139,6 +196,28 @@ h2 { margin: 0; font-size: 17px; font-weight: 650; }
 form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #dadce0; background: #fff; }
 textarea { flex: 1; resize: none; font: inherit; padding: 9px 12px; border: 1px solid #80868b; border-radius: 10px; min-height: 42px; max-height: 120px; color: #1f1f1f; background: #fff; }
 form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(--c); color: var(--on); font-weight: 600; min-height: 42px; }
+.pane { flex: 1; overflow-y: auto; padding: 16px; display: flex; flex-direction: column; gap: 10px; background: #f6f7f9; }
+.pane form, .rate form { display: flex; flex-direction: column; align-items: stretch; gap: 10px; padding: 0; border: 0; background: transparent; }
+.pane button[type=submit] { align-self: flex-start; }
+.pane h3 { margin: 0; font-size: 16px; }
+.pane p { margin: 0; }
+.field { display: flex; flex-direction: column; gap: 4px; }
+.field label { font-weight: 600; font-size: 14px; }
+.field input, .field textarea { font: inherit; padding: 9px 12px; border: 1px solid #80868b; border-radius: 10px; color: #1f1f1f; background: #fff; width: 100%; }
+.field textarea { resize: vertical; min-height: 80px; max-height: none; }
+.err { color: #b3261e; font-size: 13px; min-height: 1em; }
+.pane button[type=submit], .rate button { border: 0; border-radius: 10px; padding: 0 16px; min-height: 42px; font-weight: 600; background: var(--c); color: var(--on); }
+.rate { border-top: 1px solid #dadce0; padding: 12px 14px; background: #fff; display: flex; flex-direction: column; gap: 8px; }
+.rate h3 { margin: 0; font-size: 15px; }
+.rate fieldset { border: 0; margin: 0; padding: 0; display: flex; gap: 2px; }
+.rate legend { font-size: 13px; color: #3c4043; padding: 0; margin-bottom: 2px; }
+.rate input { position: absolute; opacity: 0; width: 1px; height: 1px; }
+.rate .star { font-size: 30px; line-height: 1; color: #80868b; cursor: pointer; padding: 2px 4px; border-radius: 6px; }
+.rate .star.on { color: #b06000; }
+.rate input:focus-visible + .star { outline: 3px solid #1a73e8; }
+.rate .row { display: flex; gap: 8px; }
+.rate button.skip { background: transparent; color: #1f1f1f; border: 1px solid #80868b; font-weight: 400; }
+.rate textarea { font: inherit; padding: 8px 10px; border: 1px solid #80868b; border-radius: 10px; resize: none; min-height: 40px; }
 @media (max-width: 480px) {
   .panel { right: 0; bottom: 0; width: 100vw; height: 100%; border-radius: 0; }
   .panel:not([hidden]) ~ .launcher { display: none; }
@@ -188,8 +267,11 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   const input = el('textarea', { id: 'sp-input', rows: '1', placeholder: T.placeholder, autocomplete: 'off', maxlength: '4000' });
   const sendBtn = el('button', { type: 'submit', text: T.send });
   const form = el('form', { 'aria-label': T.input }, el('label', { for: 'sp-input', class: 'sr', text: T.input }), input, sendBtn);
+  const prechatPane = el('div', { class: 'pane', hidden: true });
+  const offlinePane = el('div', { class: 'pane', hidden: true });
+  const rateBox = el('div', { class: 'rate', hidden: true });
   const panel = el('section', { class: 'panel', id: 'sp-panel', role: 'dialog', 'aria-labelledby': 'sp-title', hidden: true },
-    el('header', {}, el('div', {}, title, status), closeBtn), log, queueLine, typingLine, form);
+    el('header', {}, el('div', {}, title, status), closeBtn), prechatPane, offlinePane, log, queueLine, typingLine, rateBox, form);
   root.append(panel, launcher);
   shadow.append(root);
 
@@ -264,7 +346,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         state.convState = s;
         save();
         host.setAttribute('data-conversation-state', s);
-        if (s === 'resolved') sysLine(T.resolved);
+        if (s === 'resolved') { sysLine(T.resolved); askRating(); } else { rateBox.hidden = true; }
         if (s === 'closed') sysLine(T.closed);
         break;
       }
@@ -293,6 +375,198 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     host.setAttribute('data-connection', s);
   }
 
+  // ---- business hours ----
+  const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  // hours parses data-hours ("Mon-Fri 09:00-18:00; Sat 10:00-14:00") into
+  // windows of {days:Set, from, to} in minutes of the day; [] when unset.
+  function parseHours(spec) {
+    const out = [];
+    for (const part of (spec || '').split(/[;,]/)) {
+      const m = /^\s*([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/i.exec(part);
+      if (!m) continue;
+      const a = DAYS.indexOf(m[1].toLowerCase()), b = DAYS.indexOf((m[2] || m[1]).toLowerCase());
+      if (a < 0 || b < 0) continue;
+      const days = new Set();
+      for (let d = a; ; d = (d + 1) % 7) { days.add(d); if (d === b) break; }
+      out.push({ days, from: +m[3] * 60 + +m[4], to: +m[5] * 60 + +m[6] });
+    }
+    return out;
+  }
+  const hours = parseHours(cfg.hours);
+  // zoneNow is the weekday (0 = Sunday) and minute of the day in the
+  // business's time zone.
+  function zoneNow(t) {
+    let day = t.getDay(), min = t.getHours() * 60 + t.getMinutes();
+    if (cfg.timezone) {
+      try {
+        const parts = new Intl.DateTimeFormat('en-US', { timeZone: cfg.timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(t);
+        const get = (k) => parts.find((p) => p.type === k).value;
+        day = DAYS.indexOf(get('weekday').toLowerCase().slice(0, 3));
+        min = (+get('hour') % 24) * 60 + +get('minute');
+      } catch (_) { /* unknown zone: the visitor's */ }
+    }
+    return { day, min };
+  }
+  function isOpenAt(day, min) { return hours.some((w) => w.days.has(day) && min >= w.from && min < w.to); }
+  function offlineNow() {
+    if (cfg.offline === 'true') return true;
+    if (!hours.length) return false;
+    const n = zoneNow(new Date());
+    return !isOpenAt(n.day, n.min);
+  }
+  // nextOpening says when the business opens next, in its own time zone.
+  function nextOpening() {
+    if (!hours.length || cfg.offline === 'true') return '';
+    const n = zoneNow(new Date());
+    for (let i = 0; i < 8; i++) {
+      const day = (n.day + i) % 7;
+      const starts = hours.filter((w) => w.days.has(day) && (i > 0 || w.from > n.min)).map((w) => w.from).sort((a, b) => a - b);
+      if (starts.length) {
+        const hm = String(Math.floor(starts[0] / 60)).padStart(2, '0') + ':' + String(starts[0] % 60).padStart(2, '0');
+        const zone = cfg.timezone ? ' (' + cfg.timezone + ')' : '';
+        return (i === 0 ? T.today(hm) : T.at(T.days[day], hm)) + zone;
+      }
+    }
+    return '';
+  }
+  const prechat = (cfg.prechat || '').toLowerCase().split(/[\s,]+/).filter(Boolean);
+  const subjectOf = (p, offline) => ((offline ? '[Offline] ' : '') + p.name + (p.email ? ' <' + p.email + '>' : '')).slice(0, 200);
+
+  // ---- views: the chat, the pre-chat form, the offline form ----
+  let view = 'chat';
+  function showView(v) {
+    view = v;
+    prechatPane.hidden = v !== 'prechat';
+    offlinePane.hidden = v !== 'offline';
+    log.hidden = v !== 'chat';
+    form.hidden = v !== 'chat';
+    host.setAttribute('data-view', v);
+    if (v !== 'chat') { queueLine.hidden = true; typingLine.hidden = true; rateBox.hidden = true; }
+  }
+  function field(id, label, input) {
+    input.addEventListener('input', () => {
+      if (!input.hasAttribute('aria-invalid')) return;
+      input.removeAttribute('aria-invalid');
+      const e = shadow.getElementById(id + '-err');
+      if (e) e.textContent = '';
+    });
+    return el('div', { class: 'field' }, el('label', { for: id, text: label }), input, el('span', { class: 'err', id: id + '-err', 'aria-live': 'polite' }));
+  }
+  const validEmail = (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v);
+
+  function drawPrechat() {
+    const name = el('input', { id: 'sp-name', autocomplete: 'name', required: true, maxlength: '100', 'aria-describedby': 'sp-name-err' });
+    const wantEmail = prechat.includes('email');
+    const email = wantEmail ? el('input', { id: 'sp-email', type: 'email', autocomplete: 'email', maxlength: '200', 'aria-describedby': 'sp-email-err' }) : null;
+    const f = el('form', { class: 'pane-form', 'aria-labelledby': 'sp-pre-h', novalidate: true },
+      el('p', { id: 'sp-pre-h', text: T.prechatIntro }),
+      field('sp-name', T.name, name),
+      wantEmail ? field('sp-email', T.emailOptional, email) : '',
+      el('button', { type: 'submit', text: T.startChat }));
+    f.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const p = { name: name.value.trim(), email: email ? email.value.trim() : '' };
+      shadow.getElementById('sp-name-err').textContent = p.name ? '' : T.required;
+      if (email) shadow.getElementById('sp-email-err').textContent = p.email && !validEmail(p.email) ? T.badEmail : '';
+      if (!p.name) { name.setAttribute('aria-invalid', 'true'); name.focus(); return; }
+      if (p.email && !validEmail(p.email)) { email.setAttribute('aria-invalid', 'true'); email.focus(); return; }
+      state.profile = p;
+      save();
+      showView('chat');
+      input.focus();
+      started = false;
+      start();
+    });
+    prechatPane.replaceChildren(f);
+    return name;
+  }
+
+  function drawOffline() {
+    const when = nextOpening();
+    const p = state.profile || {};
+    const name = el('input', { id: 'sp-oname', autocomplete: 'name', required: true, maxlength: '100', value: p.name || '', 'aria-describedby': 'sp-oname-err' });
+    const email = el('input', { id: 'sp-oemail', type: 'email', autocomplete: 'email', required: true, maxlength: '200', value: p.email || '', 'aria-describedby': 'sp-oemail-err' });
+    const msg = el('textarea', { id: 'sp-omsg', required: true, maxlength: '4000', rows: '4', 'aria-describedby': 'sp-omsg-err' });
+    const err = el('p', { class: 'err', role: 'alert' });
+    const btn = el('button', { type: 'submit', text: T.offlineSend });
+    const key = newKey();
+    const f = el('form', { 'aria-labelledby': 'sp-off-h', novalidate: true },
+      el('h3', { id: 'sp-off-h', text: T.offlineTitle }),
+      el('p', { text: T.offlineIntro(when) }),
+      field('sp-oname', T.name, name), field('sp-oemail', T.email, email), field('sp-omsg', T.message, msg), err, btn);
+    f.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const v = { name: name.value.trim(), email: email.value.trim(), text: msg.value.trim() };
+      const bad = [[name, 'sp-oname', v.name ? '' : T.required], [email, 'sp-oemail', !v.email ? T.required : validEmail(v.email) ? '' : T.badEmail],
+        [msg, 'sp-omsg', v.text ? '' : T.required]];
+      for (const [n, id, m] of bad) { shadow.getElementById(id + '-err').textContent = m; n.toggleAttribute('aria-invalid', !!m); }
+      const first = bad.find((b) => b[2]);
+      if (first) { first[0].focus(); return; }
+      btn.disabled = true;
+      err.textContent = '';
+      try {
+        state.profile = { name: v.name, email: v.email };
+        await ensureSession(v.name);
+        const body = { subject: subjectOf(state.profile, true), text: v.text, idempotency_key: key };
+        if (cfg.queue) body.queue_id = cfg.queue;
+        const res = await call('POST', '/api/v1/widget/conversations', body);
+        state.conv = res.conversation.id;
+        state.convState = res.conversation.state;
+        state.cursor = 0;
+        save();
+        showView('chat');
+        for (const ev of res.events) render(ev, false);
+        sysLine(T.offlineThanks(when, v.email));
+        connect();
+        input.focus();
+      } catch (x) {
+        err.textContent = T.sendFailed;
+        btn.disabled = false;
+      }
+    });
+    offlinePane.replaceChildren(f);
+    return name;
+  }
+
+  // ---- satisfaction rating, asked once when a conversation is resolved ----
+  function askRating() {
+    if (cfg.rating === 'off' || !state.conv || (state.rated || {})[state.conv]) return;
+    const conv = state.conv;
+    let stars = 0;
+    const labels = [];
+    const fs = el('fieldset', {}, el('legend', { text: T.rateStars }));
+    for (let n = 1; n <= 5; n++) {
+      const r = el('input', { type: 'radio', name: 'sp-stars', id: 'sp-star-' + n, value: String(n) });
+      const l = el('label', { for: 'sp-star-' + n, class: 'star', title: T.star(n) }, el('span', { 'aria-hidden': 'true', text: '★' }), el('span', { class: 'sr', text: T.star(n) }));
+      r.addEventListener('change', () => { stars = n; labels.forEach((x, i) => x.classList.toggle('on', i < n)); });
+      labels.push(l);
+      fs.append(r, l);
+    }
+    const comment = el('textarea', { id: 'sp-rate-c', rows: '2', maxlength: '1000' });
+    const err = el('p', { class: 'err', role: 'alert' });
+    const skip = el('button', { type: 'button', class: 'skip', text: T.rateSkip });
+    const f = el('form', { 'aria-labelledby': 'sp-rate-h' },
+      el('h3', { id: 'sp-rate-h', text: T.rateTitle }), fs,
+      el('label', { for: 'sp-rate-c', text: T.rateComment }), comment, err,
+      el('div', { class: 'row' }, el('button', { type: 'submit', text: T.rateSend }), skip));
+    const done = () => { state.rated = Object.assign(state.rated || {}, { [conv]: true }); save(); rateBox.hidden = true; rateBox.replaceChildren(); };
+    f.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!stars) { err.textContent = T.rateNeed; fs.querySelector('input').focus(); return; }
+      // Until the API has a rating event, the rating is a customer message
+      // with a fixed, machine-readable prefix.
+      const c = comment.value.trim();
+      send(`[Rating ${stars}/5] ${'★'.repeat(stars)}${'☆'.repeat(5 - stars)}${c ? ' — ' + c : ''}`);
+      done();
+      sysLine(T.rateThanks(stars));
+      input.focus();
+    });
+    skip.addEventListener('click', () => { done(); input.focus(); });
+    rateBox.replaceChildren(f);
+    rateBox.hidden = false;
+    host.setAttribute('data-rating', 'asked');
+  }
+
   // ---- HTTP ----
   class HTTPError extends Error {
     constructor(status, body) {
@@ -315,10 +589,11 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   // callers (opening the panel, sending the first message) share one
   // request, so a visitor never gets two identities.
   let sessionReq = null;
-  function ensureSession() {
+  function ensureSession(name) {
     if (state.token && state.expires > Date.now() + 60000) return Promise.resolve();
     if (!sessionReq) {
-      sessionReq = call('POST', '/api/v1/widget/' + encodeURIComponent(workspace) + '/session').then((s) => {
+      name = name || (state.profile && state.profile.name) || '';
+      sessionReq = call('POST', '/api/v1/widget/' + encodeURIComponent(workspace) + '/session', name ? { name } : undefined).then((s) => {
         Object.assign(state, { token: s.token, expires: Date.parse(s.expires_at), conv: '', convState: '', cursor: 0 });
         save();
       }).finally(() => { sessionReq = null; });
@@ -342,17 +617,26 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     if (started) return;
     started = true;
     try {
-      await ensureSession();
-      if (!state.conv) {
-        const list = await call('GET', '/api/v1/widget/conversations');
-        const open = (list.items || []).filter((c) => c.state !== 'closed')
-          .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at))[0];
-        if (open && !state.conv) { state.conv = open.id; state.convState = open.state; state.cursor = 0; save(); }
+      // A visitor gets a token when they first write (or already has one).
+      if (state.token) {
+        await ensureSession();
+        if (!state.conv) {
+          const list = await call('GET', '/api/v1/widget/conversations');
+          const open = (list.items || []).filter((c) => c.state !== 'closed')
+            .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at))[0];
+          if (open && !state.conv) { state.conv = open.id; state.convState = open.state; state.cursor = 0; save(); }
+        }
       }
+      if (!state.conv && !state.outbox.length) {
+        if (offlineNow()) { showView('offline'); const f = drawOffline(); if (state.open) f.focus(); setStatus('online'); started = false; return; }
+        if (prechat.includes('name') && !state.profile) { showView('prechat'); const f = drawPrechat(); if (state.open) f.focus(); setStatus('online'); started = false; return; }
+      }
+      showView('chat');
       if (state.conv) {
         await loadHistory();
         redrawOutbox();
         connect();
+        if (state.convState === 'resolved') askRating();
       } else {
         setStatus('online');
         redrawOutbox();
@@ -405,6 +689,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
           await ensureSession();
           const body = { text: m.text, idempotency_key: m.key };
           if (cfg.queue) body.queue_id = cfg.queue;
+          if (state.profile && state.profile.name) body.subject = subjectOf(state.profile, false);
           res = await call('POST', '/api/v1/widget/conversations', body);
         } catch (err) {
           if (err instanceof HTTPError && err.status < 500 && err.status !== 429 && err.status !== 401) {

@@ -39,6 +39,9 @@ export async function call(method, path, body) {
   return data;
 }
 
+/** fetchMe reads GET /me: the user, their presence and the workspace's newest cursor. */
+export async function fetchMe() { return call('GET', '/api/v1/me'); }
+
 /**
  * Stream is the signed-in user's realtime stream. It calls onEvent for each
  * event, in cursor order and once each, and onStatus('online'|'offline')
@@ -46,10 +49,12 @@ export async function call(method, path, body) {
  * after the last cursor it delivered.
  */
 export class Stream {
-  constructor(onEvent, onStatus) {
+  constructor(onEvent, onStatus, cursor = 0) {
     this.onEvent = onEvent;
     this.onStatus = onStatus;
-    this.cursor = 0;
+    // The first connection starts after this cursor (GET /me's, taken before
+    // the REST state was loaded); later ones after the last event seen.
+    this.cursor = cursor;
     this.sock = null;
     this.attempt = 0;
     this.timer = 0;

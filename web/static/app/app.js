@@ -1,8 +1,10 @@
 // The agent workspace: sign-in, presence, an inbox of the agent's own
 // conversations sorted by urgency, incoming offers with a countdown, and the
-// conversation view with history, reply and resolve. Its state is built from
-// the realtime stream (which resumes after drops) and filled in over REST.
-import { call, newKey, Stream, APIError } from './api.js';
+// conversation view with history, reply, internal notes, canned replies,
+// transfer, contact details and resolve. Its state is loaded over REST, then
+// kept live by the realtime stream, which starts at GET /me's cursor and
+// resumes after drops from the last cursor seen.
+import { call, newKey, Stream, APIError, fetchMe } from './api.js';
 import { dictionaries, languages, pickLanguage } from './i18n.js';
 import { topBar } from './dom.js';
 
@@ -34,6 +36,9 @@ const S = {
   stream: null,
   online: false,
   contacts: new Map(), // contact id -> name (or a promise while loading)
+  mode: 'reply', // the composer writes a 'reply' or an internal 'note'
+  contactOpen: false,
+  alerts: localStorage.getItem('starpost.alerts') === 'on',
 };
 const readKey = (id) => 'starpost.read.' + id;
 
@@ -86,7 +91,38 @@ async function enter() {
   }
   if (p !== '/app') history.replaceState(null, '', '/app/');
   renderWorkspace();
-  startStream();
+  loadState();
+}
+
+// loadState reads the user's presence, the workspace's newest cursor and
+// the open conversations over REST, then starts the stream at that cursor:
+// no history is replayed on page load.
+async function loadState() {
+  let cursor = 0;
+  try {
+    const me = await fetchMe();
+    cursor = me.cursor || 0;
+    S.presence = (me.presence && me.presence.presence) || 'offline';
+    syncPresence();
+    const list = await call('GET', '/api/v1/conversations?open=true');
+    for (const x of list.items || []) applyConversation(x);
+  } catch (err) {
+    announce(err.message);
+  }
+  for (const c of S.convs.values()) if (c.mine && isOpen(c)) load(c);
+  scheduleDraw();
+  startStream(cursor);
+}
+
+function applyConversation(x) {
+  const c = conv(x.id);
+  c.contact = x.contact_id; c.queue = x.queue_id; c.subject = x.subject || ''; c.state = x.state;
+  c.mine = x.agent_id === S.me.id || x.offered_to === S.me.id;
+  return c;
+}
+
+function syncPresence() {
+  for (const r of document.querySelectorAll('input[name=presence]')) r.checked = r.value === S.presence;
 }
 
 function langSelect(id) {
@@ -145,6 +181,9 @@ function renderWorkspace() {
   const helpBtn = h('button', { type: 'button', class: 'ghost help-btn', 'aria-haspopup': 'dialog', 'aria-label': T.shortcuts, title: T.shortcuts, onclick: () => showHelp() },
     h('span', { 'aria-hidden': 'true', text: '⌨' }), h('span', { class: 'label', text: ' ' + T.shortcuts }));
   const out = h('button', { type: 'button', class: 'ghost', onclick: signOut, text: T.signOut });
+  const alertsBtn = h('button', { type: 'button', class: 'ghost alerts-btn', id: 'alerts', 'aria-pressed': String(S.alerts), 'aria-label': T.ws.alerts,
+    title: S.alerts ? T.ws.alertsOn : T.ws.alertsOff, onclick: toggleAlerts },
+  h('span', { 'aria-hidden': 'true', text: '♪' }), h('span', { class: 'label', text: ' ' + T.ws.alerts }));
   const nav = S.me.role === 'agent' ? null : h('nav', { class: 'pages', 'aria-label': T.nav.label },
     h('a', { href: '/app/', 'aria-current': 'page', text: T.nav.inbox }),
     h('a', { href: '/app/wall', text: T.nav.wall }),
@@ -155,7 +194,7 @@ function renderWorkspace() {
     h('span', { class: 'spacer' }),
     h('span', { class: 'who', text: S.me.name || S.me.email }),
     h('span', { class: 'lang' }, ...langSelect('app-lang')),
-    helpBtn, out);
+    alertsBtn, helpBtn, out);
   els = {};
   els.banner = h('p', { class: 'banner', role: 'status', hidden: S.online || !S.stream });
   els.banner.textContent = T.reconnecting;
@@ -169,17 +208,30 @@ function renderWorkspace() {
   els.convHead = h('div', { class: 'conv-head' });
   els.log = h('ol', { class: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': T.inbox, tabindex: '0' });
   els.typing = h('p', { class: 'typing', hidden: true, text: T.customerTyping });
-  els.reply = h('textarea', { id: 'reply', rows: '2', placeholder: T.replyPlaceholder, maxlength: '4000', onkeydown: replyKey, oninput: replyInput });
+  els.reply = h('textarea', { id: 'reply', rows: '2', maxlength: '4000', 'aria-describedby': 'canned-hint', onkeydown: replyKey, oninput: replyInput });
   els.reply.value = keep;
-  els.send = h('button', { type: 'submit', class: 'primary', text: T.send });
+  els.send = h('button', { type: 'submit', class: 'primary' });
+  els.modes = h('fieldset', { class: 'modes' }, h('legend', { class: 'sr', text: T.ws.composeMode }),
+    ...[['reply', T.ws.replyMode], ['note', T.ws.noteMode]].map(([m, text]) => h('label', { class: 'seg', 'data-m': m },
+      h('input', { type: 'radio', name: 'mode', value: m, checked: S.mode === m, onchange: () => setMode(m) }), h('span', { text }))));
+  els.cannedList = h('ul', { class: 'canned-list', id: 'canned-list', hidden: true });
+  els.cannedLive = h('p', { class: 'sr', 'aria-live': 'polite', id: 'canned-live' });
+  els.cannedBtn = h('button', { type: 'button', class: 'ghost small', 'aria-haspopup': 'dialog', onclick: showCanned, text: '⚡ ' + T.ws.canned });
   els.form = h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); sendReply(); } },
-    h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send);
+    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.cannedBtn),
+    h('p', { class: 'sr', id: 'canned-hint', text: T.ws.cannedHint }),
+    els.cannedList, els.cannedLive,
+    h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send));
   els.none = h('p', { class: 'empty center', text: T.noSelection });
   els.conv = h('section', { class: 'conv', 'aria-labelledby': 'conv-h' }, els.convHead, els.log, els.typing, els.form, els.none);
-  els.main = h('div', { class: 'main', 'data-pane': S.selected ? 'conv' : 'inbox' }, inbox, els.conv);
+  els.contact = h('aside', { class: 'contact', id: 'contact-panel', 'aria-labelledby': 'contact-h', hidden: true });
+  els.main = h('div', { class: 'main', 'data-pane': S.selected ? 'conv' : 'inbox' }, inbox, els.conv, els.contact);
   els.help = helpDialog();
+  els.transfer = h('dialog', { class: 'help transfer', 'aria-labelledby': 'transfer-h' });
+  els.canned = h('dialog', { class: 'help canned', 'aria-labelledby': 'canned-h' });
   app.className = 'ws';
-  app.replaceChildren(top, els.banner, els.announce, els.main, els.help);
+  app.replaceChildren(top, els.banner, els.announce, els.main, els.help, els.transfer, els.canned);
+  setMode(S.mode);
   drawInbox();
   drawConversation(true);
 }
@@ -218,13 +270,13 @@ function announce(text) {
 }
 
 // ---- realtime ----
-function startStream() {
+function startStream(cursor) {
   if (S.stream) return;
   S.stream = new Stream(onEvent, (st) => {
     S.online = st === 'online';
     if (els.banner) els.banner.hidden = S.online;
     if (S.online) for (const c of S.convs.values()) if (c.outbox.length) flushOutbox(c);
-  });
+  }, cursor);
   S.stream.connect();
 }
 
@@ -235,7 +287,7 @@ function onEvent(e) {
   if (!e.conversation_id) {
     if (e.kind === 'presence' && e.actor.id === me) {
       S.presence = body(e).presence;
-      for (const r of document.querySelectorAll('input[name=presence]')) r.checked = r.value === S.presence;
+      syncPresence();
     }
     return;
   }
@@ -248,7 +300,7 @@ function onEvent(e) {
     case 'offer':
       if (b.agent_id === me) {
         c.state = 'offered'; c.offer = { expires: Date.parse(b.expires_at) }; c.mine = true;
-        if (Date.now() < c.offer.expires) announce(T.newChat);
+        if (Date.now() < c.offer.expires) { announce(T.newChat); alertUser(T.newChat, ''); }
         hydrateSoon();
       }
       break;
@@ -266,7 +318,16 @@ function onEvent(e) {
       c.state = 'queued';
       break;
     case 'transferred':
-      c.mine = b.to_agent_id === me;
+      if (b.to_agent_id === me) {
+        c.mine = true; c.state = 'assigned'; c.offer = null;
+        announce(T.ws.transferredToYou);
+        alertUser(T.ws.transferredToYou, b.note || '');
+        hydrateSoon();
+      } else {
+        if (c.mine && S.selected === c.id && b.to_agent_id) c.state = 'assigned';
+        c.mine = false;
+        if (b.to_queue_id) c.state = 'queued';
+      }
       break;
     case 'state':
       c.state = b.state === 'queued' ? (c.mine ? 'assigned' : 'queued') : b.state;
@@ -281,6 +342,7 @@ function onEvent(e) {
       if (e.actor.role === 'customer') {
         c.typingUntil = 0;
         if (c.state === 'waiting') c.state = 'assigned';
+        if (c.mine && (document.hidden || S.selected !== c.id)) alertUser(T.ws.newMessage(contactName(c.contact)), body(e).text || '');
       }
       break;
   }
@@ -322,7 +384,11 @@ function load(c) {
       for (;;) {
         const page = await call('GET', `/api/v1/conversations/${encodeURIComponent(c.id)}/events?after=${after}`);
         for (const e of page.items) {
-          if (e.kind === 'created') { const b = body(e); c.contact = b.contact_id; c.queue = b.queue_id; c.subject = b.subject || ''; }
+          const b = body(e);
+          if (e.kind === 'created') { c.contact = b.contact_id; c.queue = c.queue || b.queue_id; c.subject = b.subject || ''; }
+          if (e.kind === 'transferred' && b.to_queue_id) c.queue = b.to_queue_id;
+          if (e.kind === 'offer' && b.agent_id === S.me.id && c.state === 'offered') c.offer = { expires: Date.parse(b.expires_at) };
+          if ((e.kind === 'offer.ended' || e.kind === 'assigned') && c.offer) c.offer = null;
           addEvent(c, e);
         }
         if (!page.has_more) break;
@@ -349,7 +415,8 @@ function contactName(id) {
     S.contacts.set(id, call('GET', '/api/v1/contacts/' + encodeURIComponent(id)).then((ct) => {
       S.contacts.set(id, ct.name || `${T.visitor} ${id.slice(-4)}`);
       scheduleDraw();
-      if (S.selected) drawConvHead();
+      const sel = S.convs.get(S.selected);
+      if (sel && sel.contact === id) drawConversation(true);
     }).catch(() => S.contacts.set(id, `${T.visitor} ${id.slice(-4)}`)));
   }
   return `${T.visitor} ${id.slice(-4)}`;
@@ -510,13 +577,17 @@ function markRead(c) {
 function drawConvHead() {
   if (!els.convHead) return;
   const c = S.convs.get(S.selected);
-  if (!c) { els.convHead.replaceChildren(); return; }
+  if (!c) { els.convHead.replaceChildren(); els.contact.hidden = true; return; }
+  els.contact.hidden = !S.contactOpen;
+  if (S.contactOpen && els.contact.dataset.id !== c.id) drawContact(c);
   const canResolve = c.mine && (c.state === 'assigned' || c.state === 'waiting');
   els.convHead.replaceChildren(
     h('button', { type: 'button', class: 'ghost back', onclick: back, 'aria-label': T.back, text: '←' }),
     h('div', { class: 'title' },
       h('h2', { id: 'conv-h', text: contactName(c.contact) }),
       h('span', { class: 'state s-' + c.state, text: T.state[c.state] || c.state })),
+    h('button', { type: 'button', class: 'ghost contact-btn', 'aria-expanded': String(S.contactOpen), 'aria-controls': 'contact-panel', onclick: () => toggleContact(), text: T.ws.contact }),
+    canResolve ? h('button', { type: 'button', class: 'transfer-btn', 'aria-haspopup': 'dialog', onclick: () => showTransfer(c), text: '⇄ ' + T.ws.transfer }) : null,
     canResolve ? h('button', { type: 'button', class: 'resolve', onclick: () => resolve(c), text: '✓ ' + T.resolve }) : null);
   els.form.hidden = !(c.mine && c.state !== 'closed' && c.state !== 'offered');
 }
@@ -549,18 +620,28 @@ function appendEvent(e) {
       const mine = e.actor.role === 'agent' && e.actor.id === S.me.id;
       const pend = mine && e.idempotency_key && document.querySelector(`[data-key="${CSS.escape(e.idempotency_key)}"]`);
       if (pend) pend.remove();
-      const who = e.actor.role === 'customer' ? contactName(S.convs.get(e.conversation_id).contact) : mine ? T.you : e.actor.role;
-      li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : 'me'), 'data-seq': String(e.seq) },
+      const who = e.actor.role === 'customer' ? contactName(S.convs.get(e.conversation_id).contact) : mine ? T.you : colleague(e.actor);
+      const rating = e.actor.role === 'customer' && /^\[(?:Rating|评分) ([1-5])\/5\]/.exec(b.text || '');
+      li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : 'me') + (rating ? ' rating' : ''), 'data-seq': String(e.seq) },
         h('span', { class: 'who' }, who + ' · ', time(e.at)),
+        rating ? h('span', { class: 'stars', text: T.ws.rating(rating[1]) }) : null,
         h('span', { class: 'text', text: b.text || '' }));
       break;
     }
-    case 'note':
-      li = h('li', { class: 'msg note', 'data-seq': String(e.seq) }, h('span', { class: 'who' }, T.ev.note + ' · ', time(e.at)), h('span', { class: 'text', text: b.text || '' }));
+    case 'note': {
+      const mine = e.actor.id === S.me.id;
+      li = h('li', { class: 'msg note', 'data-seq': String(e.seq) },
+        h('span', { class: 'who' }, T.ws.noteLabel + ' (' + T.ws.noteHint + ') · ' + (mine ? T.you + ' · ' : ''), time(e.at)),
+        h('span', { class: 'text', text: b.text || '' }));
       break;
+    }
     case 'created': li = sys(T.ev.created, e); break;
     case 'assigned': if (b.agent_id === S.me.id) li = sys(T.ev.assigned, e); break;
-    case 'transferred': li = sys(T.ev.transferred + (b.note ? ': ' + b.note : ''), e); break;
+    case 'transferred':
+      li = b.note ? h('li', { class: 'msg note transfer-note', 'data-seq': String(e.seq) },
+        h('span', { class: 'who' }, h('span', { 'aria-hidden': 'true', text: '⇄ ' }), (b.to_agent_id === S.me.id ? T.ws.transferredToYou : T.ev.transferred) + ' · ', time(e.at)),
+        h('span', { class: 'text', text: b.note })) : sys(b.to_agent_id === S.me.id ? T.ws.transferredToYou : T.ev.transferred, e);
+      break;
     case 'state':
       if (b.state === 'resolved') li = sys(T.ev.resolvedBy, e);
       else if (b.state === 'queued') li = sys(T.ev.reopened, e);
@@ -576,17 +657,26 @@ function appendEvent(e) {
   }
   els.log.scrollTop = els.log.scrollHeight;
 }
+// colleague names another agent or supervisor: by name when the directory
+// is readable (supervisors), else by role.
+function colleague(actor) {
+  const u = directory && directory.users.find((x) => x.id === actor.id);
+  if (u) return u.name || u.email;
+  return actor.role === 'supervisor' ? T.ws.supervisor : actor.role === 'system' ? T.system : T.ws.colleague;
+}
 function sys(text, e) { return h('li', { class: 'sys', 'data-seq': String(e.seq) }, text + ' · ', time(e.at)); }
 
 let lastTyping = 0;
 function replyInput() {
+  drawCannedMatches();
   const now = Date.now();
-  if (S.selected && now - lastTyping > 3000 && S.stream) {
+  if (S.mode === 'reply' && S.selected && now - lastTyping > 3000 && S.stream) {
     lastTyping = now;
     S.stream.send({ type: 'typing', conversation_id: S.selected });
   }
 }
 function replyKey(e) {
+  if (cannedKey(e)) return;
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey) {
     e.preventDefault();
     sendReply();
@@ -598,6 +688,8 @@ function sendReply() {
   const text = els.reply.value.trim();
   if (!c || !text) return;
   els.reply.value = '';
+  hideCanned();
+  if (S.mode === 'note') { sendNote(c, text); return; }
   const m = { key: newKey('ag'), text, el: null };
   m.el = h('li', { class: 'msg me pending', 'data-key': m.key },
     h('span', { class: 'who', text: T.you + ' · ' + T.sending }), h('span', { class: 'text', text }));
@@ -648,11 +740,301 @@ async function resolve(c) {
   }
 }
 
+// ---- internal notes ----
+function setMode(m) {
+  S.mode = m;
+  if (!els.reply) return;
+  for (const r of els.modes.querySelectorAll('input')) r.checked = r.value === m;
+  els.form.classList.toggle('note-mode', m === 'note');
+  els.reply.placeholder = m === 'note' ? T.ws.notePlaceholder : T.replyPlaceholder;
+  els.send.textContent = m === 'note' ? T.ws.addNote : T.send;
+}
+
+// sendNote posts an internal note: stored as a note event, which the
+// widget API never shows to the customer.
+async function sendNote(c, text) {
+  const key = newKey('nt');
+  const el = h('li', { class: 'msg note pending', 'data-key': key },
+    h('span', { class: 'who', text: T.ws.noteLabel + ' · ' + T.sending }), h('span', { class: 'text', text }));
+  els.log.append(el);
+  els.log.scrollTop = els.log.scrollHeight;
+  try {
+    const e = await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/notes`, { text, idempotency_key: key });
+    el.remove();
+    if (S.selected === c.id) addEvent(c, e); else c.events.set(e.seq, e);
+  } catch (err) {
+    el.querySelector('.who').textContent = T.ws.noteLabel + ' · ' + err.message;
+  }
+}
+
+// ---- canned replies (per agent, in this browser until the API has them) ----
+const cannedKeyName = () => 'starpost.canned.' + S.me.id;
+function cannedReplies() {
+  try {
+    const v = JSON.parse(localStorage.getItem(cannedKeyName()));
+    if (Array.isArray(v)) return v;
+  } catch (_) { /* unreadable: defaults */ }
+  return T.ws.cannedDefaults.map(([k, text]) => ({ k, text }));
+}
+function saveCanned(list) { localStorage.setItem(cannedKeyName(), JSON.stringify(list)); }
+
+let cannedSel = 0;
+let cannedShown = [];
+function drawCannedMatches() {
+  const m = /^\/(\S*)$/.exec(els.reply.value);
+  if (!m) { hideCanned(); return; }
+  const q = m[1].toLowerCase();
+  cannedShown = cannedReplies().filter((x) => x.k.toLowerCase().startsWith(q));
+  if (!cannedShown.length) { hideCanned(); return; }
+  cannedSel = Math.min(cannedSel, cannedShown.length - 1);
+  els.cannedList.replaceChildren(...cannedShown.map((x, i) => h('li', { class: i === cannedSel ? 'sel' : '', 'data-k': x.k, onmousedown: (e) => { e.preventDefault(); insertCanned(x); } },
+    h('kbd', { text: '/' + x.k }), ' ', h('span', { text: x.text }))));
+  const wasHidden = els.cannedList.hidden;
+  els.cannedList.hidden = false;
+  if (wasHidden || els.cannedLive.dataset.n !== String(cannedShown.length)) {
+    els.cannedLive.dataset.n = String(cannedShown.length);
+    els.cannedLive.textContent = T.ws.cannedMatches(cannedShown.length) + ' /' + cannedShown[cannedSel].k + ': ' + cannedShown[cannedSel].text;
+  }
+}
+function hideCanned() {
+  if (!els.cannedList) return;
+  els.cannedList.hidden = true;
+  cannedShown = [];
+  cannedSel = 0;
+  delete els.cannedLive.dataset.n;
+}
+function insertCanned(x) {
+  els.reply.value = x.text;
+  hideCanned();
+  els.reply.focus();
+  els.reply.setSelectionRange(x.text.length, x.text.length);
+}
+// cannedKey handles the keys of the open match list; true when it did.
+function cannedKey(e) {
+  if (els.cannedList.hidden || !cannedShown.length) return false;
+  if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+    e.preventDefault();
+    cannedSel = (cannedSel + (e.key === 'ArrowDown' ? 1 : cannedShown.length - 1)) % cannedShown.length;
+    drawCannedMatches();
+    els.cannedLive.textContent = '/' + cannedShown[cannedSel].k + ': ' + cannedShown[cannedSel].text;
+    return true;
+  }
+  if ((e.key === 'Tab' && !e.shiftKey) || (e.key === 'Enter' && !e.shiftKey && !e.isComposing)) {
+    e.preventDefault();
+    insertCanned(cannedShown[cannedSel]);
+    return true;
+  }
+  if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); hideCanned(); return true; }
+  return false;
+}
+
+function showCanned() {
+  const d = els.canned;
+  const draw = () => {
+    const list = cannedReplies();
+    const k = h('input', { id: 'canned-k', required: true, maxlength: '30', pattern: '[^\\s/]+', autocomplete: 'off' });
+    const tx = h('textarea', { id: 'canned-t', required: true, rows: '3', maxlength: '4000' });
+    d.replaceChildren(
+      h('h2', { id: 'canned-h', text: T.ws.canned }),
+      h('p', { class: 'hint', text: T.ws.cannedHint + ' ' + T.ws.cannedLocal }),
+      h('ul', { class: 'canned-all' }, ...list.map((x, i) => h('li', {},
+        h('kbd', { text: '/' + x.k }), h('span', { class: 'ctext', text: x.text }),
+        h('button', { type: 'button', class: 'ghost small', 'aria-label': T.ws.removeCanned(x.k), text: '✕',
+          onclick: () => { list.splice(i, 1); saveCanned(list); draw(); d.querySelector('#canned-k').focus(); } })))),
+      h('form', { class: 'adm-form', onsubmit: (e) => {
+        e.preventDefault();
+        const key = k.value.trim().replace(/^\//, '');
+        if (!key || !tx.value.trim()) return;
+        const next = list.filter((x) => x.k !== key).concat({ k: key, text: tx.value.trim() });
+        saveCanned(next);
+        draw();
+        d.querySelector('#canned-k').focus();
+      } },
+      h('div', { class: 'field' }, h('label', { for: 'canned-k', text: T.ws.shortcut }), k),
+      h('div', { class: 'field' }, h('label', { for: 'canned-t', text: T.ws.cannedText }), tx),
+      h('div', { class: 'dlg-actions' }, h('button', { type: 'submit', class: 'primary', text: T.ws.addCanned }),
+        h('button', { type: 'button', class: 'ghost', onclick: () => d.close(), text: T.close }))));
+  };
+  draw();
+  if (!d.open) d.showModal();
+}
+
+// ---- transfer ----
+let directory = null; // {users, queues, presence}, for supervisors and admins
+async function loadDirectory() {
+  if (directory) return directory;
+  if (S.me.role === 'agent') { directory = { users: [], queues: [], presence: new Map() }; return directory; }
+  const [u, q, p] = await Promise.all([call('GET', '/api/v1/users'), call('GET', '/api/v1/queues'), call('GET', '/api/v1/presence')]);
+  directory = { users: u.items || [], queues: q.items || [], presence: new Map((p.items || []).map((x) => [x.agent_id, x.presence])) };
+  setTimeout(() => { directory = null; }, 30000); // presence goes stale
+  return directory;
+}
+
+async function showTransfer(c) {
+  const d = els.transfer;
+  let dir;
+  try { dir = await loadDirectory(); } catch (err) { announce(err.message); return; }
+  const agents = dir.users.filter((u) => !u.disabled && u.id !== S.me.id);
+  const queues = dir.queues.length ? dir.queues : [{ id: c.queue, name: T.ws.thisQueue }];
+  const kind = agents.length ? 'agent' : 'queue';
+  const err = h('p', { class: 'error', role: 'alert' });
+  const agentSel = h('select', { id: 'tr-agent', name: 'agent' }, ...agents.map((u) => h('option', { value: u.id,
+    text: (u.name || u.email) + ' — ' + (T[dir.presence.get(u.id) || 'offline'] || dir.presence.get(u.id)) })));
+  const queueSel = h('select', { id: 'tr-queue', name: 'queue' }, ...queues.map((q) => h('option', { value: q.id, text: q.id === c.queue && dir.queues.length ? q.name + ' ✓' : q.name, selected: q.id === c.queue })));
+  const note = h('textarea', { id: 'tr-note', rows: '3', maxlength: '2000' });
+  const agentField = h('div', { class: 'field', hidden: kind !== 'agent' }, h('label', { for: 'tr-agent', text: T.ws.agent }), agentSel);
+  const queueField = h('div', { class: 'field', hidden: kind !== 'queue' }, h('label', { for: 'tr-queue', text: T.ws.queue }), queueSel);
+  const pick = (k) => { agentField.hidden = k !== 'agent'; queueField.hidden = k !== 'queue'; };
+  const btn = h('button', { type: 'submit', class: 'primary', text: T.ws.doTransfer });
+  d.replaceChildren(h('form', { class: 'adm-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const toAgent = !agentField.hidden;
+    const body = toAgent ? { to_agent_id: agentSel.value } : { to_queue_id: queueSel.value };
+    if (note.value.trim()) body.note = note.value.trim();
+    btn.disabled = true;
+    try {
+      await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/transfer`, body);
+      d.close();
+      c.mine = false;
+      c.state = toAgent ? 'assigned' : 'queued';
+      const label = toAgent ? agentSel.selectedOptions[0].textContent.split(' — ')[0] : queueSel.selectedOptions[0].textContent;
+      back();
+      announce(T.ws.transferred(label));
+    } catch (x) {
+      err.textContent = x.message;
+      btn.disabled = false;
+    }
+  } },
+  h('h2', { id: 'transfer-h', text: T.ws.transferTitle }),
+  h('fieldset', { class: 'modes' }, h('legend', { text: T.ws.transferTo }),
+    h('label', { class: 'seg' }, h('input', { type: 'radio', name: 'tr-kind', value: 'agent', checked: kind === 'agent', disabled: !agents.length, onchange: () => pick('agent') }), h('span', { text: T.ws.toAgent })),
+    h('label', { class: 'seg' }, h('input', { type: 'radio', name: 'tr-kind', value: 'queue', checked: kind === 'queue', onchange: () => pick('queue') }), h('span', { text: T.ws.toQueue }))),
+  agents.length ? null : h('p', { class: 'hint', text: T.ws.noAgentList }),
+  agentField, queueField,
+  h('div', { class: 'field' }, h('label', { for: 'tr-note', text: T.ws.transferNote }), note),
+  err,
+  h('div', { class: 'dlg-actions' }, btn, h('button', { type: 'button', class: 'ghost', onclick: () => d.close(), text: T.ws.cancel }))));
+  d.showModal();
+  (agentField.hidden ? queueSel : agentSel).focus();
+}
+
+// ---- contact details and past conversations ----
+function toggleContact(open = !S.contactOpen) {
+  S.contactOpen = open;
+  const c = S.convs.get(S.selected);
+  els.main.toggleAttribute('data-contact', open);
+  delete els.contact.dataset.id;
+  drawConvHead();
+  if (open && c) els.contact.querySelector('h2')?.focus();
+  else if (!open) els.convHead.querySelector('.contact-btn')?.focus();
+}
+
+async function drawContact(c) {
+  const box = els.contact;
+  box.dataset.id = c.id;
+  const head = h('div', { class: 'contact-head' },
+    h('h2', { id: 'contact-h', tabindex: '-1', text: T.ws.contactTitle }),
+    h('button', { type: 'button', class: 'ghost', 'aria-label': T.ws.closeContact, onclick: () => toggleContact(false), text: '✕' }));
+  box.replaceChildren(head);
+  try {
+    const [ct, list] = await Promise.all([
+      call('GET', '/api/v1/contacts/' + encodeURIComponent(c.contact)),
+      call('GET', '/api/v1/conversations?limit=50&contact=' + encodeURIComponent(c.contact))]);
+    if (box.dataset.id !== c.id) return;
+    const dl = h('dl', { class: 'facts' },
+      h('dt', { text: T.ws.name }), h('dd', { text: ct.name || contactName(c.contact) }),
+      ...Object.entries(ct.identities || {}).flatMap(([ch, id]) => [h('dt', { text: T.ws.identity(ch) }), h('dd', { class: 'mono', text: id })]),
+      c.subject ? h('dt', { text: T.ws.subject }) : null, c.subject ? h('dd', { text: c.subject }) : null,
+      h('dt', { text: T.ws.since }), h('dd', {}, time(ct.created_at), ' ', new Date(ct.created_at).toLocaleDateString(lang)));
+    const past = (list.items || []).filter((x) => x.id !== c.id).sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
+    const ul = h('ul', { class: 'past' }, ...past.map((x) => h('li', {},
+      h('button', { type: 'button', class: 'item', 'data-id': x.id, onclick: () => select(x.id) },
+        h('span', { class: 'row' }, h('span', { class: 'name', text: new Date(x.created_at).toLocaleDateString(lang) + ' ' + new Date(x.created_at).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' }) }),
+          h('span', { class: 'state s-' + x.state, text: T.state[x.state] || x.state })),
+        x.subject ? h('span', { class: 'preview', text: x.subject }) : null))));
+    box.append(dl, h('h3', { text: T.ws.past }), past.length ? ul : h('p', { class: 'empty', text: T.ws.pastNone }));
+    if (S.me.role === 'agent') box.append(h('p', { class: 'hint', text: T.ws.pastLimited }));
+    for (const x of past) applyConversationLight(x);
+  } catch (err) {
+    box.append(h('p', { class: 'error', text: err.message }));
+  }
+}
+// applyConversationLight records a past conversation without claiming it.
+function applyConversationLight(x) {
+  if (S.convs.has(x.id)) return;
+  const c = conv(x.id);
+  c.contact = x.contact_id; c.queue = x.queue_id; c.subject = x.subject || ''; c.state = x.state;
+  c.mine = false;
+}
+
+// ---- desktop notifications and sound ----
+let audio = null;
+async function toggleAlerts() {
+  S.alerts = !S.alerts;
+  localStorage.setItem('starpost.alerts', S.alerts ? 'on' : 'off');
+  if (S.alerts) {
+    // Both need this click: browsers ask for permission and start audio
+    // only on a user gesture.
+    unlockAudio();
+    if ('Notification' in window && Notification.permission === 'default') {
+      try { await Notification.requestPermission(); } catch (_) { /* old API */ }
+    }
+    if ('Notification' in window && Notification.permission === 'denied') announce(T.ws.alertsDenied);
+    else announce(T.ws.alertsOn);
+  }
+  const b = document.getElementById('alerts');
+  if (b) {
+    b.setAttribute('aria-pressed', String(S.alerts));
+    b.title = S.alerts ? T.ws.alertsOn : T.ws.alertsOff;
+  }
+}
+function unlockAudio() {
+  const AC = window.AudioContext || window.webkitAudioContext;
+  if (!AC) return;
+  if (!audio) audio = new AC();
+  if (audio.state === 'suspended') audio.resume().catch(() => {});
+}
+// Any click or key may unlock audio for later alerts.
+document.addEventListener('pointerdown', () => { if (S.alerts) unlockAudio(); }, { once: true });
+document.addEventListener('keydown', () => { if (S.alerts) unlockAudio(); }, { once: true });
+
+function beep() {
+  if (!audio || audio.state !== 'running') return;
+  const t = audio.currentTime;
+  for (const [i, f] of [[0, 880], [1, 1320]]) {
+    const o = audio.createOscillator();
+    const g = audio.createGain();
+    o.type = 'sine';
+    o.frequency.value = f;
+    g.gain.setValueAtTime(0.0001, t + i * 0.16);
+    g.gain.exponentialRampToValueAtTime(0.2, t + i * 0.16 + 0.02);
+    g.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.16 + 0.15);
+    o.connect(g).connect(audio.destination);
+    o.start(t + i * 0.16);
+    o.stop(t + i * 0.16 + 0.16);
+  }
+}
+
+// alertUser tells an agent who is looking elsewhere about new work: a
+// desktop notification and a short sound while the tab is hidden.
+function alertUser(title, text) {
+  if (!S.alerts || !document.hidden) return;
+  beep();
+  if ('Notification' in window && Notification.permission === 'granted') {
+    try {
+      const n = new Notification(title, { body: text.slice(0, 140), tag: 'starpost', lang });
+      n.onclick = () => { window.focus(); n.close(); };
+    } catch (_) { /* not allowed here */ }
+  }
+}
+
 // ---- keyboard ----
 document.addEventListener('keydown', (e) => {
   if (!S.me || !els.main) return;
   const typingInField = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
-  if (e.key === 'Escape' && !els.help.open && S.selected) { e.preventDefault(); back(); return; }
+  if (e.key === 'Escape' && (els.help.open || els.transfer.open || els.canned.open)) return;
+  if (e.key === 'Escape' && S.contactOpen && S.selected) { e.preventDefault(); toggleContact(false); return; }
+  if (e.key === 'Escape' && S.selected) { e.preventDefault(); back(); return; }
   if (e.key === '?' && !typingInField) { e.preventDefault(); showHelp(); return; }
   if (!e.altKey || e.ctrlKey || e.metaKey) return;
   const { offers, held } = inboxItems();
@@ -660,6 +1042,9 @@ document.addEventListener('keydown', (e) => {
   if (k === 'KeyA' && offers[0]) { e.preventDefault(); accept(offers[0]); }
   else if (k === 'KeyD' && offers[0]) { e.preventDefault(); decline(offers[0]); }
   else if (k === 'KeyR' && S.selected) { e.preventDefault(); const c = S.convs.get(S.selected); if (c) resolve(c); }
+  else if (k === 'KeyT' && S.selected) { e.preventDefault(); const c = S.convs.get(S.selected); if (c && c.mine) showTransfer(c); }
+  else if (k === 'KeyC' && S.selected) { e.preventDefault(); toggleContact(); }
+  else if (k === 'KeyN' && S.selected) { e.preventDefault(); setMode(S.mode === 'note' ? 'reply' : 'note'); els.reply.focus(); }
   else if (k === 'KeyI') { e.preventDefault(); if (S.selected) back(); else (els.list.querySelector('button') || els.offers.querySelector('button'))?.focus(); }
   else if (k === 'ArrowDown' || k === 'ArrowUp') {
     if (!held.length) return;

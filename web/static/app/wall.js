@@ -4,7 +4,7 @@
 // conversations, each of which a supervisor can read (monitor), join or
 // force-assign. It is built from the REST lists and kept live by the
 // workspace stream, on which supervisors see every event.
-import { call, newKey, Stream } from './api.js';
+import { call, newKey, Stream, fetchMe } from './api.js';
 import { h, s, fmtDur, startOfToday, ts, chatCapacity } from './dom.js';
 
 const OPEN = new Set(['bot', 'queued', 'offered', 'assigned', 'waiting']);
@@ -474,7 +474,11 @@ export function start(ctx) {
   // ---- boot ----
   render();
   (async () => {
+    // The cursor is taken before the REST state is read, so the stream
+    // starts at what that state may lack and never replays older history.
+    let cursor = 0;
     try {
+      cursor = (await fetchMe()).cursor || 0;
       await loadDirectory();
       await loadConversations();
     } catch (err) {
@@ -485,7 +489,7 @@ export function start(ctx) {
       W.online = st === 'online';
       if (els.banner) els.banner.hidden = W.online;
       if (W.online) refreshSoon(true); // catch up on what a drop hid
-    });
+    }, cursor);
     W.stream.connect();
   })();
   // Waiting times and the chart move with the clock.
