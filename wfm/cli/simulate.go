@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/starpost/starpost/wfm"
@@ -137,53 +140,84 @@ func simulate(ctx context.Context, fc []wfm.IntervalForecast, st staffing, o sta
 		iv = step(starts(fc), 30*time.Minute)
 	}
 	conc := max(1, o.plan.Concurrency)
-	rows := make([]SimRow, 0, len(fc))
-	for i, f := range fc {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	rows := make([]SimRow, len(fc))
+	errs := make([]error, len(fc))
+	// Intervals are independent and seeded by index, so they run in
+	// parallel and the result does not depend on the scheduling.
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(fc))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rows[i], errs[i] = simulateOne(fc[i], i, iv, conc, st, o, arrivals, seed)
+			}
+		}()
+	}
+	var stopped error
+	for i := range fc {
+		if stopped = ctx.Err(); stopped != nil {
+			break
 		}
-		aht := f.HandleTime
-		if aht <= 0 {
-			aht = o.aht
-		}
-		r := SimRow{Start: f.Start, Contacts: f.Contacts, HandleTime: aht, Agents: st(f.Start)}
-		w := wfm.Workload{Contacts: f.Contacts, Interval: iv, HandleTime: aht, Patience: o.patience}
-		servers := r.Agents * conc
-		switch {
-		case f.Contacts == 0:
-			r.Model = wfm.Performance{Agents: servers, ServiceLevel: 1}
-			r.Sim = wfm.SimResult{ServiceLevel: 1}
-		case servers == 0:
-			// Nobody to answer: every contact waits until it gives up (or forever).
-			r.Model = wfm.Performance{PWait: 1, ASA: time.Duration(math.MaxInt64), Abandon: 1}
-			if o.patience > 0 {
-				r.Model.ASA = o.patience
-			}
-			r.Sim = wfm.SimResult{PWait: 1, ASA: r.Model.ASA, Abandon: r.Model.Abandon}
-		default:
-			var err error
-			if o.patience > 0 {
-				r.Model, err = wfm.ErlangA(w, servers, o.target.AnswerWithin)
-			} else {
-				r.Model, err = wfm.ErlangC(w, servers, o.target.AnswerWithin)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("interval %s: %w", f.Start.Format(time.RFC3339), err)
-			}
-			if o.patience == 0 && w.Erlangs() >= float64(servers) {
-				// An unstable queue has no steady state to simulate.
-				r.Sim = wfm.SimResult{PWait: 1, ASA: r.Model.ASA}
-				break
-			}
-			r.Sim, err = wfm.Simulate(wfm.SimConfig{Workload: w, Agents: servers, AnswerWithin: o.target.AnswerWithin,
-				Arrivals: arrivals, Warmup: arrivals / 10, Seed: seed + uint64(i)})
-			if err != nil {
-				return nil, fmt.Errorf("simulate interval %s: %w", f.Start.Format(time.RFC3339), err)
-			}
-		}
-		rows = append(rows, r)
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if stopped != nil {
+		return nil, stopped
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return rows, nil
+}
+
+// simulateOne models and simulates interval i.
+func simulateOne(f wfm.IntervalForecast, i int, iv time.Duration, conc int, st staffing, o staffOptions, arrivals int, seed uint64) (SimRow, error) {
+	aht := f.HandleTime
+	if aht <= 0 {
+		aht = o.aht
+	}
+	r := SimRow{Start: f.Start, Contacts: f.Contacts, HandleTime: aht, Agents: st(f.Start)}
+	w := wfm.Workload{Contacts: f.Contacts, Interval: iv, HandleTime: aht, Patience: o.patience}
+	servers := r.Agents * conc
+	switch {
+	case f.Contacts == 0:
+		r.Model = wfm.Performance{Agents: servers, ServiceLevel: 1}
+		r.Sim = wfm.SimResult{ServiceLevel: 1}
+		return r, nil
+	case servers == 0:
+		// Nobody to answer: every contact waits until it gives up (or forever).
+		r.Model = wfm.Performance{PWait: 1, ASA: time.Duration(math.MaxInt64), Abandon: 1}
+		if o.patience > 0 {
+			r.Model.ASA = o.patience
+		} else {
+			r.Model.Abandon = 0
+		}
+		r.Sim = wfm.SimResult{PWait: 1, ASA: r.Model.ASA, Abandon: r.Model.Abandon}
+		return r, nil
+	}
+	var err error
+	if o.patience > 0 {
+		r.Model, err = wfm.ErlangA(w, servers, o.target.AnswerWithin)
+	} else {
+		r.Model, err = wfm.ErlangC(w, servers, o.target.AnswerWithin)
+	}
+	if err != nil {
+		return r, fmt.Errorf("interval %s: %w", f.Start.Format(time.RFC3339), err)
+	}
+	if o.patience == 0 && w.Erlangs() >= float64(servers) {
+		// An unstable queue has no steady state to simulate.
+		r.Sim = wfm.SimResult{PWait: 1, ASA: r.Model.ASA}
+		return r, nil
+	}
+	r.Sim, err = wfm.Simulate(wfm.SimConfig{Workload: w, Agents: servers, AnswerWithin: o.target.AnswerWithin,
+		Arrivals: arrivals, Warmup: arrivals / 10, Seed: seed + uint64(i)})
+	if err != nil {
+		return r, fmt.Errorf("simulate interval %s: %w", f.Start.Format(time.RFC3339), err)
+	}
+	return r, nil
 }
 
 type simSummary struct {
