@@ -273,6 +273,52 @@ func ReadForecast(file string, r io.Reader) ([]wfm.IntervalForecast, error) {
 	return out, nil
 }
 
+// ReadHistory reads interval history: a header with interval (or start,
+// datetime, time, timestamp), count (or contacts, calls, volume, offered)
+// and optionally aht (or aht_seconds, handle_time, handle_seconds), the
+// mean handle time in seconds of the interval's contacts. Other columns
+// are ignored. It accepts what wfm.ReadHistory accepts, but reports bad
+// input by line and column, and rows may come in any order.
+func ReadHistory(file string, r io.Reader) ([]wfm.Observation, error) {
+	t, err := readTable(file, r)
+	if err != nil {
+		return nil, err
+	}
+	ti, err := t.need("interval", "start", "datetime", "time", "timestamp")
+	if err != nil {
+		return nil, err
+	}
+	ci, err := t.need("count", "contacts", "calls", "volume", "offered")
+	if err != nil {
+		return nil, err
+	}
+	ai := t.col("aht", "aht_seconds", "handle_time", "handle_seconds")
+	out := make([]wfm.Observation, 0, len(t.rows))
+	for r := range t.rows {
+		ts, err := t.timeAt(r, ti)
+		if err != nil {
+			return nil, err
+		}
+		n, err := t.numberAt(r, ci, 0, maxCount)
+		if err != nil {
+			return nil, err
+		}
+		o := wfm.Observation{Start: ts, Count: n}
+		if v, ok := t.cell(r, ai); ok && v != "" {
+			a, err := t.numberAt(r, ai, 0, 86400)
+			if err != nil {
+				return nil, err
+			}
+			o.HandleSeconds = a * n
+		}
+		out = append(out, o)
+	}
+	if len(out) == 0 {
+		return nil, &InputError{File: file, Err: errors.New("no rows")}
+	}
+	return out, nil
+}
+
 // Staffed is the number of agents in one interval, read from a
 // requirements or shifts file.
 type Staffed struct {

@@ -47,6 +47,34 @@ func TestReadForecast(t *testing.T) {
 	}
 }
 
+func TestReadHistory(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		rows     int
+		handle   float64 // of the first row
+		wantErr  string
+	}{
+		{"planner", "interval,count,aht\n2026-01-05 08:00,10,240\n2026-01-05 08:30,4,\n", 2, 2400, ""},
+		{"bank", "rownames,DateTime,Calls\n1,2003-03-03T07:00:00Z,111\n", 1, 0, ""},
+		{"negative", "interval,count\n2026-01-05 08:00,4\n2026-01-05 08:30,-2\n", 0, 0, "h.csv:3:2 (count)"},
+		{"bad aht", "interval,count,aht\n2026-01-05 08:00,4,long\n", 0, 0, "h.csv:2:3 (aht)"},
+		{"no time", "count\n4\n", 0, 0, "no interval"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs, err := ReadHistory("h.csv", strings.NewReader(tc.in))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || len(obs) != tc.rows || obs[0].HandleSeconds != tc.handle {
+				t.Fatalf("%+v, %v", obs, err)
+			}
+		})
+	}
+}
+
 func TestReadRequirementsAndShifts(t *testing.T) {
 	reqs, err := ReadRequirements("r.csv", strings.NewReader("interval,contacts,aht_seconds,agents,scheduled\n2026-01-05T08:00:00Z,10,240,3,5\n"))
 	if err != nil || len(reqs) != 1 || reqs[0].Agents != 3 || reqs[0].Scheduled != 5 || reqs[0].Line != 2 {
@@ -199,6 +227,28 @@ func FuzzReadForecast(f *testing.F) {
 		o.plan.Target.ServiceLevel, o.plan.Target.AnswerWithin = 0.8, 20*time.Second
 		if len(fc) < 50 {
 			_, _ = staff(t.Context(), fc, o)
+		}
+	})
+}
+
+func FuzzReadHistory(f *testing.F) {
+	fuzzSeeds(f, "interval,count,aht\n2026-01-05 08:00,10,240\n2026-01-05 08:30,4,\n", "rownames,DateTime,Calls\n1,2003-03-03T07:00:00Z,111\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		obs, err := ReadHistory("h.csv", strings.NewReader(in))
+		if err != nil {
+			if !errors.As(err, new(*InputError)) {
+				t.Fatalf("error is not an InputError: %v", err)
+			}
+			return
+		}
+		for _, o := range obs {
+			if o.Count < 0 || o.Count != o.Count || o.HandleSeconds < 0 {
+				t.Fatalf("invalid observation %+v", o)
+			}
+		}
+		// Whatever parses must lay out on a grid without panicking.
+		if g, err := gridFor(obs, 30*time.Minute); err == nil {
+			_, _ = historyStep(obs), g.Validate()
 		}
 	})
 }

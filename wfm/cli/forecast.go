@@ -52,13 +52,7 @@ func runForecast(ctx context.Context, args []string, e *env) error {
 	if *interval < time.Minute || *interval > 24*time.Hour || (24*time.Hour)%*interval != 0 {
 		return fmt.Errorf("%w: --interval %v must divide a day and be at least a minute", ErrUsage, *interval)
 	}
-	obs, err := readFile(e, *history, func(file string, r io.Reader) ([]wfm.Observation, error) {
-		o, err := wfm.ReadHistory(r)
-		if err != nil {
-			return nil, &InputError{File: file, Err: err}
-		}
-		return o, nil
-	})
+	obs, err := readFile(e, *history, ReadHistory)
 	if err != nil {
 		return err
 	}
