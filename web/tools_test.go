@@ -100,9 +100,23 @@ func TestBrowserWorkspaceTools(t *testing.T) {
 	}
 
 	// The agent signs in on another browser: the break shows.
+	// The sign-in page is the app itself, so a WebSocket wrapper put in
+	// before signing in sees the stream open: it starts at GET /me's
+	// cursor, not at 0 (no replay of the workspace's history).
 	ag := newTab(t, browser, desk)
-	signIn(t, ag, n.base, "/app/", agent.Email, agent.Password, ".presence")
+	do(t, ag, "open the workspace", chromedp.Navigate(n.base+"/app/"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	do(t, ag, "watch the stream", chromedp.Evaluate[chromedp.Void](`(() => { window.__ws = []; const W = window.WebSocket;
+		window.WebSocket = class extends W { constructor(u, p) { super(u, p); window.__ws.push(String(u)); } }; })()`))
+	do(t, ag, "sign in as the agent",
+		chromedp.SendKeys(chromedp.CSS("#email"), agent.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), agent.Password),
+		chromedp.Click(chromedp.CSS("form.login-card button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".presence")))
 	wait(t, ag, "the agent's real presence", `document.querySelector('input[value=break]').checked`)
+	wait(t, ag, "the stream", `window.__ws.length > 0`)
+	if u := eval[string](t, ag, `window.__ws[0]`); !strings.Contains(u, "/api/v1/stream?cursor=") || strings.HasSuffix(u, "cursor=0") {
+		t.Errorf("the workspace opened its stream at %s, want GET /me's cursor", u)
+	}
 
 	// The supervisor is given the chat and opens it with its contact details.
 	sp := newTab(t, browser, desk)
@@ -135,6 +149,12 @@ func TestBrowserWorkspaceTools(t *testing.T) {
 	wait(t, sp, "the note stored", `[...document.querySelectorAll('.log .msg.note:not(.pending)')].some(m => m.textContent.includes(`+jsString(note)+`))`)
 	sh.take(sp, "tools-supervisor-note-contact")
 	audit(t, sp, "workspace with a note and the contact panel", "")
+	for _, sz := range sizes[:2] {
+		resize(t, sp, sz)
+		sh.take(sp, "tools-supervisor-contact-"+sz.name)
+	}
+	audit(t, sp, "workspace with the contact panel at tablet size", "")
+	resize(t, sp, desk)
 
 	// Transfer to the agent with a note.
 	do(t, sp, "open the transfer dialog", chromedp.Click(chromedp.CSS(".transfer-btn")))

@@ -217,6 +217,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 .rate input:focus-visible + .star { outline: 3px solid #1a73e8; }
 .rate .row { display: flex; gap: 8px; }
 .rate button.skip { background: transparent; color: #1f1f1f; border: 1px solid #80868b; font-weight: 400; }
+.rate .err:empty, .pane .err:empty { display: none; }
 .rate textarea { font: inherit; padding: 8px 10px; border: 1px solid #80868b; border-radius: 10px; resize: none; min-height: 40px; }
 @media (max-width: 480px) {
   .panel { right: 0; bottom: 0; width: 100vw; height: 100%; border-radius: 0; }
@@ -486,7 +487,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     const p = state.profile || {};
     const name = el('input', { id: 'sp-oname', autocomplete: 'name', required: true, maxlength: '100', value: p.name || '', 'aria-describedby': 'sp-oname-err' });
     const email = el('input', { id: 'sp-oemail', type: 'email', autocomplete: 'email', required: true, maxlength: '200', value: p.email || '', 'aria-describedby': 'sp-oemail-err' });
-    const msg = el('textarea', { id: 'sp-omsg', required: true, maxlength: '4000', rows: '4', 'aria-describedby': 'sp-omsg-err' });
+    const msg = el('textarea', { id: 'sp-omsg', required: true, maxlength: '4000', rows: '3', 'aria-describedby': 'sp-omsg-err' });
     const err = el('p', { class: 'err', role: 'alert' });
     const btn = el('button', { type: 'submit', text: T.offlineSend });
     const key = newKey();
@@ -542,7 +543,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       labels.push(l);
       fs.append(r, l);
     }
-    const comment = el('textarea', { id: 'sp-rate-c', rows: '2', maxlength: '1000' });
+    const comment = el('textarea', { id: 'sp-rate-c', rows: '1', maxlength: '1000' });
     const err = el('p', { class: 'err', role: 'alert' });
     const skip = el('button', { type: 'button', class: 'skip', text: T.rateSkip });
     const f = el('form', { 'aria-labelledby': 'sp-rate-h' },

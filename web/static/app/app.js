@@ -586,7 +586,7 @@ function drawConvHead() {
     h('div', { class: 'title' },
       h('h2', { id: 'conv-h', text: contactName(c.contact) }),
       h('span', { class: 'state s-' + c.state, text: T.state[c.state] || c.state })),
-    h('button', { type: 'button', class: 'ghost contact-btn', 'aria-expanded': String(S.contactOpen), 'aria-controls': 'contact-panel', onclick: () => toggleContact(), text: T.ws.contact }),
+    h('button', { type: 'button', class: 'contact-btn', 'aria-expanded': String(S.contactOpen), 'aria-controls': 'contact-panel', onclick: () => toggleContact(), text: T.ws.contact }),
     canResolve ? h('button', { type: 'button', class: 'transfer-btn', 'aria-haspopup': 'dialog', onclick: () => showTransfer(c), text: '⇄ ' + T.ws.transfer }) : null,
     canResolve ? h('button', { type: 'button', class: 'resolve', onclick: () => resolve(c), text: '✓ ' + T.resolve }) : null);
   els.form.hidden = !(c.mine && c.state !== 'closed' && c.state !== 'offered');
@@ -622,7 +622,7 @@ function appendEvent(e) {
       if (pend) pend.remove();
       const who = e.actor.role === 'customer' ? contactName(S.convs.get(e.conversation_id).contact) : mine ? T.you : colleague(e.actor);
       const rating = e.actor.role === 'customer' && /^\[(?:Rating|评分) ([1-5])\/5\]/.exec(b.text || '');
-      li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : 'me') + (rating ? ' rating' : ''), 'data-seq': String(e.seq) },
+      li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : mine ? 'me' : 'agent') + (rating ? ' rating' : ''), 'data-seq': String(e.seq) },
         h('span', { class: 'who' }, who + ' · ', time(e.at)),
         rating ? h('span', { class: 'stars', text: T.ws.rating(rating[1]) }) : null,
         h('span', { class: 'text', text: b.text || '' }));
