@@ -5,6 +5,7 @@
 //	starpost migrate   apply database migrations and exit
 //	starpost bench     benchmarks that print figures (router, e2e)
 //	starpost eval      quality figures on public data (forecast, schedule, intent ...)
+//	starpost wfm       workforce planning on CSV (forecast, staff, schedule, simulate)
 package main
 
 import (
@@ -16,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/starpost/starpost/wfm/cli"
 )
 
 func main() {
@@ -38,6 +41,7 @@ commands:
   bench     run a benchmark: router | e2e
   eval      quality figures on public data: forecast | staffing | schedule | intent | match | emotion
   train     rebuild the models shipped in the binary: emotion
+  wfm       workforce planning on CSV files: forecast | staff | schedule | simulate
   version   print the version
 
 Run "starpost <command> -h" for the flags of a command.
@@ -64,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runEval(ctx, args, stdout, stderr)
 	case "train":
 		return runTrain(ctx, args, stdout, stderr)
+	case "wfm":
+		return cli.Run(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "starpost", version)
 		return nil
