@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -129,7 +128,11 @@ func startNode(t *testing.T, name, data string, args ...string) *node {
 	if data == "" {
 		data = t.TempDir()
 	}
-	n := &node{t: t, name: name, args: args, data: data, log: filepath.Join(t.TempDir(), name+".log")}
+	logDir := os.Getenv("CLUSTER_LOG_DIR") // keep the nodes' logs there (for a person debugging)
+	if logDir == "" {
+		logDir = t.TempDir()
+	}
+	n := &node{t: t, name: name, args: args, data: data, log: filepath.Join(logDir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+name+".log")}
 	n.start()
 	t.Cleanup(n.stop)
 	return n
@@ -195,6 +198,19 @@ func (n *node) alive() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return !n.dead
+}
+
+// exited reports whether the process has ended, killed or not.
+func (n *node) exited() bool {
+	n.mu.Lock()
+	done := n.done
+	n.mu.Unlock()
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // kill sends SIGKILL and waits for the process to end.
@@ -276,7 +292,9 @@ func startCluster(t *testing.T, n int, precreate bool) *cluster {
 	t.Helper()
 	start := time.Now()
 	dsn := pg.Get(t).NewDatabase(t)
+	t.Logf("database ready after %s", time.Since(start).Round(time.Millisecond))
 	urls := natsCluster(t)
+	t.Logf("nats cluster ready after %s", time.Since(start).Round(time.Millisecond))
 	c := &cluster{t: t, dsn: dsn}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -295,6 +313,7 @@ func startCluster(t *testing.T, n int, precreate bool) *cluster {
 	for i := range n {
 		demoFlag := "--demo=" + strconv.FormatBool(i == 0)
 		c.nodes = append(c.nodes, startNode(t, fmt.Sprintf("node%d", i), "", "--db", dsn, "--nats", urls, demoFlag, "--log-level", "info"))
+		t.Logf("node%d ready after %s", i, time.Since(start).Round(time.Millisecond))
 	}
 	c.world = adminLogin(t, c.nodes[0])
 	if c.lease, err = lease.NewPostgres(db, lease.PostgresOptions{ID: "observer"}); err != nil {
@@ -336,15 +355,4 @@ func live(nodes []*node) []string {
 		}
 	}
 	return out
-}
-
-// logsContain is used in failure messages: whether any node logged s.
-func logsContain(nodes []*node, s string) bool {
-	for _, n := range nodes {
-		b, _ := os.ReadFile(n.log)
-		if bytes.Contains(b, []byte(s)) {
-			return true
-		}
-	}
-	return false
 }

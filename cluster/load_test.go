@@ -72,7 +72,7 @@ func (s *setup) newAgentUser(t *testing.T, name, site string) *starpost.User {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	u, err := s.admin.CreateUser(ctx, sphttp.CreateUserRequest{Email: name + "@cluster.test", Name: name, Role: starpost.RoleAgent,
+	u, err := s.admin.CreateUser(ctx, sphttp.CreateUserRequest{Email: name + "@cluster.test", Name: name, Role: starpost.RoleAgent, SiteID: site,
 		Password: agentPassword, Skills: []starpost.Skilled{{SkillID: s.skill, Level: 3}},
 		Capacity: map[starpost.Channel]int{starpost.ChannelChat: 20}})
 	if err != nil {
@@ -99,13 +99,34 @@ type agent struct {
 	replied    map[string]bool
 	drop       context.CancelFunc // ends the current connection
 	online     bool
+	gone       bool // left for good (leave): its checks are skipped
+}
+
+// leave makes the agent vanish for good, as when its site loses its
+// network: its connection is cut without a close handshake and it never
+// reconnects. With cut false, the agent only stops reconnecting (its node
+// is about to be killed).
+func (a *agent) leave(cut bool) {
+	a.mu.Lock()
+	a.gone = true
+	drop := a.drop
+	a.mu.Unlock()
+	if cut && drop != nil {
+		drop()
+	}
+}
+
+func (a *agent) isGone() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.gone
 }
 
 // run works until ctx ends.
 func (a *agent) run(ctx context.Context, wg *sync.WaitGroup) {
 	defer wg.Done()
 	first := true
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !a.isGone() {
 		base, ok := a.nodes.pick(a.home)
 		if !ok { // every node is down: wait for a restart
 			sleep(ctx, 100*time.Millisecond)
@@ -238,6 +259,8 @@ type customer struct {
 	nodes picker
 	home  int
 	set   *setup
+	// interval is the pause after each acknowledged message.
+	interval time.Duration
 
 	visitor sphttp.WidgetSessionResponse
 	conv    string
@@ -368,7 +391,7 @@ func (cu *customer) run(ctx, done context.Context, wg *sync.WaitGroup) {
 			cu.acked[f.IdempotencyKey] = f.Event.Cursor
 			cu.mu.Unlock()
 			pending = ""
-			sleep(ctx, 30*time.Millisecond)
+			sleep(ctx, cu.interval)
 		}
 		if ctx.Err() != nil || cu.stopped() {
 			// Done sending: keep receiving until the connection drops or
@@ -445,10 +468,16 @@ func sleep(ctx context.Context, d time.Duration) {
 // waitFor polls cond until it holds, failing the test after patience.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(patience)
+	waitWithin(t, patience, what, cond)
+}
+
+// waitWithin polls cond until it holds, failing the test after d.
+func waitWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", patience, what)
+			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
