@@ -225,7 +225,7 @@ func FuzzReadForecast(f *testing.F) {
 		// Whatever parses must staff without panicking.
 		o := staffOptions{aht: 300 * time.Second}
 		o.plan.Target.ServiceLevel, o.plan.Target.AnswerWithin = 0.8, 20*time.Second
-		if len(fc) < 50 {
+		if len(fc) < 10 {
 			_, _ = staff(t.Context(), fc, o)
 		}
 	})

@@ -28,7 +28,7 @@ shift,template,start,end,paid_hours,agents,breaks.
 `
 
 // maxIntervals bounds the horizon of one schedule.
-const maxIntervals = 50_000
+const maxIntervals = 10_000
 
 // timeline maps timestamps to interval indexes from an origin.
 type timeline struct {
