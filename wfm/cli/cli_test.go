@@ -395,3 +395,21 @@ func TestStaffChat(t *testing.T) {
 		}
 	}
 }
+
+// TestRunCancelled checks that a cancelled context stops a command with
+// the context's error.
+func TestRunCancelled(t *testing.T) {
+	dir := t.TempDir()
+	hist := synthHistory(t, dir, 12)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	for _, args := range [][]string{
+		{"forecast", "--history", hist},
+		{"staff", "--forecast", writeTemp(t, dir, "fc.csv", "interval,contacts\n2026-01-05T08:00:00Z,10\n")},
+	} {
+		if err := Run(ctx, args, &out, &errb); !errors.Is(err, context.Canceled) {
+			t.Errorf("%v: err = %v, want context.Canceled", args, err)
+		}
+	}
+}
