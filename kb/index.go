@@ -144,7 +144,7 @@ func (k *KB) index(ctx context.Context, ws string) (*wsIndex, *text.Index, error
 	w := k.state(ws)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ix != nil && w.rev == rev {
+	if w.ix != nil && w.rev >= rev { // revisions only grow: a local edit may be ahead of the read
 		return w, w.ix, nil
 	}
 	if err := k.load(ctx, ws, w); err != nil {
