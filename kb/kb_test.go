@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/kb"
@@ -263,10 +264,16 @@ func TestIndexPersisted(t *testing.T) {
 	check(t, k1.CreateArticle(ctx, "ws_a", "us", a))
 	check(t, k1.Flush(ctx))
 
+	// Change the stored title behind the KB's back (no revision bump): a
+	// KB that loads the saved index still shows the indexed title, which
+	// proves the restart did not re-tokenise the tables.
+	if _, err := db.SQL().ExecContext(ctx, "UPDATE kb_articles SET title = 'changed' WHERE id = ?", a.ID); err != nil {
+		t.Fatal(err)
+	}
 	k2 := openKB(t, db)
 	rs, err := k2.Search(ctx, "ws_a", "电子发票", 1)
 	check(t, err)
-	if len(rs) != 1 || rs[0].ID != a.ID {
+	if len(rs) != 1 || rs[0].ID != a.ID || rs[0].Title != "发票怎么开" {
 		t.Fatalf("after restart: %+v", rs)
 	}
 	// An edit on k2 is seen by k1 without restart.
@@ -367,5 +374,31 @@ func TestCSVRoundTrip(t *testing.T) {
 	// An import with another workspace's id is refused, not applied there.
 	if _, err := k.ImportFAQs(ctx, "ws_b", bytes.NewReader(out.Bytes())); starpost.ErrorField(err) != "csv" {
 		t.Fatalf("cross-workspace import: %v", err)
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	ctx := context.Background()
+	k := openKB(t, openDB(t))
+	body := strings.Repeat("这是一段与问题无关的说明文字。", 30) + "如果包裹破损，请在签收后48小时内拍照申请理赔。" + strings.Repeat("More unrelated text. ", 30)
+	a := &kb.Article{Title: "售后说明", Body: body, Lang: "zh", Status: "published"}
+	check(t, k.CreateArticle(ctx, "ws_a", "us", a))
+	rs, err := k.Search(ctx, "ws_a", "包裹破损怎么理赔", 1)
+	check(t, err)
+	if len(rs) != 1 {
+		t.Fatalf("results %+v", rs)
+	}
+	r := rs[0]
+	if !strings.HasPrefix(r.Snippet, "如果包裹破损") || len(r.Snippet) > 240 || !utf8.ValidString(r.Snippet) {
+		t.Fatalf("snippet %q", r.Snippet)
+	}
+	var marked []string
+	for _, h := range r.Highlights {
+		if h.Field == "snippet" {
+			marked = append(marked, r.Snippet[h.Start:h.End])
+		}
+	}
+	if strings.Join(marked, ",") != "包裹,破损,理赔" {
+		t.Fatalf("highlighted %v in %q", marked, r.Snippet)
 	}
 }
