@@ -47,7 +47,8 @@ func TestBrowserWorkspaceTools(t *testing.T) {
 	shop := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 		attrs := template.HTMLAttr(`data-prechat="name,email"`)
-		if r.URL.Query().Get("form") == "offline" {
+		switch r.URL.Query().Get("form") {
+		case "offline":
 			attrs = template.HTMLAttr(`data-hours="` + yesterday + ` 09:00-17:00" data-timezone="UTC"`)
 		}
 		_ = formPage.Execute(rw, map[string]any{"Src": n.base + "/widget.js", "Workspace": ws, "Attrs": attrs})
@@ -155,6 +156,10 @@ func TestBrowserWorkspaceTools(t *testing.T) {
 	}
 	audit(t, sp, "workspace with the contact panel at tablet size", "")
 	resize(t, sp, desk)
+	setLang(t, sp, "zh-CN")
+	wait(t, sp, "the Chinese contact panel and composer", `document.querySelector('#contact-h')?.textContent === '客户资料' && document.querySelector('.seg[data-m=note]').textContent === '内部备注'`)
+	sh.take(sp, "tools-supervisor-zh")
+	setLang(t, sp, "en")
 
 	// Transfer to the agent with a note.
 	do(t, sp, "open the transfer dialog", chromedp.Click(chromedp.CSS(".transfer-btn")))
@@ -183,13 +188,13 @@ func TestBrowserWorkspaceTools(t *testing.T) {
 
 	// The agent resolves; the customer rates the chat.
 	do(t, ag, "resolve", chromedp.Click(chromedp.CSS(".resolve")))
-	wait(t, cust, "the rating form", `document.querySelector('starpost-widget').getAttribute('data-rating') === 'asked' && !`+w+`.querySelector('.rate').hidden`)
+	wait(t, cust, "the rating form", `document.querySelector('starpost-widget').getAttribute('data-rating') === 'asked' && !`+w+`.querySelector('.ask-rating').hidden`)
 	do(t, cust, "choose 4 stars", chromedp.Click(inWidget(`label[for="sp-star-4"]`)),
 		chromedp.SendKeys(inWidget("#sp-rate-c"), "Quick and kind"))
 	sh.take(cust, "tools-customer-rating")
 	audit(t, cust, "widget rating form", "starpost-widget")
-	do(t, cust, "send the rating", chromedp.Click(inWidget(`.rate button[type=submit]`)))
-	wait(t, cust, "the rating sent", w+`.querySelector('.rate').hidden && `+w+`.querySelectorAll('.msg.me[data-pending]').length === 0`)
+	do(t, cust, "send the rating", chromedp.Click(inWidget(`.ask-rating button[type=submit]`)))
+	wait(t, cust, "the rating sent", w+`.querySelector('.ask-rating').hidden && `+w+`.querySelectorAll('.msg.me[data-pending]').length === 0`)
 	got := customerMessages(t, admin, convID)
 	if len(got) != 2 || got[1] != "[Rating 4/5] ★★★★☆ — Quick and kind" {
 		t.Errorf("customer messages %q, want the first and the rating", got)
@@ -224,6 +229,7 @@ func TestBrowserWorkspaceTools(t *testing.T) {
 	if got := customerMessages(t, admin, offConv); len(got) != 1 || got[0] != "Do you ship to Hangzhou?" {
 		t.Errorf("offline messages %q", got)
 	}
+
 }
 
 // jsClick clicks the element sel matches now; the inbox redraws its items,

@@ -75,6 +75,9 @@
       rateSkip: 'No thanks',
       rateThanks: (n) => `Thank you for rating us ${n} of 5.`,
       rateNeed: 'Choose from 1 to 5 stars.',
+      leaveIntro: 'No agent is free right now. Leave your email, so we can answer you there if you have to go.',
+      leaveSave: 'Save email',
+      leftEmail: (email) => `Thanks — if you leave, we will answer at ${email}.`,
       days: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
       at: (day, time) => `on ${day} at ${time}`,
       today: (time) => `today at ${time}`,
@@ -123,6 +126,9 @@
       rateSkip: '不用了',
       rateThanks: (n) => `感谢您的评分：${n} / 5。`,
       rateNeed: '请选择 1 到 5 星。',
+      leaveIntro: '目前没有空闲的客服。请留下邮箱，如果您需要离开，我们会通过邮件回复您。',
+      leaveSave: '保存邮箱',
+      leftEmail: (email) => `谢谢！如果您离开，我们会发邮件至 ${email} 回复您。`,
       days: ['周日', '周一', '周二', '周三', '周四', '周五', '周六'],
       at: (day, time) => `${day} ${time}`,
       today: (time) => `今天 ${time}`,
@@ -270,9 +276,10 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   const form = el('form', { 'aria-label': T.input }, el('label', { for: 'sp-input', class: 'sr', text: T.input }), input, sendBtn);
   const prechatPane = el('div', { class: 'pane', hidden: true });
   const offlinePane = el('div', { class: 'pane', hidden: true });
-  const rateBox = el('div', { class: 'rate', hidden: true });
+  const rateBox = el('div', { class: 'rate ask-rating', hidden: true });
+  const leaveBox = el('div', { class: 'rate leave', hidden: true });
   const panel = el('section', { class: 'panel', id: 'sp-panel', role: 'dialog', 'aria-labelledby': 'sp-title', hidden: true },
-    el('header', {}, el('div', {}, title, status), closeBtn), prechatPane, offlinePane, log, queueLine, typingLine, rateBox, form);
+    el('header', {}, el('div', {}, title, status), closeBtn), prechatPane, offlinePane, log, queueLine, leaveBox, typingLine, rateBox, form);
   root.append(panel, launcher);
   shadow.append(root);
 
@@ -340,6 +347,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       }
       case 'assigned':
         queueLine.hidden = true;
+        leaveBox.hidden = true;
         sysLine(T.joined);
         break;
       case 'state': {
@@ -358,6 +366,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         parts.push(b.estimated_wait < 0 ? T.noAgent : T.wait(Math.round(b.estimated_wait / 60)));
         queueLine.textContent = parts.join(' ');
         queueLine.hidden = false;
+        if (b.estimated_wait < 0 && live) askEmail();
         break;
       }
       case 'typing':
@@ -566,6 +575,35 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     rateBox.replaceChildren(f);
     rateBox.hidden = false;
     host.setAttribute('data-rating', 'asked');
+  }
+
+  // askEmail offers a visitor who waits with no agent free to leave an
+  // email, sent to the agents as a customer message with a fixed prefix.
+  function askEmail() {
+    const p = state.profile || {};
+    if (p.email || !leaveBox.hidden || (state.leftEmail || {})[state.conv]) return;
+    const conv = state.conv;
+    const email = el('input', { id: 'sp-lemail', type: 'email', autocomplete: 'email', required: true, maxlength: '200', 'aria-describedby': 'sp-lemail-err' });
+    const f = el('form', { 'aria-labelledby': 'sp-leave-h', novalidate: true },
+      el('p', { id: 'sp-leave-h', text: T.leaveIntro }), field('sp-lemail', T.email, email), el('button', { type: 'submit', text: T.leaveSave }));
+    f.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const v = email.value.trim();
+      const m = !v ? T.required : validEmail(v) ? '' : T.badEmail;
+      shadow.getElementById('sp-lemail-err').textContent = m;
+      email.toggleAttribute('aria-invalid', !!m);
+      if (m) { email.focus(); return; }
+      state.profile = Object.assign({}, p, { email: v });
+      state.leftEmail = Object.assign(state.leftEmail || {}, { [conv]: true });
+      save();
+      send(`[Contact] ${p.name ? p.name + ' ' : ''}<${v}>`);
+      leaveBox.hidden = true;
+      sysLine(T.leftEmail(v));
+      input.focus();
+    });
+    leaveBox.replaceChildren(f);
+    leaveBox.hidden = false;
+    host.setAttribute('data-leave-email', 'asked');
   }
 
   // ---- HTTP ----

@@ -577,6 +577,7 @@ function markRead(c) {
 function drawConvHead() {
   if (!els.convHead) return;
   const c = S.convs.get(S.selected);
+  els.main.toggleAttribute('data-contact', S.contactOpen && !!c);
   if (!c) { els.convHead.replaceChildren(); els.contact.hidden = true; return; }
   els.contact.hidden = !S.contactOpen;
   if (S.contactOpen && els.contact.dataset.id !== c.id) drawContact(c);
@@ -922,7 +923,6 @@ async function showTransfer(c) {
 function toggleContact(open = !S.contactOpen) {
   S.contactOpen = open;
   const c = S.convs.get(S.selected);
-  els.main.toggleAttribute('data-contact', open);
   delete els.contact.dataset.id;
   drawConvHead();
   if (open && c) els.contact.querySelector('h2')?.focus();
@@ -943,7 +943,7 @@ async function drawContact(c) {
     if (box.dataset.id !== c.id) return;
     const dl = h('dl', { class: 'facts' },
       h('dt', { text: T.ws.name }), h('dd', { text: ct.name || contactName(c.contact) }),
-      ...Object.entries(ct.identities || {}).flatMap(([ch, id]) => [h('dt', { text: T.ws.identity(ch) }), h('dd', { class: 'mono', text: id })]),
+      ...Object.entries(ct.identities || {}).flatMap(([ch, id]) => [h('dt', { text: ch === 'chat' ? T.ws.visitorId : T.ws.identity(ch) }), h('dd', { class: 'mono', text: id })]),
       c.subject ? h('dt', { text: T.ws.subject }) : null, c.subject ? h('dd', { text: c.subject }) : null,
       h('dt', { text: T.ws.since }), h('dd', {}, time(ct.created_at), ' ', new Date(ct.created_at).toLocaleDateString(lang)));
     const past = (list.items || []).filter((x) => x.id !== c.id).sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
