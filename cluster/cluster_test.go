@@ -390,7 +390,7 @@ func listEvents(t *testing.T, db *store.DB, ws, conv string) []*starpost.Event {
 // the dead node reconnect elsewhere, and new conversations are still
 // offered and assigned.
 func TestLeaderKilled(t *testing.T) {
-	c := startCluster(t, 3, true)
+	c := startCluster(t, 3, false)
 	leader, term := c.leader(0)
 	t.Logf("leader %s, term %d", leader.name, term)
 	set := newSetup(t, c.nodes[0].url, c.world.Logins[0].Email, c.world.Logins[0].Password, "leader-kill")
@@ -419,7 +419,7 @@ func TestLeaderKilled(t *testing.T) {
 // and that customers and agents are connected to: they reconnect to other
 // nodes and resume from their cursors with no gap and no duplicate.
 func TestClientsNodeKilled(t *testing.T) {
-	c := startCluster(t, 3, true)
+	c := startCluster(t, 3, false)
 	leader, _ := c.leader(0)
 	victim := 0
 	for i, n := range c.nodes {
@@ -480,10 +480,6 @@ func TestSQLiteKilled(t *testing.T) {
 // once its engines run (an emotion event for a customer's first message
 // proves the emotion runner works) and no node may exit.
 func TestFreshClusterLeaderSurvives(t *testing.T) {
-	t.Skip("known failure: on an empty PostgreSQL database the first leader's emotion and quality engine runners " +
-		"both run CREATE TABLE IF NOT EXISTS engine_checkpoints at once (engine/checkpoint.go OpenCheckpoints); " +
-		"PostgreSQL fails one with 23505 on pg_type_typname_nsp_index, leaderWork returns the error, lease.Run returns it " +
-		"and \"starpost serve\" exits: the first node of every new cluster dies about a second after it started")
 	c := startCluster(t, 3, false)
 	_, term := c.leader(0)
 	var base string
@@ -540,7 +536,7 @@ const graceWait = router.DefaultGracePeriod + patience
 //
 // The site's agents connect to one node that is not the leader.
 func siteDrop(t *testing.T) (*cluster, *load, []*agent, []*agent, int) {
-	c := startCluster(t, 3, true)
+	c := startCluster(t, 3, false)
 	leader, _ := c.leader(0)
 	siteANode := 0
 	for i, n := range c.nodes {

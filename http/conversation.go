@@ -351,14 +351,6 @@ func conversationFilter(r *http.Request) (starpost.ConversationFilter, error) {
 		}
 		f.Open = b
 	}
-	f.Limit = 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return f, starpost.FieldError("limit", "must be 1 to 500")
-		}
-		f.Limit = n
-	}
 	return f, nil
 }
 
