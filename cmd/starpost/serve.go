@@ -27,10 +27,12 @@ import (
 	"github.com/starpost/starpost/emotion"
 	"github.com/starpost/starpost/engine"
 	"github.com/starpost/starpost/http"
+	"github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/lease"
 	"github.com/starpost/starpost/quality"
 	"github.com/starpost/starpost/router"
 	"github.com/starpost/starpost/store"
+	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/web"
 )
 
@@ -43,6 +45,7 @@ type node struct {
 	db     *store.DB
 	bus    *bus.Bus
 	store  starpost.Store // db, instrumented
+	kb     *kb.KB
 	api    *http.Server
 	server *nethttp.Server
 	ln     net.Listener
@@ -74,8 +77,16 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		Logger: log.With("component", "bus"), Store: n.db}); err != nil {
 		return nil, fmt.Errorf("open bus: %w", err)
 	}
+	tok, err := text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	if n.kb, err = kb.Open(ctx, kb.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Tokenizer: tok,
+		Clock: n.clock, Logger: log.With("component", "kb")}); err != nil {
+		return nil, fmt.Errorf("knowledge base: %w", err)
+	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg}
+		Secret: secret, Registry: n.reg, KB: n.kb}
 	return n, nil
 }
 
@@ -168,7 +179,13 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	lead := leaderWork(router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router")), runners)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := n.kb.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			n.log.Warn("knowledge base index saver stopped", "err", err)
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		if err := leader.Run(runCtx, "leader", lead); err != nil && !errors.Is(err, context.Canceled) {
@@ -250,8 +267,8 @@ func (n *node) lease() (lease.Lease, error) {
 
 // engines builds the runners of the engines that add events to
 // conversations: emotion (scores every customer message, coaches the
-// agent, applies the abuse policy) and quality (scores every resolved
-// conversation). They run on the leader only; their idempotency keys make
+// agent, applies the abuse policy), quality (scores every resolved
+// conversation) and kb (suggests answers for every customer message). They run on the leader only; their idempotency keys make
 // a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
@@ -267,7 +284,7 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
 	runners := map[string]*engine.Runner{}
-	for _, h := range []engine.Handler{em, qa} {
+	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
 		if err != nil {
