@@ -6,9 +6,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/starpost/starpost/store"
 )
 
 //go:embed checkpoint_sqlite.sql
@@ -70,23 +70,8 @@ func createSchema(ctx context.Context, db *sql.DB, driver, schema string) error 
 	return tx.Commit()
 }
 
-// q rewrites ? placeholders as $1, $2 ... for PostgreSQL.
-func (c *Checkpoints) q(query string) string {
-	if c.driver != "postgres" {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// q rewrites ? placeholders for the database in use.
+func (c *Checkpoints) q(query string) string { return store.Rebind(c.driver, query) }
 
 // Get returns the engine's checkpoint in the workspace, 0 when it has none.
 func (c *Checkpoints) Get(ctx context.Context, engine, workspaceID string) (int64, error) {

@@ -27,13 +27,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/text"
 )
 
@@ -263,23 +263,8 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// q rewrites ? placeholders as $1, $2 ... for PostgreSQL.
-func (k *KB) q(query string) string {
-	if k.driver != "postgres" {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// q rewrites ? placeholders for the database in use.
+func (k *KB) q(query string) string { return store.Rebind(k.driver, query) }
 
 // tx runs fn in a transaction and, when fn succeeds, bumps the workspace's
 // revision in the same transaction and returns the new revision.

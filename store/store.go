@@ -256,6 +256,16 @@ func (d dialect) q(query string) string {
 	return b.String()
 }
 
+// Rebind rewrites a query written with "?" placeholders for the named
+// driver ("sqlite" or "postgres", as DB.Driver returns), so that capability
+// packages keeping their own tables write their SQL once for both.
+func Rebind(driver, query string) string {
+	if driver == postgresDialect.name {
+		return postgresDialect.q(query)
+	}
+	return query
+}
+
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
