@@ -21,6 +21,7 @@ import (
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
+	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/kb"
 )
 
@@ -145,6 +146,12 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+
+	// Agent assist (canned replies, well-being). Canned keeps the canned
+	// replies; nil leaves them empty and read-only. Wellbeing holds each
+	// workspace's break policy by workspace id ("" is the default).
+	Canned    *canned.Store
+	Wellbeing map[string]WellbeingPolicy
 
 	once      sync.Once
 	handler   http.Handler
@@ -320,6 +327,14 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+
+		// Agent assist: canned replies, the agents' directory, well-being.
+		{"GET", "/api/v1/canned", AccessAgent, s.handleListCanned},
+		{"POST", "/api/v1/canned", AccessAdmin, s.handleCreateCanned},
+		{"PATCH", "/api/v1/canned/{id}", AccessAdmin, s.handleUpdateCanned},
+		{"DELETE", "/api/v1/canned/{id}", AccessAdmin, s.handleDeleteCanned},
+		{"GET", "/api/v1/directory", AccessAgent, s.handleDirectory},
+		{"GET", "/api/v1/me/wellbeing", AccessAgent, s.handleWellbeing},
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
+	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/demo"
 	"github.com/starpost/starpost/emotion"
 	"github.com/starpost/starpost/engine"
@@ -87,6 +88,10 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
 		Secret: secret, Registry: n.reg, KB: n.kb}
+	// Agent assist: canned replies.
+	if n.api.Canned, err = canned.Open(ctx, canned.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Clock: n.clock}); err != nil {
+		return nil, fmt.Errorf("canned replies: %w", err)
+	}
 	return n, nil
 }
 
