@@ -316,3 +316,38 @@ func (s *Store) Delete(ctx context.Context, ws, id string) error {
 	}
 	return nil
 }
+
+// Defaults are the canned replies a new workspace starts with, in Chinese
+// and English.
+func Defaults() []Reply {
+	return []Reply{
+		{Title: "Greeting", Shortcut: "hi", Lang: LangEN, Body: "Hello {{customer.name}}! I'm {{agent.name}}. How can I help you today?"},
+		{Title: "问候", Shortcut: "hi", Lang: LangZH, Body: "{{customer.name}}您好！我是{{agent.name}}，请问有什么可以帮您？"},
+		{Title: "Please wait", Shortcut: "wait", Lang: LangEN, Body: "Thanks for waiting — I am checking this for you now."},
+		{Title: "请稍等", Shortcut: "wait", Lang: LangZH, Body: "感谢您的耐心等待，我正在为您查询。"},
+		{Title: "Refund started", Shortcut: "refund", Lang: LangEN, Body: "I have started your refund, {{customer.name}}. It reaches your original payment method within 3–5 working days."},
+		{Title: "退款已提交", Shortcut: "refund", Lang: LangZH, Body: "{{customer.name}}，您的退款已提交，将在 3–5 个工作日内原路退回。"},
+		{Title: "Anything else", Shortcut: "thanks", Lang: LangEN, Body: "Thank you! Is there anything else I can help you with?"},
+		{Title: "还有其他问题吗", Shortcut: "thanks", Lang: LangZH, Body: "谢谢！请问还有其他可以帮您的吗？"},
+	}
+}
+
+// SeedDefaults gives workspace ws the Defaults when it has no canned reply
+// yet; it reports how many it created.
+func (s *Store) SeedDefaults(ctx context.Context, ws, editor string) (int, error) {
+	have, err := s.List(ctx, ws, Filter{})
+	if err != nil {
+		return 0, err
+	}
+	if len(have) > 0 {
+		return 0, nil
+	}
+	n := 0
+	for _, r := range Defaults() {
+		if err := s.Create(ctx, ws, editor, &r); err != nil {
+			return n, fmt.Errorf("canned: seed %s: %w", r.Shortcut, err)
+		}
+		n++
+	}
+	return n, nil
+}

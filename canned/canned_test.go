@@ -174,6 +174,16 @@ func TestDialects(t *testing.T) {
 				t.Fatalf("ws_b sees %+v", listB)
 			}
 
+			// Defaults go only to a workspace without replies.
+			n, err := s.SeedDefaults(ctx, "ws_a", "demo")
+			check(t, err)
+			if n != 0 {
+				t.Fatalf("seeded %d into a workspace with replies", n)
+			}
+			if n, err = s.SeedDefaults(ctx, "ws_new", "demo"); err != nil || n != len(canned.Defaults()) {
+				t.Fatalf("seeded %d, %v", n, err)
+			}
+
 			check(t, s.Delete(ctx, "ws_a", refundEN.ID))
 			code(t, s.Delete(ctx, "ws_a", refundEN.ID), starpost.ENOTFOUND)
 			if got := shortcuts(canned.Filter{}); got != "refund:zh,vip:" {

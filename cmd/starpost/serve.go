@@ -314,6 +314,9 @@ func (n *node) seed(ctx context.Context, stdout io.Writer, simulate bool) (*demo
 		if err != nil {
 			return nil, err
 		}
+		if _, err := n.api.Canned.SeedDefaults(ctx, world.Workspace.ID, "demo"); err != nil {
+			return nil, err
+		}
 		b, _ := json.MarshalIndent(world, "", "  ")
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			return nil, fmt.Errorf("write demo logins: %w", err)

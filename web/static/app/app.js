@@ -842,8 +842,9 @@ function drawCannedMatches() {
   if (S.mode !== 'reply' && S.mode !== 'note') return;
   const at = cannedQuery();
   if (!at) { hideCanned(); return; }
-  const lang = customerLang(S.convs.get(S.selected));
-  const rank = (x) => (x.shortcut.startsWith(at.q) ? 0 : 2) + (x.lang === lang ? 0 : x.lang === '' ? 0.5 : 1);
+  // The customer's language first (else the agent's), then "any".
+  const want = customerLang(S.convs.get(S.selected)) || (lang === 'zh-CN' ? 'zh' : 'en');
+  const rank = (x) => (x.shortcut.startsWith(at.q) ? 0 : 2) + (x.lang === want ? 0 : x.lang === '' ? 0.5 : 1);
   cannedShown = S.canned.filter((x) => x.shortcut.startsWith(at.q) || (at.q && x.title.toLowerCase().includes(at.q)))
     .sort((a, b) => rank(a) - rank(b) || a.shortcut.localeCompare(b.shortcut)).slice(0, 8);
   if (!cannedShown.length) { hideCanned(); return; }

@@ -1,0 +1,221 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/bus"
+	"github.com/starpost/starpost/client"
+	"github.com/starpost/starpost/emotion"
+	"github.com/starpost/starpost/engine"
+	sphttp "github.com/starpost/starpost/http"
+	spkb "github.com/starpost/starpost/kb"
+	"github.com/starpost/starpost/store"
+	"github.com/starpost/starpost/text"
+)
+
+// tokenizer loads the segmenter once for the test binary.
+var tokenizer = sync.OnceValues(func() (*text.Tokenizer, error) {
+	return text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
+})
+
+// withAssist gives the node the knowledge base and runs the suggestion and
+// emotion engines as "starpost serve" does; breakAfter is the workspace's
+// break threshold.
+func withAssist(breakAfter int) nodeOption {
+	return func(s *nodeSetup) {
+		s.runners = func(t *testing.T, db *store.DB, b *bus.Bus, api *sphttp.Server) []func(context.Context) error {
+			t.Helper()
+			tok, err := tokenizer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := spkb.Open(context.Background(), spkb.Options{SQL: db.SQL(), Driver: db.Driver(), Tokenizer: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			api.KB = k
+			api.Wellbeing = map[string]sphttp.WellbeingPolicy{"": {BreakAfter: breakAfter}}
+			analyzer, err := emotion.LoadEmbedded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			em, err := emotion.NewEngine(analyzer, db, emotion.EngineConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []func(context.Context) error
+			for _, h := range []engine.Handler{em, spkb.NewSuggester(k)} {
+				r, err := engine.NewRunner(h, engine.Options{Store: db, Bus: b, SQL: db.SQL(), Driver: db.Driver()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, r.Run)
+			}
+			return out
+		}
+	}
+}
+
+// TestBrowserAssist drives the assist tools in real Chromium: a customer's
+// question produces suggested answers in the agent's panel with the
+// matched words highlighted; a click (and Alt+1) inserts the answer into the
+// reply box, editable before sending; "helpful" is recorded as feedback.
+// An abusive, angry message brings a coaching card, is masked in the log
+// (with a button that shows it), counts as a hostile conversation with a
+// break suggestion, and raises an alert on the supervisor's wall with a
+// button that opens the monitor. A canned reply is inserted by its
+// shortcut through the keyboard-driven list, placeholders filled; the
+// transfer dialog lists colleagues for an agent. axe-core audits the
+// workspace with the panel open at desktop and phone sizes.
+func TestBrowserAssist(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, withAssist(1))
+	sh := newShots(t)
+	ctx := context.Background()
+	ws := n.world.Workspace.ID
+	admin := adminClient(t, n)
+
+	answer := "You can ask for a refund under Orders → Refund within 7 days of delivery."
+	var faq spkb.FAQ
+	if err := admin.Do(ctx, "POST", "/api/v1/kb/faqs", sphttp.FAQRequest{
+		Questions: []string{"How do I get a refund?", "Can I return my order for a refund?"}, Answer: answer, Lang: "en", Status: "published"}, &faq); err != nil {
+		t.Fatal(err)
+	}
+
+	// The supervisor watches the wall.
+	supLogin := n.world.Logins[1]
+	sup := newTab(t, browser, sizes[2])
+	signIn(t, sup, n.base, "/app/wall", supLogin.Email, supLogin.Password, "#wall")
+	wait(t, sup, "the empty alert list", `document.querySelector('#alerts .empty') !== null`)
+
+	// The agent signs in and goes available.
+	li := n.world.Agents()[0]
+	ag := newTab(t, browser, sizes[2])
+	signIn(t, ag, n.base, "/app/", li.Email, li.Password, ".presence")
+	do(t, ag, "go available", chromedp.Click(chromedp.CSS(`.seg[data-p="available"]`)))
+	waitPresence(t, admin, li.UserID, starpost.PresenceAvailable)
+
+	// A customer asks about a refund; the agent accepts.
+	v, err := client.New(n.base, nil).NewVisitor(ctx, ws, "Wang Wei")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := v.Start(ctx, sphttp.WidgetStartRequest{QueueID: n.world.Queues[0].ID, Text: "Hello, how do I get a refund for my order?", IdempotencyKey: "assist-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := start.Conversation.ID
+	wait(t, ag, "the offer", `document.querySelector('.offer .accept') !== null`)
+	jsClick(t, ag, "accept", ".offer .accept")
+	wait(t, ag, "the conversation with the customer's name", `document.querySelector('#conv-h') && document.querySelector('#conv-h').textContent === 'Wang Wei'`)
+
+	// Suggestions: the FAQ, with the matched words highlighted.
+	wait(t, ag, "the suggestion in the panel", `(() => { const s = document.querySelector('.assist .sugg[data-id=`+jsString(faq.ID)+`]');
+		return s && !document.querySelector('.assist').hidden && [...s.querySelectorAll('mark')].some(m => /refund/i.test(m.textContent)) })()`)
+	sh.take(ag, "assist-desktop-suggestion")
+	do(t, ag, "insert the answer", chromedp.Click(chromedp.CSS(`.assist .sugg[data-id="`+faq.ID+`"] .sugg-insert`)))
+	wait(t, ag, "the answer in the reply box", `document.querySelector('#reply').value === `+jsString(answer)+` && document.activeElement.id === 'reply'`)
+	do(t, ag, "edit and send it", chromedp.SendKeys(chromedp.CSS("#reply"), " Anything else?"+kb.Enter))
+	sent := answer + " Anything else?"
+	wait(t, ag, "the edited answer stored", `[...document.querySelectorAll('.log .msg.me:not(.pending) .text')].some(m => m.textContent === `+jsString(sent)+`)`)
+	do(t, ag, "Alt+1 inserts the first suggestion", chromedp.KeyEvent("1", chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	wait(t, ag, "the answer in the reply box again", `document.querySelector('#reply').value === `+jsString(answer))
+	do(t, ag, "clear the reply box", chromedp.Evaluate[chromedp.Void](`document.querySelector("#reply").value = ""`))
+
+	// Feedback: helpful, recorded as a suggestion.feedback event.
+	do(t, ag, "mark it helpful", chromedp.Click(chromedp.CSS(`.assist .sugg[data-id="`+faq.ID+`"] .fb-yes`)))
+	wait(t, ag, "the helpful button pressed", `document.querySelector('.assist .sugg .fb-yes').getAttribute('aria-pressed') === 'true'`)
+	var page sphttp.EventPage
+	if err := admin.Do(ctx, "GET", "/api/v1/conversations/"+conv+"/events", nil, &page); err != nil {
+		t.Fatal(err)
+	}
+	var fb *spkb.FeedbackBody
+	for _, e := range page.Items {
+		if e.Kind == spkb.KindFeedback && e.Actor.ID == li.UserID {
+			fb = &spkb.FeedbackBody{}
+			if err := e.DecodeBody(fb); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if fb == nil || fb.ID != faq.ID || !fb.Helpful {
+		t.Fatalf("feedback recorded: %+v", fb)
+	}
+	audit(t, ag, "the workspace with the assist panel (desktop)", "")
+
+	// An abusive, angry message: coaching, masking, well-being, an alert.
+	abusive := "垃圾客服，你们都是废物！！！"
+	if _, err := v.Send(ctx, conv, abusive, "assist-2"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, ag, "the coaching card", `(() => { const c = document.querySelector('.assist .coach');
+		return c && c.textContent.includes('abusive') && c.querySelector('dd.k-acknowledge') && c.querySelector('dd.k-avoid').textContent.length > 0 })()`)
+	wait(t, ag, "the abusive words masked", `[...document.querySelectorAll('.log .msg.them .text.masked')].some(n => n.textContent.includes('＊＊') && !n.textContent.includes('废物'))`)
+	wait(t, ag, "the mood in words", `/Angry|abusive/.test(document.querySelector('.assist .mood-label').textContent)`)
+	wait(t, ag, "one hostile conversation and a break suggestion", `(() => { const w = document.querySelector('#wellbeing');
+		return w && !w.hidden && w.textContent.includes('Hostile conversations today: 1') && w.querySelector('.take-break') !== null })()`)
+	sh.take(ag, "assist-desktop-coaching")
+	do(t, ag, "show the masked words", chromedp.Click(chromedp.CSS(".log .mask-note button")))
+	wait(t, ag, "the words shown", `document.querySelector('.log .mask-note button').getAttribute('aria-expanded') === 'true' && [...document.querySelectorAll('.log .msg.them .text')].some(n => n.textContent === `+jsString(abusive)+`)`)
+	do(t, ag, "turn masking off", chromedp.Click(chromedp.CSS("#mask-toggle")))
+	wait(t, ag, "no masked message", `document.querySelectorAll('.log .text.masked').length === 0 && localStorage.getItem('starpost.mask.`+li.UserID+`') === 'off'`)
+	do(t, ag, "turn masking on", chromedp.Click(chromedp.CSS("#mask-toggle")))
+	wait(t, ag, "masked again", `document.querySelectorAll('.log .text.masked').length === 1`)
+	audit(t, ag, "the workspace with a coaching card (desktop)", "")
+
+	wait(t, sup, "the alert on the wall", `[...document.querySelectorAll('#alerts .alert-item')].some(a => a.dataset.conv === `+jsString(conv)+` && a.textContent.includes('Abusive customer') && a.textContent.includes('Li'))`)
+	sh.take(sup, "assist-wall-alert")
+	do(t, sup, "monitor from the alert", chromedp.Click(chromedp.CSS(`#alerts .alert-item[data-conv="`+conv+`"] .monitor-alert`)))
+	wait(t, sup, "the monitor with the conversation", `!document.querySelector('.monitor').hidden && document.querySelector('.monitor .msg.them') !== null`)
+	audit(t, sup, "the wall with an alert", "")
+
+	// A canned reply by its shortcut, through the listbox.
+	do(t, ag, "type a shortcut", chromedp.Click(chromedp.CSS("#reply")), chromedp.SendKeys(chromedp.CSS("#reply"), "/ref"))
+	wait(t, ag, "the canned list", `(() => { const l = document.querySelector('#canned-list'); const r = document.querySelector('#reply');
+		return !l.hidden && l.getAttribute('role') === 'listbox' && l.querySelector('[aria-selected=true]').dataset.k === 'refund' &&
+			r.getAttribute('aria-activedescendant') === l.querySelector('[aria-selected=true]').id })()`)
+	sh.take(ag, "assist-desktop-canned")
+	// The customer last wrote in Chinese: the Chinese reply comes first.
+	wait(t, ag, "the Chinese reply first", `document.querySelector('#canned-list [aria-selected=true]').textContent.includes('退款已提交')`)
+	do(t, ag, "move down to the English one", chromedp.KeyEvent(kb.ArrowDown))
+	wait(t, ag, "the English reply chosen", `(() => { const o = document.querySelector('#canned-list [aria-selected=true]');
+		return o.textContent.includes('Refund started') && document.querySelector('#reply').getAttribute('aria-activedescendant') === o.id })()`)
+	do(t, ag, "insert it", chromedp.KeyEvent(kb.Enter))
+	wait(t, ag, "the canned reply with the customer's name", `document.querySelector('#reply').value.startsWith('I have started your refund, Wang Wei.') && document.querySelector('#canned-list').hidden`)
+
+	// The transfer dialog lists colleagues, from the agents' directory.
+	do(t, ag, "open the transfer dialog", chromedp.Click(chromedp.CSS(".transfer-btn")))
+	wait(t, ag, "colleagues listed", `document.querySelector('dialog.transfer').open && document.querySelectorAll('#tr-agent option').length > 0 && !document.querySelector('input[name=tr-kind][value=agent]').disabled`)
+	do(t, ag, "close the transfer dialog", chromedp.KeyEvent("\x1b"))
+	wait(t, ag, "the dialog closed", `!document.querySelector('dialog.transfer').open`)
+
+	// Tablet and phone: the panel is a collapsible section.
+	for _, sz := range sizes[:2] {
+		resize(t, ag, sz)
+		wait(t, ag, "the collapsed panel at "+sz.name, `getComputedStyle(document.querySelector('.assist-toggle')).display !== 'none' &&
+			document.querySelector('.assist-toggle').getAttribute('aria-expanded') === 'false' && getComputedStyle(document.querySelector('.assist-body')).display === 'none'`)
+		do(t, ag, "open the panel", chromedp.Click(chromedp.CSS(".assist-toggle")))
+		wait(t, ag, "the open panel at "+sz.name, `document.querySelector('.assist-toggle').getAttribute('aria-expanded') === 'true' && getComputedStyle(document.querySelector('.assist-body')).display !== 'none' && document.querySelector('.assist .coach') !== null`)
+		sh.take(ag, "assist-"+sz.name+"-panel")
+		if sz.name == "phone" {
+			audit(t, ag, "the workspace with the assist panel open (phone)", "")
+		}
+		do(t, ag, "close the panel", chromedp.Click(chromedp.CSS(".assist-toggle")))
+	}
+
+	// Take the suggested break.
+	resize(t, ag, sizes[2])
+	do(t, ag, "take a break", chromedp.Click(chromedp.CSS("#wellbeing .take-break")))
+	waitPresence(t, admin, li.UserID, starpost.PresenceBreak)
+	wait(t, ag, "the break card gone", `document.querySelector('#wellbeing .take-break') === null && document.querySelector('input[value=break]').checked`)
+	if got := eval[string](t, ag, `document.querySelector('#wellbeing').textContent`); !strings.Contains(got, "1") {
+		t.Errorf("well-being line %q", got)
+	}
+}
