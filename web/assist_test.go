@@ -210,8 +210,16 @@ func TestBrowserAssist(t *testing.T) {
 		do(t, ag, "close the panel", chromedp.Click(chromedp.CSS(".assist-toggle")))
 	}
 
-	// Take the suggested break.
+	// In Chinese the panel and the coaching card follow the language.
 	resize(t, ag, sizes[2])
+	setLang(t, ag, "zh-CN")
+	wait(t, ag, "the panel in Chinese", `document.querySelector('#sugg-h').textContent === '推荐答案' && document.querySelector('.assist .coach dt.k-acknowledge').textContent === '先共情' &&
+		document.querySelector('.assist .coach dd.k-acknowledge').textContent.includes('保持冷静') && document.querySelector('#wellbeing').textContent.includes('今日情绪激烈的会话：1')`)
+	sh.take(ag, "assist-desktop-zh")
+	audit(t, ag, "the workspace in Chinese with the assist panel", "")
+	setLang(t, ag, "en")
+
+	// Take the suggested break.
 	do(t, ag, "take a break", chromedp.Click(chromedp.CSS("#wellbeing .take-break")))
 	waitPresence(t, admin, li.UserID, starpost.PresenceBreak)
 	wait(t, ag, "the break card gone", `document.querySelector('#wellbeing .take-break') === null && document.querySelector('input[value=break]').checked`)

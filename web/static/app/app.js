@@ -503,7 +503,7 @@ function inboxItems() {
 
 function preview(c) {
   const m = lastMessage(c);
-  return m ? body(m).text || '' : '';
+  return m ? displayText(c, m.seq) : '';
 }
 
 function drawInbox() {

@@ -142,7 +142,7 @@ export function panel(x) {
     const cb = coach.body || {};
     const tx = (x.lang === 'zh-CN' ? cb.zh : cb.en) || cb.en || cb.zh || {};
     coachEl = h('section', { class: 'assist-card coach', 'aria-labelledby': 'coach-h', 'data-seq': String(coach.seq) },
-      h('h3', { id: 'coach-h' }, h('span', { 'aria-hidden': 'true', text: '🧭 ' }), T.assist.coaching + ': ' + (cb.reason === 'abuse' ? T.assist.coachAbuse : T.assist.coachEscalating)),
+      h('h3', { id: 'coach-h' }, h('span', { 'aria-hidden': 'true', text: '⚑ ' }), T.assist.coaching + ': ' + (cb.reason === 'abuse' ? T.assist.coachAbuse : T.assist.coachEscalating)),
       h('dl', { class: 'coach-steps' },
         ...[['acknowledge', T.assist.acknowledge], ['apologise', T.assist.apologise], ['next_step', T.assist.nextStep], ['avoid', T.assist.avoid]]
           .filter(([k]) => tx[k]).flatMap(([k, label]) => [h('dt', { class: 'k-' + k, text: label }), h('dd', { class: 'k-' + k, text: tx[k] })])));
@@ -160,9 +160,9 @@ export function panel(x) {
         h('button', { type: 'button', class: 'primary small sugg-insert', 'data-fk': 'ins-' + n, 'aria-keyshortcuts': 'Alt+' + n, onclick: () => x.onInsert(it, n) },
           h('kbd', { 'aria-hidden': 'true', text: 'Alt+' + n }), ' ' + T.assist.insert, h('span', { class: 'sr', text: ' — ' + T.assist.insertLabel(n, it.title || '') })),
         h('button', { type: 'button', class: 'small fb-yes', 'data-fk': 'yes-' + n, 'aria-pressed': String(v === true), 'aria-label': T.assist.helpfulLabel(it.title || ''), onclick: () => x.onFeedback(sugg, it, true) },
-          h('span', { 'aria-hidden': 'true', text: '👍 ' }), T.assist.helpful),
+          h('span', { 'aria-hidden': 'true', text: '✓ ' }), T.assist.helpful),
         h('button', { type: 'button', class: 'small fb-no', 'data-fk': 'no-' + n, 'aria-pressed': String(v === false), 'aria-label': T.assist.notHelpfulLabel(it.title || ''), onclick: () => x.onFeedback(sugg, it, false) },
-          h('span', { 'aria-hidden': 'true', text: '👎 ' }), T.assist.notHelpful)));
+          h('span', { 'aria-hidden': 'true', text: '✗ ' }), T.assist.notHelpful)));
   }));
   const msg = sugg ? x.message((sugg.body || {}).message_seq) : '';
   const sugEl = h('section', { class: 'assist-card suggestions', 'aria-labelledby': 'sugg-h' },

@@ -181,7 +181,7 @@ export const en = {
     maskedWhole: 'Message hidden: abusive language',
     showMasked: 'Show', hideMasked: 'Hide',
     hostileToday: (n) => `Hostile conversations today: ${n}`,
-    breakSuggest: (n) => `You have handled ${n} hostile conversations today. Take a short break?`,
+    breakSuggest: (n) => `You have handled ${n} hostile conversation${n === 1 ? '' : 's'} today. Take a short break?`,
     takeBreak: 'Take a break', notNow: 'Not now',
     cannedTitle: 'Canned replies',
     cannedNone: 'No canned replies yet. An admin adds them under Admin → Canned replies.',
