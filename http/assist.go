@@ -128,6 +128,9 @@ func (s *Server) handleUpdateCanned(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) handleDeleteCanned(w http.ResponseWriter, r *http.Request) error {
+	if err := s.decodeOptional(w, r, &struct{}{}); err != nil {
+		return err
+	}
 	if err := s.cannedWritable(); err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	sphttp "github.com/starpost/starpost/http"
 )
 
-func withCanned(t *testing.T, e *env) {
+func withCanned(t *testing.T, e *env) { // newEnv wires the canned store; this reopens it (idempotent table)
 	t.Helper()
 	s, err := canned.Open(e.ctx, canned.Options{SQL: e.db.SQL(), Driver: e.db.Driver(), Clock: e.clock})
 	must(t, err)
