@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/starpost/starpost"
@@ -334,26 +335,70 @@ func (s *Server) firstCursorSince(ctx context.Context, ws string, t time.Time) (
 	return lo, nil
 }
 
+// hostileDay is what one node has counted of a workspace's day (from the
+// instant Start): the hostile conversations per agent, from the events up
+// to cursor Last. Later requests scan only the events committed since.
+type hostileDay struct {
+	mu      sync.Mutex
+	start   time.Time
+	last    int64
+	convs   map[string][]string        // agent -> conversations, in order
+	seen    map[string]map[string]bool // agent -> conversation -> counted
+	abusive map[string]map[string]bool // agent -> conversation -> abuse seen
+}
+
+// hostileCache holds the days being counted, by workspace and day start.
+type hostileCache struct {
+	mu   sync.Mutex
+	days map[string]*hostileDay
+}
+
+// day returns the counter of workspace ws's day starting at start, and
+// forgets days that ended more than a day ago.
+func (c *hostileCache) day(ws string, start, now time.Time) *hostileDay {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.days == nil {
+		c.days = map[string]*hostileDay{}
+	}
+	for k, d := range c.days {
+		if now.Sub(d.start) > 49*time.Hour {
+			delete(c.days, k)
+		}
+	}
+	key := ws + "|" + start.UTC().Format(time.RFC3339)
+	d := c.days[key]
+	if d == nil {
+		d = &hostileDay{start: start, convs: map[string][]string{}, seen: map[string]map[string]bool{}, abusive: map[string]map[string]bool{}}
+		c.days[key] = d
+	}
+	return d
+}
+
 // hostileSince returns the conversations in which the emotion engine
 // coached agent or alerted about abuse while agent held them, since t, and
-// how many of them saw abuse.
+// how many of them saw abuse. The first call of a day finds the day's first
+// cursor and scans its coaching and alert events; later calls scan only
+// what was committed since.
 func (s *Server) hostileSince(ctx context.Context, ws, agent string, t time.Time) ([]string, int, error) {
-	from, err := s.firstCursorSince(ctx, ws, t)
-	if err != nil {
-		return nil, 0, err
+	d := s.hostile.day(ws, t, s.Clock.Now())
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last == 0 {
+		from, err := s.firstCursorSince(ctx, ws, t)
+		if err != nil {
+			return nil, 0, err
+		}
+		d.last = from - 1
 	}
-	seen := map[string]bool{}
-	abusive := map[string]bool{}
-	out := []string{}
-	after := from - 1
 	for {
-		evs, err := s.Store.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, AfterCursor: after,
+		evs, err := s.Store.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, AfterCursor: d.last,
 			Kinds: []starpost.EventKind{emotion.KindCoaching, emotion.KindAlert}})
 		if err != nil {
 			return nil, 0, err
 		}
 		for _, e := range evs {
-			after = e.Cursor
+			d.last = e.Cursor
 			if e.At.Before(t) {
 				continue
 			}
@@ -361,19 +406,23 @@ func (s *Server) hostileSince(ctx context.Context, ws, agent string, t time.Time
 				AgentID string `json:"agent_id"`
 				Reason  string `json:"reason"`
 			}
-			if e.DecodeBody(&b) != nil || b.AgentID != agent {
+			if e.DecodeBody(&b) != nil || b.AgentID == "" {
 				continue
 			}
-			if !seen[e.ConversationID] {
-				seen[e.ConversationID] = true
-				out = append(out, e.ConversationID)
+			if d.seen[b.AgentID] == nil {
+				d.seen[b.AgentID], d.abusive[b.AgentID] = map[string]bool{}, map[string]bool{}
+			}
+			if !d.seen[b.AgentID][e.ConversationID] {
+				d.seen[b.AgentID][e.ConversationID] = true
+				d.convs[b.AgentID] = append(d.convs[b.AgentID], e.ConversationID)
 			}
 			if e.Kind == emotion.KindAlert || b.Reason == "abuse" {
-				abusive[e.ConversationID] = true
+				d.abusive[b.AgentID][e.ConversationID] = true
 			}
 		}
 		if len(evs) < starpost.MaxEventPage {
-			return out, len(abusive), nil
+			break
 		}
 	}
+	return append([]string{}, d.convs[agent]...), len(d.abusive[agent]), nil
 }

@@ -152,6 +152,7 @@ type Server struct {
 	// workspace's break policy by workspace id ("" is the default).
 	Canned    *canned.Store
 	Wellbeing map[string]WellbeingPolicy
+	hostile   hostileCache
 
 	once      sync.Once
 	handler   http.Handler
