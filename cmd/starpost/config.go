@@ -22,6 +22,10 @@ type config struct {
 	Demo       bool
 	LogLevel   string
 	DebugAddr  string
+	// Agent assist: the well-being break threshold and the day's time zone
+	// for agents without a site.
+	BreakAfter int
+	TimeZone   string
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -36,6 +40,9 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
 	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("STARPOST_DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (keep it private)")
+	// Agent assist.
+	fs.IntVar(&c.BreakAfter, "break-after", 3, "suggest a break to an agent after this many hostile conversations in a day")
+	fs.StringVar(&c.TimeZone, "time-zone", env("STARPOST_TIME_ZONE", "UTC"), "time zone in which an agent's day starts when the agent has no site (IANA name)")
 }
 
 // dsn returns the database to open.

@@ -88,10 +88,14 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
 		Secret: secret, Registry: n.reg, KB: n.kb}
-	// Agent assist: canned replies.
+	// Agent assist: canned replies and the well-being policy.
 	if n.api.Canned, err = canned.Open(ctx, canned.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Clock: n.clock}); err != nil {
 		return nil, fmt.Errorf("canned replies: %w", err)
 	}
+	if _, err := time.LoadLocation(cfg.TimeZone); err != nil {
+		return nil, fmt.Errorf("--time-zone: %w", err)
+	}
+	n.api.Wellbeing = map[string]http.WellbeingPolicy{"": {BreakAfter: cfg.BreakAfter, TimeZone: cfg.TimeZone}}
 	return n, nil
 }
 
