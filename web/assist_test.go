@@ -89,6 +89,32 @@ func TestBrowserAssist(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The admin adds a canned reply in the admin screens, edits it, and
+	// deletes a default one.
+	ad := newTab(t, browser, sizes[2])
+	signIn(t, ad, n.base, "/app/admin#canned", n.world.Logins[0].Email, n.world.Logins[0].Password, "#admin")
+	wait(t, ad, "the canned replies with the defaults", `document.querySelector('#canned-form') !== null && document.querySelectorAll('tr[data-canned]').length === 8`)
+	do(t, ad, "fill in a canned reply",
+		chromedp.SendKeys(chromedp.CSS("#cn-title"), "Track a parcel"),
+		chromedp.SendKeys(chromedp.CSS("#cn-shortcut"), "/Track"),
+		chromedp.SendKeys(chromedp.CSS("#cn-body"), "{{customer.name}}, your parcel is on its way."),
+		chromedp.SetValue(chromedp.CSS("#cn-lang"), "en"))
+	do(t, ad, "create it", chromedp.Click(chromedp.CSS("#canned-form button[type=submit]")))
+	wait(t, ad, "the new reply listed", `[...document.querySelectorAll('tr[data-canned] th')].some(n => n.textContent.includes('/track'))`)
+	do(t, ad, "a duplicate shortcut", chromedp.SendKeys(chromedp.CSS("#cn-title"), "Again"), chromedp.SendKeys(chromedp.CSS("#cn-shortcut"), "track"),
+		chromedp.SendKeys(chromedp.CSS("#cn-body"), "x"), chromedp.SetValue(chromedp.CSS("#cn-lang"), "en"), chromedp.Click(chromedp.CSS("#canned-form button[type=submit]")))
+	wait(t, ad, "the conflict shown", `document.querySelector('#canned-form .error').textContent.includes('/track')`)
+	jsClick(t, ad, "edit it", `button[aria-label="Edit /track (en)"]`)
+	wait(t, ad, "the edit form", `document.querySelector('#canned-form-h').textContent === 'Edit canned reply' && document.querySelector('#cn-title').value === 'Track a parcel'`)
+	do(t, ad, "change the text", chromedp.Evaluate[chromedp.Void](`document.querySelector('#cn-body').value = '{{customer.name}}, your parcel arrives tomorrow.'`),
+		chromedp.Click(chromedp.CSS("#canned-form button[type=submit]")))
+	wait(t, ad, "the edited text listed", `[...document.querySelectorAll('tr[data-canned] .ctext')].some(n => n.textContent === '{{customer.name}}, your parcel arrives tomorrow.')`)
+	do(t, ad, "accept the confirmation", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
+	jsClick(t, ad, "delete /wait in Chinese", `button.danger[aria-label="Delete /wait (zh)"]`)
+	wait(t, ad, "one reply fewer", `document.querySelectorAll('tr[data-canned]').length === 8 && document.querySelector('button[aria-label="Delete /wait (zh)"]') === null`)
+	sh.take(ad, "assist-admin-canned")
+	audit(t, ad, "admin: canned replies", "")
+
 	// The supervisor watches the wall.
 	supLogin := n.world.Logins[1]
 	sup := newTab(t, browser, sizes[2])
@@ -189,6 +215,12 @@ func TestBrowserAssist(t *testing.T) {
 		return o.textContent.includes('Refund started') && document.querySelector('#reply').getAttribute('aria-activedescendant') === o.id })()`)
 	do(t, ag, "insert it", chromedp.KeyEvent(kb.Enter))
 	wait(t, ag, "the canned reply with the customer's name", `document.querySelector('#reply').value.startsWith('I have started your refund, Wang Wei.') && document.querySelector('#canned-list').hidden`)
+
+	// The admin's new reply, by its shortcut.
+	do(t, ag, "clear and type /tra", chromedp.Evaluate[chromedp.Void](`document.querySelector('#reply').value = ''`), chromedp.SendKeys(chromedp.CSS("#reply"), "/tra"))
+	wait(t, ag, "the admin's reply offered", `document.querySelector('#canned-list [aria-selected=true]') && document.querySelector('#canned-list [aria-selected=true]').dataset.k === 'track'`)
+	do(t, ag, "insert it with Tab", chromedp.KeyEvent(kb.Tab))
+	wait(t, ag, "the admin's reply filled in", `document.querySelector('#reply').value === 'Wang Wei, your parcel arrives tomorrow.'`)
 
 	// The transfer dialog lists colleagues, from the agents' directory.
 	do(t, ag, "open the transfer dialog", chromedp.Click(chromedp.CSS(".transfer-btn")))

@@ -310,22 +310,23 @@ export function start(ctx) {
       f.append(h('button', { type: 'button', class: 'ghost', onclick: () => { A.editing = null; draw(); document.getElementById('canned-form-h').focus(); }, text: T.assist.cancel }));
     }
     const teamName = (id) => (id ? byId(A.teams, id) : T.assist.cTeamAll);
+    const key = (x) => x.shortcut + (x.lang ? ' (' + x.lang + ')' : '');
     const rows = A.canned.map((x) => h('tr', { 'data-canned': x.id },
       h('th', { scope: 'row' }, h('kbd', { text: '/' + x.shortcut }), ' ', x.title),
       h('td', { class: 'ctext', text: x.body }),
       h('td', { text: x.lang || T.assist.cLangAny }), h('td', { text: teamName(x.team_id) }),
       h('td', { class: 'act' },
-        h('button', { type: 'button', class: 'small', 'aria-label': T.assist.editLabel(x.shortcut), onclick: () => {
+        h('button', { type: 'button', class: 'small', 'aria-label': T.assist.editLabel(key(x)), onclick: () => {
           A.editing = x.id; draw(); document.getElementById('cn-title').focus();
         }, text: T.assist.edit }), ' ',
-        h('button', { type: 'button', class: 'small danger', 'aria-label': T.assist.delLabel(x.shortcut), onclick: async () => {
-          if (!confirm(T.assist.confirmDelete(x.shortcut))) return;
+        h('button', { type: 'button', class: 'small danger', 'aria-label': T.assist.delLabel(key(x)), onclick: async () => {
+          if (!confirm(T.assist.confirmDelete(key(x)))) return;
           try {
             await call('DELETE', '/api/v1/canned/' + encodeURIComponent(x.id));
             if (A.editing === x.id) A.editing = null;
             await load();
             draw();
-            announce(T.assist.deleted(x.shortcut));
+            announce(T.assist.deleted(key(x)));
             document.getElementById('canned-form-h').focus();
           } catch (err) { announce(err.message); }
         }, text: T.adm.del }))));
