@@ -259,3 +259,33 @@ func TestBrowserAssist(t *testing.T) {
 		t.Errorf("well-being line %q", got)
 	}
 }
+
+// TestAssistHelpers runs the assist module's text helpers in Chromium: the
+// engines' UTF-8 byte offsets mapped onto JavaScript strings (CJK and
+// emoji), masking by cues or whole, highlights and placeholders.
+func TestAssistHelpers(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t)
+	tab := newTab(t, browser, sizes[2])
+	do(t, tab, "open the app", chromedp.Navigate(n.base+"/app/"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	tests := []struct{ name, js, want string }{
+		{"ascii cue", `m.maskedText(m.maskParts('you idiot!', {cues: [{cue: 'insult', start: 4, end: 9}]}))`, "you ＊＊＊＊＊!"},
+		{"cjk cues", `m.maskedText(m.maskParts('垃圾客服，废物', {cues: [{cue: 'insult', start: 0, end: 6}, {cue: 'insult', start: 15, end: 21}]}))`, "＊＊客服，＊＊"},
+		{"emoji before a cue", `m.maskedText(m.maskParts('😡 傻逼', {cues: [{cue: 'angry_emoji', start: 0, end: 4}, {cue: 'insult', start: 5, end: 11}]}))`, "😡 ＊＊"},
+		{"no masked cue", `String(m.maskParts('so angry!!', {cues: [{cue: 'exclaim', start: 8, end: 10}], abusive: false}))`, "null"},
+		{"abusive without cues", `JSON.stringify(m.maskParts('you are the worst people', {abusive: true, cues: []}).map(p => p.whole))`, "[true]"},
+		{"highlight", `m.marked('退款要多久', [{start: 0, end: 6}]).map(n => n.nodeName + ':' + n.textContent).join('|')`, "MARK:退款|#text:要多久"},
+		{"placeholders", `m.fill('Hi {{customer.name}}, I am {{ agent.name }}. {{order.id}}', {'customer.name': 'Wang Wei', 'agent.name': 'Li Na'})`, "Hi Wang Wei, I am Li Na. {{order.id}}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := chromedp.Run(tab, chromedp.Evaluate[string](`import('/app/assist.js').then(m => `+tt.js+`)`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.js, got, tt.want)
+			}
+		})
+	}
+}

@@ -216,6 +216,7 @@ export function start(ctx) {
 
   function draw() {
     if (!els.queues) return;
+    drawAlerts();
     const now = Date.now();
     els.updated.textContent = W.loadedAt ? T.wall.updated(new Date(W.loadedAt).toLocaleTimeString(ctx.lang())) : '';
     els.queues.replaceChildren(...W.queues.map((q) => {
@@ -363,8 +364,13 @@ export function start(ctx) {
     const c = W.convs.get(e.conversation_id);
     announce(T.assist.alertReason[alertReason(e)] + ': ' + (c ? contactName(c.contact_id) : ''));
   }
+  let alertsSig = '';
   function drawAlerts() {
     if (!els.alerts) return;
+    // Redrawn when an alert comes or a name becomes known (keeps focus).
+    const sig = W.alerts.map((e) => e.cursor + ':' + (W.convs.has(e.conversation_id) ? contactName(W.convs.get(e.conversation_id).contact_id) : '')).join() + '|' + T.assist.alerts;
+    if (sig === alertsSig && els.alerts.firstChild) return;
+    alertsSig = sig;
     const items = W.alerts.map((e) => {
       const b = e.body || {};
       const c = W.convs.get(e.conversation_id);
