@@ -67,8 +67,8 @@ type CannedRequest struct {
 	TeamID   string `json:"team_id"`
 }
 
-// checkTeam reports ENOTFOUND-free EINVALID when team is set and is not a
-// team of the workspace.
+// checkTeam returns an EINVALID error naming team_id when team is set and
+// is not a team of workspace ws (another tenant's team included).
 func (s *Server) checkTeam(ctx context.Context, ws, team string) error {
 	if team == "" {
 		return nil

@@ -808,10 +808,17 @@ async function sendNote(c, text) {
 }
 
 // ---- canned replies (the workspace's, GET /api/v1/canned) ----
+let cannedAt0 = 0; // when the list was loaded
 async function loadCanned() {
+  cannedAt0 = Date.now();
   try {
     S.canned = (await call('GET', '/api/v1/canned')).items || [];
   } catch (_) { /* keep what we have; the list is retried when the dialog opens */ }
+}
+// cannedFresh reloads the list, at most once a minute, when the agent
+// starts a shortcut, so an admin's edits reach open workspaces.
+function cannedFresh() {
+  if (Date.now() - cannedAt0 > 60000) loadCanned().then(() => { if (cannedQuery()) drawCannedMatches(); });
 }
 
 // customerLang is the language the emotion engine saw in the customer's
@@ -842,6 +849,7 @@ function drawCannedMatches() {
   if (S.mode !== 'reply' && S.mode !== 'note') return;
   const at = cannedQuery();
   if (!at) { hideCanned(); return; }
+  cannedFresh();
   // The customer's language first (else the agent's), then "any".
   const want = customerLang(S.convs.get(S.selected)) || (lang === 'zh-CN' ? 'zh' : 'en');
   const rank = (x) => (x.shortcut.startsWith(at.q) ? 0 : 2) + (x.lang === want ? 0 : x.lang === '' ? 0.5 : 1);
