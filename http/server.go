@@ -21,6 +21,7 @@ import (
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
+	"github.com/starpost/starpost/draft"
 	"github.com/starpost/starpost/kb"
 )
 
@@ -145,6 +146,9 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+	// Drafts writes reply drafts with a language model. Nil turns drafting
+	// off (POST .../draft answers 404).
+	Drafts *draft.Writer
 
 	once      sync.Once
 	handler   http.Handler
@@ -320,6 +324,9 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+
+		// Reply drafting (optional language model).
+		{"POST", "/api/v1/conversations/{id}/draft", AccessAgent, s.handleDraft},
 	}
 }
 

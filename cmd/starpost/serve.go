@@ -11,6 +11,7 @@ import (
 	"net"
 	nethttp "net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/demo"
+	"github.com/starpost/starpost/draft"
 	"github.com/starpost/starpost/emotion"
 	"github.com/starpost/starpost/engine"
 	"github.com/starpost/starpost/helpcenter"
@@ -88,6 +90,12 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
 		Secret: secret, Registry: n.reg, KB: n.kb}
+	if cfg.LLMURL != "" {
+		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--llm-url %q: want an http:// or https:// URL such as http://localhost:11434/v1", cfg.LLMURL)
+		}
+		n.api.Drafts = &draft.Writer{KB: n.kb, LLM: &draft.OpenAI{URL: cfg.LLMURL, Model: cfg.LLMModel, APIKey: cfg.LLMKey, Timeout: cfg.LLMTimeout}}
+	}
 	return n, nil
 }
 
