@@ -218,7 +218,8 @@ var citation = regexp.MustCompile(`\[(\d{1,3})\]`)
 
 // Cite checks the citations of a model's text against the sources it was
 // given: references to sources that do not exist are removed, and the
-// cited sources are returned in order of first citation.
+// cited sources are returned in order of first citation. Citations are
+// written canonically ("[01]" becomes "[1]").
 func Cite(text string, sources []Source) (string, []Source) {
 	byN := map[int]Source{}
 	for _, s := range sources {
@@ -236,7 +237,7 @@ func Cite(text string, sources []Source) (string, []Source) {
 			seen[n] = true
 			cited = append(cited, s)
 		}
-		return m
+		return "[" + strconv.Itoa(n) + "]" // "[01]" becomes "[1]"
 	})
 	return strings.TrimSpace(text), cited
 }
