@@ -24,6 +24,9 @@ func (s *Server) features() []string {
 // configured language model, grounded in the knowledge base. The draft is
 // returned to the agent only; nothing is stored or sent to the customer.
 func (s *Server) handleDraft(w http.ResponseWriter, r *http.Request) error {
+	if err := s.decodeOptional(w, r, &struct{}{}); err != nil {
+		return err
+	}
 	if s.Drafts == nil {
 		return starpost.Errorf(starpost.ENOTFOUND, "reply drafting is not configured on this server (start it with --llm-url)")
 	}
