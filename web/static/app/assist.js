@@ -9,9 +9,9 @@
 import { h } from './dom.js';
 
 /**
- * toIndex maps the UTF-8 byte offsets the engines send (Go strings) to
- * JavaScript string indices of text; an offset inside a character maps to
- * its end.
+ * byteOffsets returns a function that maps the UTF-8 byte offsets the
+ * engines send (Go strings) to JavaScript string indices of text; an offset
+ * inside a character maps to that character's start.
  */
 export function byteOffsets(text) {
   const at = new Map([[0, 0]]);
@@ -83,7 +83,7 @@ export function fill(body, vars) {
 }
 
 /**
- * latest returns, for conversation c's events, the newest suggestion,
+ * assistState returns, for conversation c's events, the newest suggestion,
  * emotion and coaching events and the agent's feedback verdicts (by
  * "suggestionSeq:id").
  */
