@@ -10,6 +10,7 @@ import { call, newKey, Stream, APIError, fetchMe } from './api.js';
 import { dictionaries, languages, pickLanguage } from './i18n.js';
 import { topBar } from './dom.js';
 import { panel as assistPanel, assistState, maskParts, maskedText, fill } from './assist.js';
+import { draftButton, requestDraft, drawSources } from './draft.js';
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
@@ -67,6 +68,8 @@ async function boot() {
     const me = await call('GET', '/api/v1/me');
     if (!me.user) throw new APIError(401, null);
     S.me = me.user;
+    S.features = me.features || [];
+    S.workspace = me.workspace_id;
     enter();
   } catch (err) {
     renderLogin(err instanceof APIError && err.status === 401 ? '' : T.errors.network);
@@ -160,6 +163,9 @@ function renderLogin(error) {
     try {
       const res = await call('POST', '/api/v1/login', { email: email.value, password: pw.value });
       S.me = res.user;
+      const me = await call('GET', '/api/v1/me').catch(() => ({}));
+      S.features = me.features || [];
+      S.workspace = me.workspace_id;
       enter();
     } catch (x) {
       err.textContent = T.errors[x.code] || x.message;
@@ -232,11 +238,13 @@ function renderWorkspace() {
   els.cannedList = h('ul', { class: 'canned-list', id: 'canned-list', role: 'listbox', 'aria-label': T.assist.cannedTitle, hidden: true });
   els.cannedLive = h('p', { class: 'sr', 'aria-live': 'polite', id: 'canned-live' });
   els.cannedBtn = h('button', { type: 'button', class: 'ghost small', 'aria-haspopup': 'dialog', onclick: showCanned, text: '⚡ ' + T.ws.canned });
+  els.draftBtn = draftButton(T, S.features, draftReply);
+  els.draftSources = h('p', { class: 'draft-sources', id: 'draft-sources', 'aria-live': 'polite', hidden: true });
   els.form = h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); sendReply(); } },
-    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.cannedBtn),
+    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.draftBtn, els.cannedBtn),
     h('p', { class: 'sr', id: 'canned-hint', text: T.ws.cannedHint }),
     els.cannedList, els.cannedLive,
-    h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send));
+    h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send), els.draftSources);
   els.none = h('p', { class: 'empty center', text: T.noSelection });
   els.assist = h('aside', { class: 'assist', id: 'assist', 'aria-labelledby': 'assist-h', hidden: true });
   els.conv = h('section', { class: 'conv', 'aria-labelledby': 'conv-h' }, els.convHead, els.log, els.typing, els.assist, els.form, els.none);
@@ -256,7 +264,7 @@ function renderWorkspace() {
 function helpDialog() {
   const d = h('dialog', { class: 'help', 'aria-labelledby': 'help-h' },
     h('h2', { id: 'help-h', text: T.shortcuts }),
-    h('table', {}, h('tbody', {}, ...T.keys.concat(T.assist.keys).map(([k, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', { text: k })), h('td', { text: what }))))),
+    h('table', {}, h('tbody', {}, ...T.keys.concat(T.assist.keys, els.draftBtn ? [T.draft.key] : []).map(([k, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', { text: k })), h('td', { text: what }))))),
     h('form', { method: 'dialog' }, h('button', { class: 'primary', text: T.close })));
   return d;
 }
@@ -728,6 +736,7 @@ function sendReply() {
   const text = els.reply.value.trim();
   if (!c || !text) return;
   els.reply.value = '';
+  drawSources(T, els.draftSources, [], '');
   hideCanned();
   if (S.mode === 'note') { sendNote(c, text); return; }
   const m = { key: newKey('ag'), text, el: null };
@@ -995,6 +1004,15 @@ function setMask(on) {
   document.getElementById('mask-toggle')?.focus();
 }
 
+// draftReply asks for a reply draft of the selected conversation and puts
+// it in the reply box (draft.js).
+function draftReply() {
+  if (!S.selected || els.form.hidden) return;
+  if (S.mode !== 'reply') setMode('reply');
+  requestDraft({ T, call, convID: S.selected, workspaceID: S.workspace, button: els.draftBtn, sourcesEl: els.draftSources,
+    announce, insert: (text) => { els.reply.value = text; els.reply.focus(); els.reply.setSelectionRange(text.length, text.length); } });
+}
+
 function insertSuggestion(it) {
   if (els.form.hidden) return;
   if (S.mode !== 'reply') setMode('reply');
@@ -1228,6 +1246,7 @@ document.addEventListener('keydown', (e) => {
   else if (k === 'KeyR' && S.selected) { e.preventDefault(); const c = S.convs.get(S.selected); if (c) resolve(c); }
   else if (k === 'KeyT' && S.selected) { e.preventDefault(); const c = S.convs.get(S.selected); if (c && c.mine) showTransfer(c); }
   else if (k === 'KeyC' && S.selected) { e.preventDefault(); toggleContact(); }
+  else if (k === 'KeyG' && S.selected && els.draftBtn) { e.preventDefault(); draftReply(); }
   else if (k === 'KeyN' && S.selected) { e.preventDefault(); setMode(S.mode === 'note' ? 'reply' : 'note'); els.reply.focus(); }
   else if (/^Digit[123]$/.test(k) && S.selected) {
     const c = S.convs.get(S.selected);

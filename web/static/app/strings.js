@@ -2,6 +2,12 @@
 // Simplified Chinese. i18n.js merges them into its dictionaries.
 
 export const en = {
+  draft: {
+    button: 'Draft reply', title: 'Draft a reply from the knowledge base with the language model',
+    working: 'Drafting a reply…', ready: (n) => `Draft inserted into the reply box${n ? ` with ${n} cited source${n === 1 ? '' : 's'}` : ''}; check and edit it before sending.`,
+    failed: (m) => `No draft: ${m}`, sources: 'Sources:', faq: 'FAQ',
+    key: ['Alt+G', 'Draft a reply (when a language model is configured)'],
+  },
   ws: {
     noteMode: 'Internal note',
     replyMode: 'Reply to customer',
@@ -201,6 +207,12 @@ export const en = {
 };
 
 export const zh = {
+  draft: {
+    button: '生成草稿', title: '用语言模型根据知识库起草回复',
+    working: '正在起草回复…', ready: (n) => `草稿已放入回复框${n ? `，引用了 ${n} 个来源` : ''}；发送前请核对并修改。`,
+    failed: (m) => `无法生成草稿：${m}`, sources: '来源：', faq: '常见问题',
+    key: ['Alt+G', '生成回复草稿（已配置语言模型时）'],
+  },
   ws: {
     noteMode: '内部备注',
     replyMode: '回复客户',
