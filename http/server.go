@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/attachment"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/kb"
 )
@@ -145,6 +146,9 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+	// Attachments stores the files attached to messages (widget feature).
+	// Nil refuses uploads and attachment references with 503.
+	Attachments *attachment.Store
 
 	once      sync.Once
 	handler   http.Handler
@@ -159,6 +163,8 @@ type Server struct {
 	sockMu  sync.Mutex
 	sockets map[string]int // open user sockets on this node, by user id
 	open    sync.WaitGroup // WebSocket handlers still running
+
+	widgetStatus statusCache // widget feature: public status, cached briefly
 }
 
 // Wait blocks until every WebSocket handler has returned, or ctx ends.
@@ -320,6 +326,16 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+
+		// Widget feature: status, attachments, read receipts, satisfaction rating.
+		{"GET", "/api/v1/widget/{workspace}/status", AccessPublic, s.handleWidgetStatus},
+		{"POST", "/api/v1/widget/conversations/{id}/attachments", AccessVisitor, s.handleWidgetUpload},
+		{"GET", "/api/v1/widget/conversations/{id}/attachments/{att}", AccessVisitor, s.handleWidgetAttachment},
+		{"POST", "/api/v1/widget/conversations/{id}/read", AccessVisitor, s.handleWidgetRead},
+		{"POST", "/api/v1/widget/conversations/{id}/rating", AccessVisitor, s.handleWidgetRating},
+		{"POST", "/api/v1/conversations/{id}/attachments", AccessAgent, s.handleUpload},
+		{"GET", "/api/v1/conversations/{id}/attachments/{att}", AccessAgent, s.handleAttachment},
+		{"POST", "/api/v1/conversations/{id}/read", AccessAgent, s.handleRead},
 	}
 }
 

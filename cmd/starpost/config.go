@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/starpost/starpost/attachment"
 )
 
 // config is what serve and demo read from flags and the environment.
@@ -22,6 +25,8 @@ type config struct {
 	Demo       bool
 	LogLevel   string
 	DebugAddr  string
+	// AttachmentMaxBytes is the largest attachment accepted (widget feature).
+	AttachmentMaxBytes int64
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -36,6 +41,12 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
 	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("STARPOST_DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (keep it private)")
+	// Widget feature.
+	maxAtt, err := strconv.ParseInt(env("STARPOST_ATTACHMENT_MAX_BYTES", "0"), 10, 64)
+	if err != nil || maxAtt <= 0 {
+		maxAtt = attachment.DefaultMaxBytes
+	}
+	fs.Int64Var(&c.AttachmentMaxBytes, "attachment-max-bytes", maxAtt, "largest file a customer or agent may attach, in bytes")
 }
 
 // dsn returns the database to open.
