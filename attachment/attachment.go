@@ -160,8 +160,8 @@ func createSchema(ctx context.Context, db *sql.DB, driver, schema string) error 
 			return err
 		}
 	}
-	for _, stmt := range strings.Split(schema, ";") {
-		if strings.TrimSpace(stripComments(stmt)) == "" {
+	for _, stmt := range strings.Split(stripComments(schema), ";") {
+		if strings.TrimSpace(stmt) == "" {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {

@@ -1,0 +1,59 @@
+package attachment_test
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/starpost/starpost/attachment"
+)
+
+// FuzzProcess feeds arbitrary bytes to the upload path: type detection,
+// the image header check and decoding. It must never panic, refuse with
+// one of the package's errors, and accept only allowed types; an accepted
+// image is within the pixel limits and has a thumbnail that decodes and
+// fits the thumbnail size.
+func FuzzProcess(f *testing.F) {
+	webp, err := os.ReadFile("testdata/blue-purple-pink.lossy.webp")
+	check(f, err)
+	pic := picture(64, 48)
+	for _, seed := range [][]byte{
+		encodePNG(f, pic), encodeJPEG(f, pic), encodeGIF(f, pic), webp, bombPNG(f),
+		zipOf(f, "word/document.xml"), []byte("%PDF-1.4\n"), []byte("hello"), []byte("<svg/>"),
+	} {
+		f.Add(seed)
+	}
+	lim := attachment.ImageLimits{MaxPixels: 1 << 20, MaxSide: 4096, ThumbSide: 64}
+	allowed := map[string]bool{attachment.TypePNG: true, attachment.TypeJPEG: true, attachment.TypeGIF: true,
+		attachment.TypeWebP: true, attachment.TypePDF: true, attachment.TypeText: true, attachment.TypeZip: true,
+		attachment.TypeDOCX: true, attachment.TypeXLSX: true, attachment.TypePPTX: true, attachment.TypeODF: true,
+		attachment.TypeOLE: true, "text/plain; charset=utf-16be": true, "text/plain; charset=utf-16le": true}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := attachment.Process(data, lim)
+		if err != nil {
+			if !errors.Is(err, attachment.ErrUnsupported) && !errors.Is(err, attachment.ErrTooLarge) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		if !allowed[p.ContentType] {
+			t.Fatalf("accepted type %q", p.ContentType)
+		}
+		if !strings.HasPrefix(p.ContentType, "image/") {
+			if len(p.Thumb) > 0 {
+				t.Fatal("thumbnail for a non-image")
+			}
+			return
+		}
+		if p.Width*p.Height > lim.MaxPixels || p.Width > lim.MaxSide || p.Height > lim.MaxSide {
+			t.Fatalf("accepted %dx%d beyond the limits", p.Width, p.Height)
+		}
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(p.Thumb))
+		if err != nil || cfg.Width > lim.ThumbSide || cfg.Height > lim.ThumbSide || cfg.Width < 1 || cfg.Height < 1 {
+			t.Fatalf("thumbnail %+v: %v", cfg, err)
+		}
+	})
+}
