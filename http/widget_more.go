@@ -43,12 +43,12 @@ func (s *Server) markRead(ctx context.Context, ws string, c *starpost.Conversati
 
 func (s *Server) handleWidgetRead(w http.ResponseWriter, r *http.Request) error {
 	v := visitorFromContext(r.Context())
-	var req ReadRequest
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
 	c, err := s.findVisitorConversation(r.Context(), v, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	var req ReadRequest
+	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
 	e, err := s.markRead(r.Context(), v.WorkspaceID, c, starpost.Actor{Role: starpost.RoleCustomer, ID: v.ContactID}, req.Seq)
@@ -61,12 +61,12 @@ func (s *Server) handleWidgetRead(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	var req ReadRequest
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
 	c, err := s.findConversation(r.Context(), p, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	var req ReadRequest
+	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
 	actor, err := actorIn(p, c, starpost.KindMessage)
