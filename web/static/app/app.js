@@ -7,9 +7,11 @@
 import { call, newKey, Stream, APIError, fetchMe } from './api.js';
 import { dictionaries, languages, pickLanguage } from './i18n.js';
 import { topBar } from './dom.js';
+import * as att from './attachments.js'; // widget feature: attachments, receipts, ratings
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
+att.setup(() => T);
 
 /** h builds an element: h('p', {class: 'x', text: 'hi'}, child...). */
 function h(tag, attrs = {}, ...kids) {
@@ -217,8 +219,9 @@ function renderWorkspace() {
   els.cannedList = h('ul', { class: 'canned-list', id: 'canned-list', hidden: true });
   els.cannedLive = h('p', { class: 'sr', 'aria-live': 'polite', id: 'canned-live' });
   els.cannedBtn = h('button', { type: 'button', class: 'ghost small', 'aria-haspopup': 'dialog', onclick: showCanned, text: '⚡ ' + T.ws.canned });
+  const attUI = att.attachButton(() => S.convs.get(S.selected));
   els.form = h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); sendReply(); } },
-    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.cannedBtn),
+    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), attUI.btn, attUI.input, els.cannedBtn), attUI.status,
     h('p', { class: 'sr', id: 'canned-hint', text: T.ws.cannedHint }),
     els.cannedList, els.cannedLive,
     h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send));
@@ -571,6 +574,7 @@ function markRead(c) {
   if (last && last.seq > c.readSeq) {
     c.readSeq = last.seq;
     localStorage.setItem(readKey(c.id), String(c.readSeq));
+    att.sendRead(c, last.seq);
   }
 }
 
@@ -626,9 +630,11 @@ function appendEvent(e) {
       li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : mine ? 'me' : 'agent') + (rating ? ' rating' : ''), 'data-seq': String(e.seq) },
         h('span', { class: 'who' }, who + ' · ', time(e.at)),
         rating ? h('span', { class: 'stars', text: T.ws.rating(rating[1]) }) : null,
-        h('span', { class: 'text', text: b.text || '' }));
+        h('span', { class: 'text', text: b.text || '' }), att.attachmentList(e));
       break;
     }
+    case 'csat': li = att.csatItem(e, time); break;
+    case 'read': att.drawReceipt(els.log, S.convs.get(e.conversation_id)); break;
     case 'note': {
       const mine = e.actor.id === S.me.id;
       li = h('li', { class: 'msg note', 'data-seq': String(e.seq) },

@@ -149,6 +149,20 @@ export const en = {
     defaultGreeting: 'Hi! How can we help you today?',
     typeMessage: 'Type your message…',
   },
+  // Widget feature (attachments.js): attachments, read receipts, ratings.
+  att: {
+    attach: 'Attach a file or image',
+    attachShort: 'Attach',
+    uploading: (name, pct) => `Uploading ${name}… ${pct}%`,
+    tooLarge: 'too large to send',
+    badType: 'this type of file cannot be sent',
+    failed: 'could not be sent',
+    files: (n) => `${n} attachment${n === 1 ? '' : 's'}`,
+    image: (name) => `Image ${name} (opens the full size)`,
+    seen: 'Seen',
+    csatTitle: 'Customer rating',
+    csat: (n) => `The customer rated this conversation ${n} of 5`,
+  },
 };
 
 export const zh = {
@@ -298,5 +312,19 @@ export const zh = {
     previewTitle: '在线咨询',
     defaultGreeting: '您好！请问有什么可以帮您？',
     typeMessage: '请输入消息…',
+  },
+  // Widget feature (attachments.js): attachments, read receipts, ratings.
+  att: {
+    attach: '发送文件或图片',
+    attachShort: '附件',
+    uploading: (name, pct) => `正在上传 ${name}… ${pct}%`,
+    tooLarge: '文件太大，无法发送',
+    badType: '不支持发送此类文件',
+    failed: '发送失败',
+    files: (n) => `${n} 个附件`,
+    image: (name) => `图片 ${name}（打开原图）`,
+    seen: '已读',
+    csatTitle: '客户评分',
+    csat: (n) => `客户为本次对话评了 ${n} / 5 分`,
   },
 };
