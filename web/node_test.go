@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/attachment"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/demo"
@@ -52,7 +53,12 @@ func startNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789")}
+	atts, err := attachment.Open(ctx, attachment.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789"),
+		Attachments: atts}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -368,8 +368,8 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         blobURL(conv, a.id, true).then((url) => { img.src = url; img.setAttribute('data-loaded', ''); }).catch(() => {});
         b = el('button', { type: 'button', class: 'att-img', 'aria-label': T.openFile(a.name) }, img);
       } else {
-        b = el('button', { type: 'button', class: 'att-file', 'aria-label': T.openFile(a.name) + ', ' + fmtSize(a.size || 0) },
-          el('span', { 'aria-hidden': 'true', text: '📄' }), el('span', { text: a.name }), el('span', { class: 'size', 'aria-hidden': 'true', text: fmtSize(a.size || 0) }));
+        b = el('button', { type: 'button', class: 'att-file', title: T.openFile(a.name) },
+          el('span', { 'aria-hidden': 'true', text: '📄' }), el('span', { text: a.name }), el('span', { class: 'size', text: fmtSize(a.size || 0) }));
       }
       b.addEventListener('click', () => openAttachment(conv, a));
       box.append(b);
@@ -850,7 +850,9 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       }
       if (!state.conv && !state.outbox.length) {
         const st = await fetchStatus();
-        if (cfg.offline === 'true' || (st ? !st.open : offlineNow())) {
+        // The queue's business hours (server) decide; a queue without any
+        // falls back to the tag's data-hours.
+        if (cfg.offline === 'true' || (st && !st.open) || (!(st && st.time_zone) && offlineNow())) {
           showView('offline');
           const f = drawOffline(st && st.next_open ? formatOpening(st.next_open, st.time_zone) : nextOpening());
           if (state.open) f.focus();
