@@ -245,7 +245,8 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 .rate button.skip { background: transparent; color: #1f1f1f; border: 1px solid #80868b; font-weight: 400; }
 .rate .err:empty, .pane .err:empty { display: none; }
 .rate textarea { font: inherit; padding: 8px 10px; border: 1px solid #80868b; border-radius: 10px; resize: none; min-height: 40px; }
-.attach { border: 1px solid #80868b !important; background: #fff !important; color: #1f1f1f !important; padding: 0 10px !important; font-size: 20px; line-height: 1; }
+.attach { border: 1px solid #80868b !important; background: #fff !important; color: #1f1f1f !important; padding: 0 9px !important; display: grid; place-items: center; }
+.icon { width: 20px; height: 20px; fill: currentColor; flex: none; }
 .atts { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 4px; }
 .atts button { border: 1px solid #dadce0; background: #fff; color: #1f1f1f; border-radius: 10px; padding: 0; overflow: hidden; max-width: 100%; }
 .att-img img { display: block; max-width: 220px; max-height: 180px; width: auto; height: auto; background: #eee; }
@@ -285,6 +286,19 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   root.style.setProperty('--on', onColor(color));
 
   const svgNS = 'http://www.w3.org/2000/svg';
+  // Icons (Material Design, Apache 2.0): paper clip, document.
+  const CLIP = 'M16.5 6v11.5c0 2.21-1.79 4-4 4s-4-1.79-4-4V5c0-1.38 1.12-2.5 2.5-2.5s2.5 1.12 2.5 2.5v10.5c0 .55-.45 1-1 1s-1-.45-1-1V6H10v9.5c0 1.38 1.12 2.5 2.5 2.5s2.5-1.12 2.5-2.5V5c0-2.21-1.79-4-4-4S7 2.79 7 5v12.5c0 3.04 2.46 5.5 5.5 5.5s5.5-2.46 5.5-5.5V6h-1.5z';
+  const DOC = 'M14 2H6c-1.1 0-1.99.9-1.99 2L4 20c0 1.1.89 2 1.99 2H18c1.1 0 2-.9 2-2V8l-6-6zm2 16H8v-2h8v2zm0-4H8v-2h8v2zm-3-5V3.5L18.5 9H13z';
+  function svgIcon(d) {
+    const i = document.createElementNS(svgNS, 'svg');
+    i.setAttribute('viewBox', '0 0 24 24');
+    i.setAttribute('aria-hidden', 'true');
+    i.setAttribute('class', 'icon');
+    const p = document.createElementNS(svgNS, 'path');
+    p.setAttribute('d', d);
+    i.append(p);
+    return i;
+  }
   const icon = document.createElementNS(svgNS, 'svg');
   icon.setAttribute('viewBox', '0 0 24 24');
   icon.setAttribute('aria-hidden', 'true');
@@ -305,7 +319,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   const sendBtn = el('button', { type: 'submit', text: T.send });
   const fileInput = el('input', { type: 'file', id: 'sp-file', class: 'sr', multiple: true, tabindex: '-1', 'aria-hidden': 'true',
     accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt,.csv,.zip,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp' });
-  const attachBtn = el('button', { type: 'button', class: 'attach', 'aria-label': T.attach, title: T.attach }, el('span', { 'aria-hidden': 'true', text: '📎' }));
+  const attachBtn = el('button', { type: 'button', class: 'attach', 'aria-label': T.attach, title: T.attach }, svgIcon(CLIP));
   const form = el('form', { 'aria-label': T.input }, fileInput, attachBtn, el('label', { for: 'sp-input', class: 'sr', text: T.input }), input, sendBtn);
   const prechatPane = el('div', { class: 'pane', hidden: true });
   const offlinePane = el('div', { class: 'pane', hidden: true });
@@ -369,7 +383,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         b = el('button', { type: 'button', class: 'att-img', 'aria-label': T.openFile(a.name) }, img);
       } else {
         b = el('button', { type: 'button', class: 'att-file', title: T.openFile(a.name) },
-          el('span', { 'aria-hidden': 'true', text: '📄' }), el('span', { text: a.name }), el('span', { class: 'size', text: fmtSize(a.size || 0) }));
+          svgIcon(DOC), el('span', { text: a.name }), el('span', { class: 'size', text: fmtSize(a.size || 0) }));
       }
       b.addEventListener('click', () => openAttachment(conv, a));
       box.append(b);

@@ -9,7 +9,12 @@
 //   sendRead(c, seq)          store the agent's read receipt (agent holding c only)
 //   attachButton(getConv)     the composer's attach button (with its file input)
 import { call, newKey, APIError } from './api.js';
-import { h } from './dom.js';
+import { h, s as svg } from './dom.js';
+
+// Icons (Material Design, Apache 2.0): paper clip, document.
+const CLIP = 'M16.5 6v11.5c0 2.21-1.79 4-4 4s-4-1.79-4-4V5c0-1.38 1.12-2.5 2.5-2.5s2.5 1.12 2.5 2.5v10.5c0 .55-.45 1-1 1s-1-.45-1-1V6H10v9.5c0 1.38 1.12 2.5 2.5 2.5s2.5-1.12 2.5-2.5V5c0-2.21-1.79-4-4-4S7 2.79 7 5v12.5c0 3.04 2.46 5.5 5.5 5.5s5.5-2.46 5.5-5.5V6h-1.5z';
+const DOC = 'M14 2H6c-1.1 0-1.99.9-1.99 2L4 20c0 1.1.89 2 1.99 2H18c1.1 0 2-.9 2-2V8l-6-6zm2 16H8v-2h8v2zm0-4H8v-2h8v2zm-3-5V3.5L18.5 9H13z';
+const icon = (d) => svg('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', class: 'att-icon' }, svg('path', { d }));
 
 let getT = () => ({});
 const A = () => getT().att;
@@ -45,7 +50,7 @@ export function attachmentList(e) {
           width: String(Math.max(1, Math.round((a.width || 160) * k))), height: String(Math.max(1, Math.round((a.height || 120) * k))) }));
     } else {
       link = h('a', { href, target: '_blank', rel: 'noopener', class: 'att-file', download: a.name },
-        h('span', { 'aria-hidden': 'true', text: '📄 ' }), a.name, h('span', { class: 'size', text: ' · ' + fmtSize(a.size || 0) }));
+        icon(DOC), a.name, h('span', { class: 'size', text: ' · ' + fmtSize(a.size || 0) }));
     }
     ul.append(h('li', {}, link));
   }
@@ -99,8 +104,8 @@ function cookie(name) {
 export function attachButton(getConv) {
   const input = h('input', { type: 'file', multiple: true, class: 'sr', tabindex: '-1', 'aria-hidden': 'true', id: 'att-input' });
   const status = h('p', { class: 'att-status', role: 'status', hidden: true });
-  const btn = h('button', { type: 'button', class: 'ghost small att-btn', 'aria-label': A().attach, title: A().attach,
-    onclick: () => input.click() }, h('span', { 'aria-hidden': 'true', text: '📎' }), h('span', { class: 'att-text', text: ' ' + A().attachShort }));
+  const btn = h('button', { type: 'button', class: 'ghost small att-btn', title: A().attach,
+    onclick: () => input.click() }, icon(CLIP), h('span', { class: 'att-text', text: ' ' + A().attachShort }));
   input.addEventListener('change', () => {
     const c = getConv();
     for (const f of input.files) if (c) upload(c, f, status);
