@@ -344,3 +344,16 @@ func (e *endless) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// BenchmarkProcessPhoto measures the upload path for a 1600×1200 JPEG:
+// detection, header check, decoding and the 320-pixel thumbnail.
+func BenchmarkProcessPhoto(b *testing.B) {
+	data := encodeJPEG(b, picture(1600, 1200))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := attachment.Process(data, attachment.ImageLimits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

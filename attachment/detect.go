@@ -177,7 +177,16 @@ func Process(data []byte, lim ImageLimits) (*Processed, error) {
 		return nil, unsupported("the image cannot be decoded: %v", shortErr(err))
 	}
 	p.Width, p.Height = cfg.Width, cfg.Height
-	p.Thumb, p.ThumbType, err = thumbnail(img, ct, lim.ThumbSide)
+	o := 1
+	if ct == TypeJPEG {
+		// Phones store photos sideways with an EXIF orientation; the
+		// thumbnail is turned upright (it keeps no EXIF to say so) and the
+		// dimensions are given as seen.
+		if o = jpegOrientation(data); o >= 5 {
+			p.Width, p.Height = p.Height, p.Width
+		}
+	}
+	p.Thumb, p.ThumbType, err = thumbnail(img, ct, lim.ThumbSide, o)
 	if err != nil {
 		return nil, fmt.Errorf("attachment: thumbnail: %w", err)
 	}
@@ -192,10 +201,11 @@ func shortErr(err error) string {
 	return s
 }
 
-// thumbnail scales img to fit side×side (never up) and encodes it: JPEG
-// photos as JPEG, the rest as PNG, which keeps transparency. Encoding anew
-// drops every metadata block of the original.
-func thumbnail(img image.Image, ct string, side int) ([]byte, string, error) {
+// thumbnail scales img to fit side×side (never up), turns it upright as
+// the EXIF orientation says, and encodes it: JPEG photos as JPEG, the rest
+// as PNG, which keeps transparency. Encoding anew drops every metadata
+// block of the original.
+func thumbnail(img image.Image, ct string, side, orientation int) ([]byte, string, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w > side || h > side {
@@ -207,6 +217,7 @@ func thumbnail(img image.Image, ct string, side int) ([]byte, string, error) {
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	dst = orient(dst, orientation)
 	var buf bytes.Buffer
 	if ct == TypeJPEG {
 		if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 82}); err != nil {

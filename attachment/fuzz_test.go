@@ -2,6 +2,7 @@ package attachment_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"image"
 	"os"
@@ -23,6 +24,7 @@ func FuzzProcess(f *testing.F) {
 	for _, seed := range [][]byte{
 		encodePNG(f, pic), encodeJPEG(f, pic), encodeGIF(f, pic), webp, bombPNG(f),
 		zipOf(f, "word/document.xml"), []byte("%PDF-1.4\n"), []byte("hello"), []byte("<svg/>"),
+		withOrientation(f, halves(f), 6, binary.LittleEndian),
 	} {
 		f.Add(seed)
 	}
