@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"hash/crc32"
 	"image"
@@ -443,3 +444,53 @@ func TestNextOpening(t *testing.T) {
 }
 
 func crcIEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// TestWidgetStreamRequestsQueueStatus: opening a widget stream asks the
+// router (through an ephemeral bus signal) to send the queue status of the
+// visitor's waiting conversations again — only theirs, only waiting ones.
+func TestWidgetStreamRequestsQueueStatus(t *testing.T) {
+	e := newEnv(t)
+	tn := e.newTenant("acme")
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	v, waiting := e.visitorChat(tn)
+	var second sphttp.ConversationResponse
+	v.mustJSON("POST", "/api/v1/widget/conversations", map[string]string{"text": "another", "idempotency_key": starpost.NewID("k")}, 201, &second)
+	e.offer(tn.ws.ID, second.Conversation.ID, tn.agent.ID) // offered: out of the line
+	e.visitorChat(tn)                                      // another visitor's queued conversation
+	sub, err := e.bus.Subscribe(tn.ws.ID)
+	must(t, err)
+	defer sub.Close()
+
+	v.dial(ctx, "/api/v1/widget/stream?cursor=0")
+	var got []string
+	for len(got) == 0 {
+		select {
+		case ev := <-sub.Events():
+			if ev.Kind == starpost.KindQueueStatusRequest {
+				got = append(got, ev.ConversationID)
+			}
+		case <-ctx.Done():
+			t.Fatal("no queue status request")
+		}
+	}
+	// Anything else published with it arrives before a marker we publish.
+	must(t, e.bus.Publish(ctx, &starpost.Event{WorkspaceID: tn.ws.ID, Kind: starpost.KindTyping, ConversationID: "marker",
+		Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: "x"}}))
+	for done := false; !done; {
+		select {
+		case ev := <-sub.Events():
+			switch {
+			case ev.ConversationID == "marker":
+				done = true
+			case ev.Kind == starpost.KindQueueStatusRequest:
+				got = append(got, ev.ConversationID)
+			}
+		case <-ctx.Done():
+			t.Fatal("marker lost")
+		}
+	}
+	if len(got) != 1 || got[0] != waiting.Conversation.ID {
+		t.Fatalf("status requested for %v, want only %s", got, waiting.Conversation.ID)
+	}
+}
