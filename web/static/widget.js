@@ -83,7 +83,7 @@
       today: (time) => `today at ${time}`,
       attach: 'Attach a file or image',
       attachFirst: 'Send a message first; then you can attach files.',
-      uploading: (name, pct) => `Uploading ${name}… ${pct}%`,
+      uploading: (name) => `Uploading ${name}…`,
       tooLarge: 'This file is too large to send.',
       badType: 'This type of file cannot be sent. Images, PDF, text and Office documents can.',
       uploadFailed: 'The file could not be sent. Please try again.',
@@ -144,7 +144,7 @@
       today: (time) => `今天 ${time}`,
       attach: '发送文件或图片',
       attachFirst: '请先发送一条消息，然后即可发送文件。',
-      uploading: (name, pct) => `正在上传 ${name}… ${pct}%`,
+      uploading: (name) => `正在上传 ${name}…`,
       tooLarge: '文件太大，无法发送。',
       badType: '不支持发送此类文件。可以发送图片、PDF、文本和 Office 文档。',
       uploadFailed: '文件发送失败，请重试。',
@@ -396,7 +396,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   function upload(file) {
     if (!state.conv || !state.token) { sysLine(T.attachFirst); return; }
     const conv = state.conv;
-    const label = el('span', { text: T.uploading(file.name, 0) });
+    const label = el('span', { text: T.uploading(file.name) });
     const prog = el('progress', { max: '100', value: '0', 'aria-hidden': 'true' });
     const row = el('div', { class: 'msg me upload', 'data-pending': '', role: 'status' }, el('span', { class: 'who', text: T.you }), label, prog);
     log.append(row);
@@ -406,9 +406,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     xhr.setRequestHeader('Authorization', 'Bearer ' + state.token);
     xhr.upload.onprogress = (e) => {
       if (!e.lengthComputable) return;
-      const pct = Math.round((e.loaded / e.total) * 100);
-      prog.value = pct;
-      label.textContent = T.uploading(file.name, pct);
+      prog.value = Math.round((e.loaded / e.total) * 100);
     };
     const fail = (msg) => { prog.remove(); label.textContent = file.name + ' — ' + msg; row.classList.add('failed'); };
     xhr.onload = () => {

@@ -225,6 +225,7 @@ function renderWorkspace() {
     h('p', { class: 'sr', id: 'canned-hint', text: T.ws.cannedHint }),
     els.cannedList, els.cannedLive,
     h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send));
+  attUI.wire(els.form);
   els.none = h('p', { class: 'empty center', text: T.noSelection });
   els.conv = h('section', { class: 'conv', 'aria-labelledby': 'conv-h' }, els.convHead, els.log, els.typing, els.form, els.none);
   els.contact = h('aside', { class: 'contact', id: 'contact-panel', 'aria-labelledby': 'contact-h', hidden: true });

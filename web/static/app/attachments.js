@@ -7,7 +7,8 @@
 //   csatItem(e, time)         <li> for a "csat" event
 //   drawReceipt(log, c)       "Seen" under the agent's last message the customer read
 //   sendRead(c, seq)          store the agent's read receipt (agent holding c only)
-//   attachButton(getConv)     the composer's attach button (with its file input)
+//   attachButton(getConv)     the composer's attach button, file input, progress line, and
+//                             wire(form) to take pasted or dropped files
 import { call, newKey, APIError } from './api.js';
 import { h, s as svg } from './dom.js';
 
@@ -106,17 +107,29 @@ export function attachButton(getConv) {
   const status = h('p', { class: 'att-status', role: 'status', hidden: true });
   const btn = h('button', { type: 'button', class: 'ghost small att-btn', title: A().attach,
     onclick: () => input.click() }, icon(CLIP), h('span', { class: 'att-text', text: ' ' + A().attachShort }));
-  input.addEventListener('change', () => {
-    const c = getConv();
-    for (const f of input.files) if (c) upload(c, f, status);
-    input.value = '';
-  });
-  return { btn, input, status };
+  const send = (files) => { const c = getConv(); if (c) for (const f of files) upload(c, f, status); };
+  input.addEventListener('change', () => { send([...input.files]); input.value = ''; });
+  // wire lets files be pasted into, or dropped on, the composer form.
+  const wire = (form) => {
+    form.addEventListener('paste', (e) => {
+      const files = [...((e.clipboardData && e.clipboardData.files) || [])];
+      if (files.length) { e.preventDefault(); send(files); }
+    });
+    form.addEventListener('dragover', (e) => { if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) { e.preventDefault(); form.classList.add('att-drop'); } });
+    form.addEventListener('dragleave', () => form.classList.remove('att-drop'));
+    form.addEventListener('drop', (e) => {
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      e.preventDefault();
+      form.classList.remove('att-drop');
+      send([...e.dataTransfer.files]);
+    });
+  };
+  return { btn, input, status, wire };
 }
 
 function upload(c, file, status) {
   const prog = h('progress', { max: '100', value: '0' });
-  const label = h('span', { text: A().uploading(file.name, 0) });
+  const label = h('span', { text: A().uploading(file.name) });
   const row = h('span', { class: 'att-row' }, label, prog);
   status.hidden = false;
   status.append(row);
@@ -125,9 +138,7 @@ function upload(c, file, status) {
   xhr.setRequestHeader('X-CSRF-Token', cookie('starpost_csrf'));
   xhr.upload.onprogress = (e) => {
     if (!e.lengthComputable) return;
-    const pct = Math.round((e.loaded / e.total) * 100);
-    prog.value = pct;
-    label.textContent = A().uploading(file.name, pct);
+    prog.value = Math.round((e.loaded / e.total) * 100);
   };
   const finish = (msg) => {
     prog.remove();

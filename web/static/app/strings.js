@@ -153,7 +153,7 @@ export const en = {
   att: {
     attach: 'Attach a file or image',
     attachShort: 'Attach',
-    uploading: (name, pct) => `Uploading ${name}… ${pct}%`,
+    uploading: (name) => `Uploading ${name}…`,
     tooLarge: 'too large to send',
     badType: 'this type of file cannot be sent',
     failed: 'could not be sent',
@@ -317,7 +317,7 @@ export const zh = {
   att: {
     attach: '发送文件或图片',
     attachShort: '附件',
-    uploading: (name, pct) => `正在上传 ${name}… ${pct}%`,
+    uploading: (name) => `正在上传 ${name}…`,
     tooLarge: '文件太大，无法发送',
     badType: '不支持发送此类文件',
     failed: '发送失败',
