@@ -98,14 +98,14 @@ func TestBrowserWidgetMore(t *testing.T) {
 	wait(t, cust, "the widget launcher", `document.querySelector('starpost-widget')?.shadowRoot.querySelector('.launcher') != null`)
 	do(t, cust, "open the widget", chromedp.Click(inWidget(".launcher")))
 	wait(t, cust, "the chat view", `document.querySelector('starpost-widget').getAttribute('data-view') === 'chat'`)
+	// The customer's first words are a photo (the conversation starts
+	// without a text), then a sentence.
+	do(t, cust, "attach a photo", chromedp.SetUploadFiles(inWidget("#sp-file"), []string{photo}))
+	wait(t, cust, "the thumbnail in the widget", w+`.querySelector('.msg.me:not([data-pending]) .att-img img[data-loaded]')?.naturalWidth === 320`)
 	do(t, cust, "write", chromedp.SendKeys(inWidget("textarea"), "My new phone arrived with a cracked screen."+kb.Enter))
 	wait(t, ag, "the offer", `document.querySelector('.offer .accept') !== null`)
 	do(t, ag, "accept", chromedp.Click(chromedp.CSS(".offer .accept")))
-	wait(t, ag, "the conversation", `document.querySelectorAll('.log .msg.them').length === 1`)
-
-	// The customer attaches a photo: progress, then a thumbnail on both sides.
-	do(t, cust, "attach a photo", chromedp.SetUploadFiles(inWidget("#sp-file"), []string{photo}))
-	wait(t, cust, "the thumbnail in the widget", w+`.querySelector('.msg.me:not([data-pending]) .att-img img[data-loaded]')?.naturalWidth === 320`)
+	wait(t, ag, "the conversation", `document.querySelectorAll('.log .msg.them').length === 2`)
 	wait(t, ag, "the thumbnail in the workspace", `(() => { const i = document.querySelector('.log .msg.them .att-img img'); return i && i.complete && i.naturalWidth === 320 })()`)
 	if alt := eval[string](t, ag, `document.querySelector('.log .msg.them .att-img img').alt`); alt == "" {
 		t.Error("the agent's thumbnail has no text alternative")
@@ -115,7 +115,7 @@ func TestBrowserWidgetMore(t *testing.T) {
 	sh.take(ag, "widget-more-agent-photo")
 
 	// The agent has the conversation open: the customer sees "Read".
-	wait(t, cust, "Read under the photo", `(() => { const r = `+w+`.querySelector('.receipt'); return r && r.textContent === 'Read' && r.closest('.msg').querySelector('.att-img') })()`)
+	wait(t, cust, "Read under the last message", `(() => { const r = `+w+`.querySelector('.receipt'); return r && r.textContent === 'Read' && r.closest('.msg').textContent.includes('cracked screen') })()`)
 
 	// The agent replies with a file; the customer's open widget reads it
 	// and the agent sees "Seen".

@@ -82,7 +82,6 @@
       at: (day, time) => `on ${day} at ${time}`,
       today: (time) => `today at ${time}`,
       attach: 'Attach a file or image',
-      attachFirst: 'Send a message first; then you can attach files.',
       uploading: (name) => `Uploading ${name}…`,
       tooLarge: 'This file is too large to send.',
       badType: 'This type of file cannot be sent. Images, PDF, text and Office documents can.',
@@ -143,7 +142,6 @@
       at: (day, time) => `${day} ${time}`,
       today: (time) => `今天 ${time}`,
       attach: '发送文件或图片',
-      attachFirst: '请先发送一条消息，然后即可发送文件。',
       uploading: (name) => `正在上传 ${name}…`,
       tooLarge: '文件太大，无法发送。',
       badType: '不支持发送此类文件。可以发送图片、PDF、文本和 Office 文档。',
@@ -393,8 +391,10 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 
   // upload sends one file into the conversation (with progress), then a
   // message that refers to it.
-  function upload(file) {
-    if (!state.conv || !state.token) { sysLine(T.attachFirst); return; }
+  async function upload(file) {
+    if (!state.conv) {
+      try { await ensureConversation(); } catch (_) { sysLine(T.uploadFailed); return; }
+    }
     const conv = state.conv;
     const label = el('span', { text: T.uploading(file.name) });
     const prog = el('progress', { max: '100', value: '0', 'aria-hidden': 'true' });
@@ -421,6 +421,29 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     };
     xhr.onerror = () => fail(T.uploadFailed);
     xhr.send(file);
+  }
+
+  // ensureConversation starts a conversation without a first message, for
+  // a visitor whose first words are a file.
+  let convReq = null;
+  function ensureConversation() {
+    if (state.conv) return Promise.resolve();
+    if (!convReq) {
+      convReq = (async () => {
+        await ensureSession();
+        const body = { idempotency_key: newKey() };
+        if (cfg.queue) body.queue_id = cfg.queue;
+        if (state.profile && state.profile.name) body.subject = subjectOf(state.profile, false);
+        const res = await call('POST', '/api/v1/widget/conversations', body);
+        state.conv = res.conversation.id;
+        state.convState = res.conversation.state;
+        state.cursor = 0;
+        save();
+        for (const e of res.events) render(e, false);
+        connect();
+      })().finally(() => { convReq = null; });
+    }
+    return convReq;
   }
 
   // ---- read receipts ----
@@ -1075,7 +1098,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       sock.send(JSON.stringify({ type: 'typing', conversation_id: state.conv }));
     }
   });
-  attachBtn.addEventListener('click', () => { if (!state.conv) { sysLine(T.attachFirst); return; } fileInput.click(); });
+  attachBtn.addEventListener('click', () => fileInput.click());
   fileInput.addEventListener('change', () => { for (const f of fileInput.files) upload(f); fileInput.value = ''; });
   input.addEventListener('paste', (e) => {
     const files = [...((e.clipboardData && e.clipboardData.files) || [])];
