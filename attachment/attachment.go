@@ -45,6 +45,10 @@ var postgresSchema string
 // DefaultMaxBytes is the largest upload accepted when Options.MaxBytes is 0.
 const DefaultMaxBytes = 10 << 20
 
+// DefaultMaxFiles is how many files one conversation may hold when
+// Options.MaxFiles is 0.
+const DefaultMaxFiles = 100
+
 // MaxNameLen is the longest file name kept, in characters.
 const MaxNameLen = 200
 
@@ -103,6 +107,11 @@ type Options struct {
 	Clock starpost.Clock
 	// MaxBytes is the largest file accepted (default DefaultMaxBytes).
 	MaxBytes int64
+	// MaxFiles and MaxTotalBytes bound one conversation's attachments
+	// (default DefaultMaxFiles and 20 × MaxBytes), so one visitor cannot
+	// fill the database.
+	MaxFiles      int
+	MaxTotalBytes int64
 	// Image limits; zero fields take DefaultImageLimits.
 	Images ImageLimits
 }
@@ -114,6 +123,8 @@ type Store struct {
 	driver string
 	clock  starpost.Clock
 	max    int64
+	files  int
+	total  int64
 	img    ImageLimits
 }
 
@@ -141,6 +152,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if s.max <= 0 {
 		s.max = DefaultMaxBytes
+	}
+	s.files, s.total = opts.MaxFiles, opts.MaxTotalBytes
+	if s.files <= 0 {
+		s.files = DefaultMaxFiles
+	}
+	if s.total <= 0 {
+		s.total = 20 * s.max
 	}
 	return s, nil
 }
@@ -222,14 +240,25 @@ func CleanName(name string) string {
 }
 
 // Put reads, checks and stores one upload. It fails with ErrTooLarge when
-// the body is larger than the limit (or an image has too many pixels) and
-// with ErrUnsupported when its bytes are not of an allowed type.
+// the body is larger than the limit (or an image has too many pixels), with
+// ErrUnsupported when its bytes are not of an allowed type, and with
+// ETOOMANY when the conversation already holds as many files or bytes as it
+// may.
 func (s *Store) Put(ctx context.Context, u Upload) (*File, error) {
 	if u.WorkspaceID == "" || u.ConversationID == "" {
 		return nil, starpost.FieldError("conversation_id", "required")
 	}
 	if !u.Uploader.Role.Valid() || u.Uploader.ID == "" {
 		return nil, starpost.FieldError("uploader", "required")
+	}
+	var n int
+	var used int64
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE workspace_id = ? AND conversation_id = ?`),
+		u.WorkspaceID, u.ConversationID).Scan(&n, &used); err != nil {
+		return nil, fmt.Errorf("attachment: count %s: %w", u.ConversationID, err)
+	}
+	if n >= s.files || used >= s.total {
+		return nil, starpost.Errorf(starpost.ETOOMANY, "this conversation already holds %d files (%d bytes); no more can be added", n, used)
 	}
 	data, err := io.ReadAll(io.LimitReader(u.Body, s.max+1))
 	if err != nil {

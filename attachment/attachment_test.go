@@ -327,6 +327,19 @@ func TestDialects(t *testing.T) {
 			if list, _ := st.List(ctx, "ws_a", "cv_1"); len(list) != 2 {
 				t.Fatalf("refused uploads were stored: %d files", len(list))
 			}
+
+			// A conversation holds a bounded number of files.
+			small, err := attachment.Open(ctx, attachment.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock, MaxFiles: 3})
+			check(t, err)
+			put := func() error {
+				_, err := small.Put(ctx, attachment.Upload{WorkspaceID: "ws_a", ConversationID: "cv_1", Uploader: customer,
+					Name: "n.txt", Body: strings.NewReader("note")})
+				return err
+			}
+			check(t, put())
+			if err := put(); starpost.ErrorCode(err) != starpost.ETOOMANY {
+				t.Fatalf("fourth file: %v, want too many", err)
+			}
 		})
 	}
 }
