@@ -86,6 +86,7 @@
       tooLarge: 'This file is too large to send.',
       badType: 'This type of file cannot be sent. Images, PDF, text and Office documents can.',
       uploadFailed: 'The file could not be sent. Please try again.',
+      tooManyFiles: 'This conversation cannot take more files.',
       openFile: (name) => `Open ${name}`,
       read: 'Read',
       drop: 'Drop files here to send them',
@@ -146,6 +147,7 @@
       tooLarge: '文件太大，无法发送。',
       badType: '不支持发送此类文件。可以发送图片、PDF、文本和 Office 文档。',
       uploadFailed: '文件发送失败，请重试。',
+      tooManyFiles: '本次对话无法再添加更多文件。',
       openFile: (name) => `打开 ${name}`,
       read: '已读',
       drop: '将文件拖放到此处即可发送',
@@ -416,7 +418,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         row.remove();
         send('', [{ id: f.id, name: f.name, content_type: f.content_type, size: f.size, width: f.width, height: f.height, thumbnail: f.thumbnail }]);
       } else {
-        fail(xhr.status === 413 ? T.tooLarge : xhr.status === 415 ? T.badType : T.uploadFailed);
+        fail(xhr.status === 413 ? T.tooLarge : xhr.status === 415 ? T.badType : xhr.status === 429 ? T.tooManyFiles : T.uploadFailed);
       }
     };
     xhr.onerror = () => fail(T.uploadFailed);

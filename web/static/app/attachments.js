@@ -147,7 +147,7 @@ function upload(c, file, status) {
   };
   xhr.onload = async () => {
     if (xhr.status !== 201) {
-      finish(file.name + ' — ' + (xhr.status === 413 ? A().tooLarge : xhr.status === 415 ? A().badType : A().failed));
+      finish(file.name + ' — ' + (xhr.status === 413 ? A().tooLarge : xhr.status === 415 ? A().badType : xhr.status === 429 ? A().tooMany : A().failed));
       return;
     }
     try {
