@@ -8,7 +8,10 @@
 // refused. An image's dimensions are read from its header first
 // (image.DecodeConfig), so a decompression bomb is refused before a single
 // pixel is decoded; then it is decoded once to make a thumbnail, which is
-// re-encoded (dropping EXIF and other metadata).
+// re-encoded (dropping EXIF and other metadata). JPEG and PNG originals
+// are stored without their metadata (GPS position, camera, XMP, comments,
+// text chunks), their pixels untouched; GIF and WebP are stored as
+// uploaded.
 //
 // The package owns its table (schema_sqlite.sql, schema_postgres.sql,
 // created idempotently by Open) on the shared database handle. The bytes
@@ -273,6 +276,9 @@ func (s *Store) Put(ctx context.Context, u Upload) (*File, error) {
 	p, err := Process(data, s.img)
 	if err != nil {
 		return nil, err
+	}
+	if p.Clean != nil {
+		data = p.Clean
 	}
 	sum := sha256.Sum256(data)
 	f := &File{

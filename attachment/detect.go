@@ -142,6 +142,10 @@ type Processed struct {
 	// metadata), of type ThumbType; nil for other files.
 	Thumb     []byte
 	ThumbType string
+	// Clean is the file to store instead of the upload: a JPEG or PNG
+	// without its metadata (camera, GPS position, text), pixels untouched.
+	// Nil means the upload is stored as it is.
+	Clean []byte
 }
 
 // Process detects the type of data and, for an image, checks its declared
@@ -189,6 +193,12 @@ func Process(data []byte, lim ImageLimits) (*Processed, error) {
 	p.Thumb, p.ThumbType, err = thumbnail(img, ct, lim.ThumbSide, o)
 	if err != nil {
 		return nil, fmt.Errorf("attachment: thumbnail: %w", err)
+	}
+	switch ct {
+	case TypeJPEG:
+		p.Clean = stripJPEG(data)
+	case TypePNG:
+		p.Clean = stripPNG(data)
 	}
 	return p, nil
 }

@@ -57,5 +57,15 @@ func FuzzProcess(f *testing.F) {
 		if err != nil || cfg.Width > lim.ThumbSide || cfg.Height > lim.ThumbSide || cfg.Width < 1 || cfg.Height < 1 {
 			t.Fatalf("thumbnail %+v: %v", cfg, err)
 		}
+		if p.Clean != nil {
+			orig, _, err1 := image.DecodeConfig(bytes.NewReader(data))
+			clean, _, err2 := image.DecodeConfig(bytes.NewReader(p.Clean))
+			if err1 != nil || err2 != nil || orig.Width != clean.Width || orig.Height != clean.Height {
+				t.Fatalf("cleaned file %dx%d (%v), original %dx%d (%v)", clean.Width, clean.Height, err2, orig.Width, orig.Height, err1)
+			}
+			if _, _, err := image.Decode(bytes.NewReader(p.Clean)); err != nil {
+				t.Fatalf("cleaned file does not decode: %v", err)
+			}
+		}
 	})
 }
