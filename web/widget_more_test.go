@@ -111,6 +111,11 @@ func TestBrowserWidgetMore(t *testing.T) {
 		t.Error("the agent's thumbnail has no text alternative")
 	}
 	href := eval[string](t, ag, `document.querySelector('.log .msg.them .att-img').href`)
+	// The link opens the full photo (sandboxed, inline) in the agent's browser.
+	full, closeFull := chromedp.NewContext(ag)
+	do(t, full, "open the full photo", chromedp.Navigate(href))
+	wait(t, full, "the full photo", `document.images.length === 1 && document.images[0].naturalWidth === 640`)
+	closeFull()
 	sh.take(cust, "widget-more-customer-photo")
 	sh.take(ag, "widget-more-agent-photo")
 

@@ -369,6 +369,8 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       root.append(link);
       link.click();
       link.remove();
+      // Full files are not kept in memory: fetched again when reopened.
+      setTimeout(() => { blobs.delete(a.id); URL.revokeObjectURL(url); }, 60000);
     }).catch(() => sysLine(T.uploadFailed));
   }
   function attachmentsEl(atts, conv = state.conv) {
