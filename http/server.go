@@ -22,6 +22,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/attachment"
 	"github.com/starpost/starpost/auth"
+	"github.com/starpost/starpost/draft"
 	"github.com/starpost/starpost/kb"
 )
 
@@ -149,6 +150,9 @@ type Server struct {
 	// Attachments stores the files attached to messages (widget feature).
 	// Nil refuses uploads and attachment references with 503.
 	Attachments *attachment.Store
+	// Drafts writes reply drafts with a language model. Nil turns drafting
+	// off (POST .../draft answers 404).
+	Drafts *draft.Writer
 
 	once      sync.Once
 	handler   http.Handler
@@ -336,6 +340,9 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/conversations/{id}/attachments", AccessAgent, s.handleUpload},
 		{"GET", "/api/v1/conversations/{id}/attachments/{att}", AccessAgent, s.handleAttachment},
 		{"POST", "/api/v1/conversations/{id}/read", AccessAgent, s.handleRead},
+
+		// Reply drafting (optional language model).
+		{"POST", "/api/v1/conversations/{id}/draft", AccessAgent, s.handleDraft},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/starpost/starpost/attachment"
 )
@@ -25,6 +26,10 @@ type config struct {
 	Demo       bool
 	LogLevel   string
 	DebugAddr  string
+	LLMURL     string
+	LLMModel   string
+	LLMKey     string
+	LLMTimeout time.Duration
 	// AttachmentMaxBytes is the largest attachment accepted (widget feature).
 	AttachmentMaxBytes int64
 }
@@ -40,6 +45,10 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Secret, "secret", env("STARPOST_SECRET", ""), "key that signs sessions and visitor tokens; every node of a cluster needs the same (default: DATA/secret, made on first start)")
 	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
 	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&c.LLMURL, "llm-url", env("STARPOST_LLM_URL", ""), "OpenAI-compatible API base for agents' reply drafts, e.g. http://localhost:11434/v1 (Ollama); empty turns drafting off")
+	fs.StringVar(&c.LLMModel, "llm-model", env("STARPOST_LLM_MODEL", "qwen2.5:7b-instruct"), "model name for reply drafts")
+	c.LLMKey = os.Getenv("STARPOST_LLM_KEY") // a secret: environment only, never a flag (ps shows flags)
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", 60*time.Second, "how long a reply draft may take")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("STARPOST_DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (keep it private)")
 	// Widget feature.
 	maxAtt, err := strconv.ParseInt(env("STARPOST_ATTACHMENT_MAX_BYTES", "0"), 10, 64)
