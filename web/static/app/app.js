@@ -349,6 +349,9 @@ function onEvent(e) {
         if (c.mine && (document.hidden || S.selected !== c.id)) alertUser(T.ws.newMessage(contactName(c.contact)), body(e).text || '');
       }
       break;
+    case 'read': case 'csat': // widget feature: only the log changes, no redraw
+      if (e.seq) addEvent(c, e);
+      return;
   }
   if (e.seq) addEvent(c, e);
   scheduleDraw();
