@@ -133,6 +133,18 @@ func TestAttachments(t *testing.T) {
 		t.Fatalf("visitor download of the agent's pdf: %d %q", r.status, r.header.Get("Content-Disposition"))
 	}
 
+	// A file in an internal note never reaches the visitor's events.
+	var nf attachment.File
+	agent.mustJSON("POST", apath+"/attachments?name=internal.txt", "refund approved by finance", 201, &nf)
+	agent.mustJSON("POST", apath+"/notes", map[string]any{"text": "", "attachments": []map[string]any{{"id": nf.ID}}}, 201, nil)
+	var vpage sphttp.EventPage
+	v.mustJSON("GET", vpath+"/events", nil, 200, &vpage)
+	for _, ev := range vpage.Items {
+		if strings.Contains(string(ev.Body), nf.ID) {
+			t.Fatalf("the visitor sees the note's file in %s event", ev.Kind)
+		}
+	}
+
 	// Access and isolation: every other caller gets 404 (or 401).
 	v2, conv2 := e.visitorChat(tn)
 	vo, _ := e.visitorChat(other)

@@ -219,7 +219,7 @@ function renderWorkspace() {
   els.cannedList = h('ul', { class: 'canned-list', id: 'canned-list', hidden: true });
   els.cannedLive = h('p', { class: 'sr', 'aria-live': 'polite', id: 'canned-live' });
   els.cannedBtn = h('button', { type: 'button', class: 'ghost small', 'aria-haspopup': 'dialog', onclick: showCanned, text: '⚡ ' + T.ws.canned });
-  const attUI = att.attachButton(() => S.convs.get(S.selected));
+  const attUI = att.attachButton(() => S.convs.get(S.selected), () => S.mode);
   els.form = h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); sendReply(); } },
     h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), attUI.btn, attUI.input, els.cannedBtn), attUI.status,
     h('p', { class: 'sr', id: 'canned-hint', text: T.ws.cannedHint }),
@@ -643,7 +643,7 @@ function appendEvent(e) {
       const mine = e.actor.id === S.me.id;
       li = h('li', { class: 'msg note', 'data-seq': String(e.seq) },
         h('span', { class: 'who' }, T.ws.noteLabel + ' (' + T.ws.noteHint + ') · ' + (mine ? T.you + ' · ' : ''), time(e.at)),
-        h('span', { class: 'text', text: b.text || '' }));
+        h('span', { class: 'text', text: b.text || '' }), att.attachmentList(e));
       break;
     }
     case 'created': li = sys(T.ev.created, e); break;

@@ -7,8 +7,9 @@
 //   csatItem(e, time)         <li> for a "csat" event
 //   drawReceipt(log, c)       "Seen" under the agent's last message the customer read
 //   sendRead(c, seq)          store the agent's read receipt (agent holding c only)
-//   attachButton(getConv)     the composer's attach button, file input, progress line, and
-//                             wire(form) to take pasted or dropped files
+//   attachButton(getConv, getMode)  the composer's attach button, file input, progress line, and
+//                             wire(form) to take pasted or dropped files; in 'note' mode the
+//                             files go into an internal note, never to the customer
 import { call, newKey, APIError } from './api.js';
 import { h, s as svg } from './dom.js';
 
@@ -102,12 +103,12 @@ function cookie(name) {
  * input. Each chosen file is uploaded into the selected conversation with
  * a progress line, then sent as a message that refers to it.
  */
-export function attachButton(getConv) {
+export function attachButton(getConv, getMode = () => 'reply') {
   const input = h('input', { type: 'file', multiple: true, class: 'sr', tabindex: '-1', 'aria-hidden': 'true', id: 'att-input' });
   const status = h('p', { class: 'att-status', role: 'status', hidden: true });
   const btn = h('button', { type: 'button', class: 'ghost small att-btn', title: A().attach,
     onclick: () => input.click() }, icon(CLIP), h('span', { class: 'att-text', text: ' ' + A().attachShort }));
-  const send = (files) => { const c = getConv(); if (c) for (const f of files) upload(c, f, status); };
+  const send = (files) => { const c = getConv(); if (c) for (const f of files) upload(c, f, status, getMode() === 'note'); };
   input.addEventListener('change', () => { send([...input.files]); input.value = ''; });
   // wire lets files be pasted into, or dropped on, the composer form.
   const wire = (form) => {
@@ -127,7 +128,7 @@ export function attachButton(getConv) {
   return { btn, input, status, wire };
 }
 
-function upload(c, file, status) {
+function upload(c, file, status, note) {
   const prog = h('progress', { max: '100', value: '0' });
   const label = h('span', { text: A().uploading(file.name) });
   const row = h('span', { class: 'att-row' }, label, prog);
@@ -152,7 +153,7 @@ function upload(c, file, status) {
     }
     try {
       const f = JSON.parse(xhr.responseText);
-      await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/messages`, { text: '', attachments: [{ id: f.id }], idempotency_key: newKey('at') });
+      await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/${note ? 'notes' : 'messages'}`, { text: '', attachments: [{ id: f.id }], idempotency_key: newKey('at') });
       finish('');
     } catch (err) {
       finish(file.name + ' — ' + (err instanceof APIError ? err.message : A().failed));
