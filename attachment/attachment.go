@@ -73,9 +73,12 @@ type File struct {
 	ContentType    string         `json:"content_type"`
 	Size           int64          `json:"size"`
 	// Width and Height are set for images; Thumbnail says a preview exists.
-	Width     int       `json:"width,omitempty"`
-	Height    int       `json:"height,omitempty"`
-	Thumbnail bool      `json:"thumbnail"`
+	Width     int  `json:"width,omitempty"`
+	Height    int  `json:"height,omitempty"`
+	Thumbnail bool `json:"thumbnail"`
+	// Internal files belong to agents' notes: never shown to the customer
+	// nor sent in a message.
+	Internal  bool      `json:"internal,omitempty"`
 	SHA256    string    `json:"sha256"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -98,6 +101,8 @@ type Upload struct {
 	Name string
 	// Body is read up to the size limit.
 	Body io.Reader
+	// Internal marks a file for an internal note.
+	Internal bool
 }
 
 // Options configure a Store.
@@ -284,7 +289,7 @@ func (s *Store) Put(ctx context.Context, u Upload) (*File, error) {
 	f := &File{
 		ID: starpost.NewID("at"), WorkspaceID: u.WorkspaceID, ConversationID: u.ConversationID,
 		Uploader: u.Uploader, Name: CleanName(u.Name), ContentType: p.ContentType, Size: int64(len(data)),
-		Width: p.Width, Height: p.Height, Thumbnail: len(p.Thumb) > 0, SHA256: hex.EncodeToString(sum[:]),
+		Width: p.Width, Height: p.Height, Thumbnail: len(p.Thumb) > 0, Internal: u.Internal, SHA256: hex.EncodeToString(sum[:]),
 		CreatedAt: s.clock.Now().UTC(),
 	}
 	var thumb any
@@ -292,26 +297,34 @@ func (s *Store) Put(ctx context.Context, u Upload) (*File, error) {
 		thumb = p.Thumb
 	}
 	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO attachments (workspace_id, id, conversation_id, uploader_role, uploader_id,
-name, content_type, size, width, height, sha256, data, thumb_type, thumb, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+name, content_type, size, width, height, internal, sha256, data, thumb_type, thumb, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		f.WorkspaceID, f.ID, f.ConversationID, string(f.Uploader.Role), f.Uploader.ID, f.Name, f.ContentType, f.Size,
-		f.Width, f.Height, f.SHA256, data, p.ThumbType, thumb, f.CreatedAt.UnixNano())
+		f.Width, f.Height, boolInt(f.Internal), f.SHA256, data, p.ThumbType, thumb, f.CreatedAt.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("attachment: store %s: %w", f.ID, err)
 	}
 	return f, nil
 }
 
-const metaColumns = `id, workspace_id, conversation_id, uploader_role, uploader_id, name, content_type, size, width, height, sha256, thumb_type, created_at`
+const metaColumns = `id, workspace_id, conversation_id, uploader_role, uploader_id, name, content_type, size, width, height, internal, sha256, thumb_type, created_at`
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 func scanFile(sc interface{ Scan(...any) error }) (*File, error) {
 	var f File
 	var role, thumbType string
-	var at int64
+	var at, internal int64
 	if err := sc.Scan(&f.ID, &f.WorkspaceID, &f.ConversationID, &role, &f.Uploader.ID, &f.Name, &f.ContentType,
-		&f.Size, &f.Width, &f.Height, &f.SHA256, &thumbType, &at); err != nil {
+		&f.Size, &f.Width, &f.Height, &internal, &f.SHA256, &thumbType, &at); err != nil {
 		return nil, err
 	}
+	f.Internal = internal != 0
 	f.Uploader.Role = starpost.ParticipantRole(role)
 	f.Thumbnail = thumbType != ""
 	f.CreatedAt = time.Unix(0, at).UTC()
@@ -348,11 +361,12 @@ func (s *Store) Content(ctx context.Context, workspaceID, id string, thumb bool)
 	return data, ct, nil
 }
 
-// Resolve checks the attachments a message refers to: each id must exist in
-// the workspace and belong to the conversation, and appear once. It returns
-// the stored references (names, types and sizes come from the store, not
-// from the client).
-func (s *Store) Resolve(ctx context.Context, workspaceID, conversationID string, refs []starpost.Attachment) ([]starpost.Attachment, error) {
+// Resolve checks the attachments a message (or, with internal, a note)
+// refers to: each id must exist in the workspace and belong to the
+// conversation, appear once, and not be an internal file in a message. It
+// returns the stored references (names, types and sizes come from the
+// store, not from the client).
+func (s *Store) Resolve(ctx context.Context, workspaceID, conversationID string, refs []starpost.Attachment, internal bool) ([]starpost.Attachment, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
@@ -371,6 +385,9 @@ func (s *Store) Resolve(ctx context.Context, workspaceID, conversationID string,
 			return nil, starpost.FieldError("attachments", "no attachment %s in this conversation", r.ID)
 		} else if err != nil {
 			return nil, err
+		}
+		if f.Internal && !internal {
+			return nil, starpost.FieldError("attachments", "attachment %s belongs to an internal note", r.ID)
 		}
 		out = append(out, f.Ref())
 	}

@@ -293,7 +293,7 @@ func TestDialects(t *testing.T) {
 
 			// Resolve fills in the stored metadata and refuses what is not
 			// the conversation's.
-			refs, err := st.Resolve(ctx, "ws_a", "cv_1", []starpost.Attachment{{ID: f.ID, Name: "evil.html", ContentType: "text/html", Size: 1}})
+			refs, err := st.Resolve(ctx, "ws_a", "cv_1", []starpost.Attachment{{ID: f.ID, Name: "evil.html", ContentType: "text/html", Size: 1}}, false)
 			check(t, err)
 			if refs[0] != f.Ref() {
 				t.Fatalf("resolved %+v, want %+v", refs[0], f.Ref())
@@ -308,7 +308,7 @@ func TestDialects(t *testing.T) {
 				{"ws_a", "cv_1", []starpost.Attachment{{ID: f.ID}, {ID: f.ID}}},
 				{"ws_a", "cv_1", []starpost.Attachment{{}}},
 			} {
-				if _, err := st.Resolve(ctx, bad.ws, bad.conv, bad.refs); starpost.ErrorCode(err) != starpost.EINVALID || starpost.ErrorField(err) != "attachments" {
+				if _, err := st.Resolve(ctx, bad.ws, bad.conv, bad.refs, false); starpost.ErrorCode(err) != starpost.EINVALID || starpost.ErrorField(err) != "attachments" {
 					t.Errorf("Resolve(%s, %s, %v) = %v, want invalid attachments", bad.ws, bad.conv, bad.refs, err)
 				}
 			}
@@ -328,8 +328,22 @@ func TestDialects(t *testing.T) {
 				t.Fatalf("refused uploads were stored: %d files", len(list))
 			}
 
+			// An internal file goes into notes only.
+			in, err := st.Put(ctx, attachment.Upload{WorkspaceID: "ws_a", ConversationID: "cv_1", Internal: true,
+				Uploader: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: "us_1"}, Name: "memo.txt", Body: strings.NewReader("memo")})
+			check(t, err)
+			if got, err := st.Get(ctx, "ws_a", in.ID); err != nil || !got.Internal {
+				t.Fatalf("internal file read back %+v, %v", got, err)
+			}
+			if _, err := st.Resolve(ctx, "ws_a", "cv_1", []starpost.Attachment{{ID: in.ID}}, false); starpost.ErrorField(err) != "attachments" {
+				t.Fatalf("internal file in a message: %v", err)
+			}
+			if _, err := st.Resolve(ctx, "ws_a", "cv_1", []starpost.Attachment{{ID: in.ID}, {ID: f.ID}}, true); err != nil {
+				t.Fatalf("files in a note: %v", err)
+			}
+
 			// A conversation holds a bounded number of files.
-			small, err := attachment.Open(ctx, attachment.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock, MaxFiles: 3})
+			small, err := attachment.Open(ctx, attachment.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock, MaxFiles: 4})
 			check(t, err)
 			put := func() error {
 				_, err := small.Put(ctx, attachment.Upload{WorkspaceID: "ws_a", ConversationID: "cv_1", Uploader: customer,

@@ -35,9 +35,9 @@ func Example() {
 	fmt.Println(f.Name, f.ContentType, f.Size)
 
 	// A message lists the id; Resolve checks it belongs to the conversation.
-	refs, err := st.Resolve(ctx, "ws_1", "cv_1", []starpost.Attachment{{ID: f.ID}})
+	refs, err := st.Resolve(ctx, "ws_1", "cv_1", []starpost.Attachment{{ID: f.ID}}, false)
 	fmt.Println(len(refs), refs[0].ContentType, err)
-	_, err = st.Resolve(ctx, "ws_1", "cv_2", []starpost.Attachment{{ID: f.ID}})
+	_, err = st.Resolve(ctx, "ws_1", "cv_2", []starpost.Attachment{{ID: f.ID}}, false)
 	fmt.Println(starpost.ErrorCode(err))
 
 	// An SVG is refused, whatever its name says.

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS attachments (
     height          INTEGER NOT NULL DEFAULT 0,
     sha256          TEXT    NOT NULL,
     data            BYTEA   NOT NULL,
+    internal        INTEGER NOT NULL DEFAULT 0,
     thumb_type      TEXT    NOT NULL DEFAULT '',
     thumb           BYTEA,
     created_at      BIGINT  NOT NULL,

@@ -43,8 +43,8 @@ func attachmentError(err error) error {
 }
 
 // upload stores the request body as an attachment of conversation c by
-// actor and writes its metadata.
-func (s *Server) upload(w http.ResponseWriter, r *http.Request, ws string, c *starpost.Conversation, actor starpost.Actor) error {
+// actor and writes its metadata; internal files are for agents' notes.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, ws string, c *starpost.Conversation, actor starpost.Actor, internal bool) error {
 	st, err := s.attachments()
 	if err != nil {
 		return err
@@ -58,7 +58,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, ws string, c *st
 	// Read one byte past the limit at most, whatever Content-Length said.
 	body := http.MaxBytesReader(w, r.Body, st.MaxBytes()+1)
 	f, err := st.Put(r.Context(), attachment.Upload{WorkspaceID: ws, ConversationID: c.ID, Uploader: actor,
-		Name: r.URL.Query().Get("name"), Body: body})
+		Name: r.URL.Query().Get("name"), Body: body, Internal: internal})
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -70,8 +70,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, ws string, c *st
 	return nil
 }
 
-// download writes attachment id of conversation c.
-func (s *Server) download(w http.ResponseWriter, r *http.Request, ws string, c *starpost.Conversation, id string) error {
+// download writes attachment id of conversation c; visitors never get an
+// internal (note) file.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, ws string, c *starpost.Conversation, id string, visitor bool) error {
 	st, err := s.attachments()
 	if err != nil {
 		return err
@@ -88,7 +89,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, ws string, c *
 	if err != nil {
 		return err
 	}
-	if f.ConversationID != c.ID {
+	if f.ConversationID != c.ID || visitor && f.Internal {
 		return starpost.Errorf(starpost.ENOTFOUND, "attachment not found")
 	}
 	data, ct, err := st.Content(r.Context(), ws, id, thumb)
@@ -124,7 +125,7 @@ func (s *Server) handleWidgetUpload(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return s.upload(w, r, v.WorkspaceID, c, starpost.Actor{Role: starpost.RoleCustomer, ID: v.ContactID})
+	return s.upload(w, r, v.WorkspaceID, c, starpost.Actor{Role: starpost.RoleCustomer, ID: v.ContactID}, false)
 }
 
 func (s *Server) handleWidgetAttachment(w http.ResponseWriter, r *http.Request) error {
@@ -133,7 +134,7 @@ func (s *Server) handleWidgetAttachment(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	return s.download(w, r, v.WorkspaceID, c, r.PathValue("att"))
+	return s.download(w, r, v.WorkspaceID, c, r.PathValue("att"), true)
 }
 
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
@@ -142,11 +143,23 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	actor, err := actorIn(p, c, starpost.KindMessage)
+	internal := false
+	switch r.URL.Query().Get("internal") {
+	case "", "0", "false":
+	case "1", "true":
+		internal = true
+	default:
+		return starpost.FieldError("internal", "must be 1 or 0")
+	}
+	kind := starpost.KindMessage
+	if internal {
+		kind = starpost.KindNote
+	}
+	actor, err := actorIn(p, c, kind)
 	if err != nil {
 		return err
 	}
-	return s.upload(w, r, p.WorkspaceID, c, actor)
+	return s.upload(w, r, p.WorkspaceID, c, actor, internal)
 }
 
 func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) error {
@@ -155,12 +168,13 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return s.download(w, r, p.WorkspaceID, c, r.PathValue("att"))
+	return s.download(w, r, p.WorkspaceID, c, r.PathValue("att"), false)
 }
 
-// resolveAttachments replaces the attachment references of a message body
-// by the stored ones, after checking each belongs to the conversation.
-func (s *Server) resolveAttachments(ctx context.Context, ws, convID string, body *starpost.MessageBody) error {
+// resolveAttachments replaces the attachment references of a message (or,
+// when note, an internal note) by the stored ones, after checking each
+// belongs to the conversation and that a message carries no internal file.
+func (s *Server) resolveAttachments(ctx context.Context, ws, convID string, body *starpost.MessageBody, note bool) error {
 	if len(body.Attachments) == 0 {
 		return nil
 	}
@@ -168,7 +182,7 @@ func (s *Server) resolveAttachments(ctx context.Context, ws, convID string, body
 	if err != nil {
 		return err
 	}
-	refs, err := st.Resolve(ctx, ws, convID, body.Attachments)
+	refs, err := st.Resolve(ctx, ws, convID, body.Attachments, note)
 	if err != nil {
 		return err
 	}

@@ -218,7 +218,7 @@ func (s *Server) visitorMessage(ctx context.Context, v *visitorClaims, convID st
 		}
 		convID = c.ID
 	}
-	if err := s.resolveAttachments(ctx, v.WorkspaceID, convID, &body); err != nil {
+	if err := s.resolveAttachments(ctx, v.WorkspaceID, convID, &body, false); err != nil {
 		return nil, err
 	}
 	e, err := s.appendOne(ctx, &starpost.Event{

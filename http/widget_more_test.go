@@ -135,8 +135,21 @@ func TestAttachments(t *testing.T) {
 
 	// A file in an internal note never reaches the visitor's events.
 	var nf attachment.File
-	agent.mustJSON("POST", apath+"/attachments?name=internal.txt", "refund approved by finance", 201, &nf)
+	agent.mustJSON("POST", apath+"/attachments?name=internal.txt&internal=1", "refund approved by finance", 201, &nf)
+	if !nf.Internal {
+		t.Fatalf("internal upload %+v", nf)
+	}
+	if r := agent.do("POST", apath+"/messages", map[string]any{"text": "", "idempotency_key": "leak",
+		"attachments": []map[string]any{{"id": nf.ID}}}); r.status != 400 {
+		t.Fatalf("internal file in a message: %d", r.status)
+	}
 	agent.mustJSON("POST", apath+"/notes", map[string]any{"text": "", "attachments": []map[string]any{{"id": nf.ID}}}, 201, nil)
+	if r := v.do("GET", vpath+"/attachments/"+nf.ID, nil); r.status != 404 {
+		t.Fatalf("visitor download of an internal file: %d", r.status)
+	}
+	if r := agent.do("GET", apath+"/attachments/"+nf.ID, nil); r.status != 200 {
+		t.Fatalf("agent download of an internal file: %d", r.status)
+	}
 	var vpage sphttp.EventPage
 	v.mustJSON("GET", vpath+"/events", nil, 200, &vpage)
 	for _, ev := range vpage.Items {

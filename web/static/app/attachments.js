@@ -135,7 +135,7 @@ function upload(c, file, status, note) {
   status.hidden = false;
   status.append(row);
   const xhr = new XMLHttpRequest();
-  xhr.open('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/attachments?name=${encodeURIComponent(file.name)}`);
+  xhr.open('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/attachments?name=${encodeURIComponent(file.name)}${note ? '&internal=1' : ''}`);
   xhr.setRequestHeader('X-CSRF-Token', cookie('starpost_csrf'));
   xhr.upload.onprogress = (e) => {
     if (!e.lengthComputable) return;
