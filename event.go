@@ -53,7 +53,7 @@ func (k EventKind) Valid() bool {
 // Ephemeral reports whether events of kind k are signals that are published
 // on the bus but never stored (typing indicators, queue positions).
 func (k EventKind) Ephemeral() bool {
-	return k == KindQueueStatus || k == KindTyping || k == KindConnection
+	return k == KindQueueStatus || k == KindTyping || k == KindConnection || k == KindQueueStatusRequest
 }
 
 // WorkspaceWide reports whether events of kind k belong to the workspace
@@ -130,6 +130,12 @@ func (e *Event) Validate() error {
 	case KindTransferred:
 		var b TransferBody
 		return decodeValid(e.Body, &b)
+	case KindRead: // widget: read receipts and rating
+		var b ReadBody
+		return decodeValid(e.Body, &b)
+	case KindCSAT:
+		var b CSATBody
+		return decodeValid(e.Body, &b)
 	}
 	return nil
 }
@@ -202,21 +208,35 @@ type MessageBody struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
-// Attachment refers to a stored file.
+// Attachment refers to a stored file (package attachment). Clients send
+// only the id; the server fills the rest from the stored file.
 type Attachment struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	ContentType string `json:"content_type"`
 	Size        int64  `json:"size"`
+	// Width and Height are an image's dimensions; Thumbnail says a preview
+	// can be fetched.
+	Width     int  `json:"width,omitempty"`
+	Height    int  `json:"height,omitempty"`
+	Thumbnail bool `json:"thumbnail,omitempty"`
 }
+
+// MaxAttachments is the most attachments one message carries.
+const MaxAttachments = 10
 
 // Validate checks the body.
 func (b *MessageBody) Validate() error {
 	if strings.TrimSpace(b.Text) == "" && len(b.Attachments) == 0 {
 		return FieldError("text", "required")
 	}
-	if len(b.Attachments) > 10 {
-		return FieldError("attachments", "at most 10")
+	if len(b.Attachments) > MaxAttachments {
+		return FieldError("attachments", "at most %d", MaxAttachments)
+	}
+	for i, a := range b.Attachments {
+		if a.ID == "" || len(a.ID) > MaxKeyLen {
+			return FieldError("attachments", "entry %d needs an id", i)
+		}
 	}
 	return validText("text", b.Text, MaxMessageLen)
 }

@@ -479,6 +479,9 @@ func (s *Server) postMessage(ctx context.Context, p *starpost.Principal, convID 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.resolveAttachments(ctx, p.WorkspaceID, c.ID, &body, kind == starpost.KindNote); err != nil {
+		return nil, err
+	}
 	return s.appendOne(ctx, &starpost.Event{
 		WorkspaceID: p.WorkspaceID, ConversationID: c.ID, Kind: kind, Actor: actor,
 		Body: starpost.MustBody(body), IdempotencyKey: key,

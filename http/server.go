@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/attachment"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/draft"
@@ -147,6 +148,9 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+	// Attachments stores the files attached to messages (widget feature).
+	// Nil refuses uploads and attachment references with 503.
+	Attachments *attachment.Store
 	// Drafts writes reply drafts with a language model. Nil turns drafting
 	// off (POST .../draft answers 404).
 	Drafts *draft.Writer
@@ -171,6 +175,8 @@ type Server struct {
 	sockMu  sync.Mutex
 	sockets map[string]int // open user sockets on this node, by user id
 	open    sync.WaitGroup // WebSocket handlers still running
+
+	widgetStatus statusCache // widget feature: public status, cached briefly
 }
 
 // Wait blocks until every WebSocket handler has returned, or ctx ends.
@@ -332,6 +338,16 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+
+		// Widget feature: status, attachments, read receipts, satisfaction rating.
+		{"GET", "/api/v1/widget/{workspace}/status", AccessPublic, s.handleWidgetStatus},
+		{"POST", "/api/v1/widget/conversations/{id}/attachments", AccessVisitor, s.handleWidgetUpload},
+		{"GET", "/api/v1/widget/conversations/{id}/attachments/{att}", AccessVisitor, s.handleWidgetAttachment},
+		{"POST", "/api/v1/widget/conversations/{id}/read", AccessVisitor, s.handleWidgetRead},
+		{"POST", "/api/v1/widget/conversations/{id}/rating", AccessVisitor, s.handleWidgetRating},
+		{"POST", "/api/v1/conversations/{id}/attachments", AccessAgent, s.handleUpload},
+		{"GET", "/api/v1/conversations/{id}/attachments/{att}", AccessAgent, s.handleAttachment},
+		{"POST", "/api/v1/conversations/{id}/read", AccessAgent, s.handleRead},
 
 		// Reply drafting (optional language model).
 		{"POST", "/api/v1/conversations/{id}/draft", AccessAgent, s.handleDraft},

@@ -27,12 +27,15 @@ import (
 // "conversation_id","text","idempotency_key"} and {"type":"typing",
 // "conversation_id"}.
 type Frame struct {
-	Type           string          `json:"type"`
-	ConversationID string          `json:"conversation_id,omitempty"`
-	Text           string          `json:"text,omitempty"`
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	Event          *starpost.Event `json:"event,omitempty"`
-	Error          *ErrorBody      `json:"error,omitempty"`
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	Text           string `json:"text,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Attachments of a client's message: ids of files uploaded into the
+	// conversation (POST .../attachments).
+	Attachments []starpost.Attachment `json:"attachments,omitempty"`
+	Event       *starpost.Event       `json:"event,omitempty"`
+	Error       *ErrorBody            `json:"error,omitempty"`
 }
 
 // socket is one WebSocket connection being served.
@@ -121,15 +124,20 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	view := &visitorView{v: v, convSet: convSet{convs: map[string]bool{}}}
+	var queued []string // the visitor's conversations waiting in a queue
 	list := func(ctx context.Context) ([]string, error) {
 		cs, err := s.Store.ListConversations(ctx, starpost.ConversationFilter{WorkspaceID: v.WorkspaceID, ContactID: v.ContactID})
 		if err != nil {
 			return nil, err
 		}
 		ids := make([]string, 0, len(cs))
+		queued = queued[:0]
 		for _, c := range cs {
 			if c.ContactID == v.ContactID {
 				ids = append(ids, c.ID)
+				if c.State == starpost.StateQueued {
+					queued = append(queued, c.ID)
+				}
 			}
 		}
 		return ids, nil
@@ -146,6 +154,7 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err := view.load(r.Context(), list); err != nil {
 		return err
 	}
+	s.requestQueueStatus(r.Context(), v, queued)
 	// Visitors authenticate with a token, never a cookie, and the widget is
 	// embedded in other sites' pages: any origin may connect.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -311,7 +320,7 @@ func (sk *socket) handleFrame(ctx context.Context, b []byte) {
 	case "message":
 		var e *starpost.Event
 		var err error
-		body := starpost.MessageBody{Text: f.Text}
+		body := starpost.MessageBody{Text: f.Text, Attachments: f.Attachments}
 		if sk.v != nil {
 			e, err = sk.s.visitorMessage(ctx, sk.v, f.ConversationID, body, f.IdempotencyKey, sk.allowed[f.ConversationID])
 		} else {

@@ -115,6 +115,9 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 		if rt.Method == "GET" || rt.Pattern == "/api/v1/logout" {
 			continue
 		}
+		if strings.HasSuffix(rt.Pattern, "/attachments") {
+			continue // raw file bodies, not JSON: see TestAttachmentRefusals
+		}
 		key := rt.Method + " " + rt.Pattern
 		seen[key] = true
 		path := rt.Pattern

@@ -141,7 +141,7 @@ func (s *Server) handleWidgetList(w http.ResponseWriter, r *http.Request) error 
 func visitorVisible(e *starpost.Event) bool {
 	switch e.Kind {
 	case starpost.KindCreated, starpost.KindMessage, starpost.KindState, starpost.KindAssigned,
-		starpost.KindTyping, starpost.KindQueueStatus:
+		starpost.KindTyping, starpost.KindQueueStatus, starpost.KindRead, starpost.KindCSAT:
 		return true
 	}
 	return false
@@ -217,6 +217,9 @@ func (s *Server) visitorMessage(ctx context.Context, v *visitorClaims, convID st
 			return nil, err
 		}
 		convID = c.ID
+	}
+	if err := s.resolveAttachments(ctx, v.WorkspaceID, convID, &body, false); err != nil {
+		return nil, err
 	}
 	e, err := s.appendOne(ctx, &starpost.Event{
 		WorkspaceID: v.WorkspaceID, ConversationID: convID, Kind: starpost.KindMessage,

@@ -135,6 +135,15 @@ func (e *Engine) Observe(ev *starpost.Event) {
 		}
 		e.setConnected(w.agent(b.AgentID), b.Connected, ev.At)
 		return
+	case starpost.KindQueueStatusRequest:
+		// A widget connected after the last status was sent (a status that
+		// never changes, such as "no agent", is sent only once): forget
+		// what was sent so the next Decide sends it again.
+		if c := w.convs[ev.ConversationID]; c != nil && c.waiting {
+			c.lastPos, c.lastEst = 0, 0
+			c.queue.sdirty, w.sdirty = true, true
+		}
+		return
 	}
 	if ev.ConversationID == "" || ev.Kind.Ephemeral() {
 		return

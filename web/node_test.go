@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/attachment"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/canned"
@@ -62,7 +63,12 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789")}
+	atts, err := attachment.Open(ctx, attachment.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789"),
+		Attachments: atts}
 	if api.Canned, err = canned.Open(ctx, canned.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock}); err != nil {
 		t.Fatal(err)
 	}

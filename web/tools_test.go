@@ -195,9 +195,11 @@ func TestBrowserWorkspaceTools(t *testing.T) {
 	audit(t, cust, "widget rating form", "starpost-widget")
 	do(t, cust, "send the rating", chromedp.Click(inWidget(`.ask-rating button[type=submit]`)))
 	wait(t, cust, "the rating sent", w+`.querySelector('.ask-rating').hidden && `+w+`.querySelectorAll('.msg.me[data-pending]').length === 0`)
-	got := customerMessages(t, admin, convID)
-	if len(got) != 2 || got[1] != "[Rating 4/5] ★★★★☆ — Quick and kind" {
-		t.Errorf("customer messages %q, want the first and the rating", got)
+	if got := customerMessages(t, admin, convID); len(got) != 1 {
+		t.Errorf("customer messages %q, want only the first (the rating is a csat event)", got)
+	}
+	if got := csatEvents(t, admin, convID); len(got) != 1 || got[0] != (starpost.CSATBody{Score: 4, Comment: "Quick and kind"}) {
+		t.Errorf("csat events %+v, want one 4-star rating", got)
 	}
 
 	// Outside business hours: the offline form.

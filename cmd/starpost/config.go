@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/starpost/starpost/attachment"
 )
 
 // config is what serve and demo read from flags and the environment.
@@ -31,6 +34,8 @@ type config struct {
 	// for agents without a site.
 	BreakAfter int
 	TimeZone   string
+	// AttachmentMaxBytes is the largest attachment accepted (widget feature).
+	AttachmentMaxBytes int64
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -52,6 +57,12 @@ func (c *config) register(fs *flag.FlagSet) {
 	// Agent assist.
 	fs.IntVar(&c.BreakAfter, "break-after", 3, "suggest a break to an agent after this many hostile conversations in a day")
 	fs.StringVar(&c.TimeZone, "time-zone", env("STARPOST_TIME_ZONE", "UTC"), "time zone in which an agent's day starts when the agent has no site (IANA name)")
+	// Widget feature.
+	maxAtt, err := strconv.ParseInt(env("STARPOST_ATTACHMENT_MAX_BYTES", "0"), 10, 64)
+	if err != nil || maxAtt <= 0 {
+		maxAtt = attachment.DefaultMaxBytes
+	}
+	fs.Int64Var(&c.AttachmentMaxBytes, "attachment-max-bytes", maxAtt, "largest file a customer or agent may attach, in bytes")
 }
 
 // dsn returns the database to open.

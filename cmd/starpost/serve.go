@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/attachment"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/canned"
@@ -89,8 +90,12 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		Clock: n.clock, Logger: log.With("component", "kb")}); err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
+	att, err := attachment.Open(ctx, attachment.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Clock: n.clock, MaxBytes: cfg.AttachmentMaxBytes})
+	if err != nil {
+		return nil, fmt.Errorf("attachments: %w", err)
+	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg, KB: n.kb}
+		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att}
 	if cfg.LLMURL != "" {
 		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("--llm-url %q: want an http:// or https:// URL such as http://localhost:11434/v1", cfg.LLMURL)

@@ -81,6 +81,16 @@
       days: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
       at: (day, time) => `on ${day} at ${time}`,
       today: (time) => `today at ${time}`,
+      attach: 'Attach a file or image',
+      uploading: (name) => `Uploading ${name}…`,
+      tooLarge: 'This file is too large to send.',
+      badType: 'This type of file cannot be sent. Images, PDF, text and Office documents can.',
+      uploadFailed: 'The file could not be sent. Please try again.',
+      tooManyFiles: 'This conversation cannot take more files.',
+      openFile: (name) => `Open ${name}`,
+      read: 'Read',
+      drop: 'Drop files here to send them',
+      rated: (n, c) => `You rated this conversation ${n} of 5${c ? ': “' + c + '”' : '.'}`,
     },
     'zh-CN': {
       title: '在线客服',
@@ -132,6 +142,16 @@
       days: ['周日', '周一', '周二', '周三', '周四', '周五', '周六'],
       at: (day, time) => `${day} ${time}`,
       today: (time) => `今天 ${time}`,
+      attach: '发送文件或图片',
+      uploading: (name) => `正在上传 ${name}…`,
+      tooLarge: '文件太大，无法发送。',
+      badType: '不支持发送此类文件。可以发送图片、PDF、文本和 Office 文档。',
+      uploadFailed: '文件发送失败，请重试。',
+      tooManyFiles: '本次对话无法再添加更多文件。',
+      openFile: (name) => `打开 ${name}`,
+      read: '已读',
+      drop: '将文件拖放到此处即可发送',
+      rated: (n, c) => `您为本次对话评了 ${n} / 5 分${c ? '：“' + c + '”' : '。'}`,
     },
   };
   const lang = /^zh/i.test(cfg.lang || navigator.language || '') ? 'zh-CN' : 'en';
@@ -225,6 +245,17 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 .rate button.skip { background: transparent; color: #1f1f1f; border: 1px solid #80868b; font-weight: 400; }
 .rate .err:empty, .pane .err:empty { display: none; }
 .rate textarea { font: inherit; padding: 8px 10px; border: 1px solid #80868b; border-radius: 10px; resize: none; min-height: 40px; }
+.attach { border: 1px solid #80868b !important; background: #fff !important; color: #1f1f1f !important; padding: 0 9px !important; display: grid; place-items: center; }
+.icon { width: 20px; height: 20px; fill: currentColor; flex: none; }
+.atts { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 4px; }
+.atts button { border: 1px solid #dadce0; background: #fff; color: #1f1f1f; border-radius: 10px; padding: 0; overflow: hidden; max-width: 100%; }
+.att-img img { display: block; max-width: 220px; max-height: 180px; width: auto; height: auto; background: #eee; }
+.att-file { display: flex; gap: 6px; align-items: center; padding: 6px 10px !important; text-align: left; }
+.att-file .size { color: #4a4a4a; font-size: 12px; white-space: nowrap; }
+.upload progress { display: block; width: 100%; margin-top: 4px; }
+.receipt { display: block; font-size: 12px; margin-top: 2px; text-align: right; opacity: .9; }
+.panel.dragging::after { content: attr(data-drop); position: absolute; inset: 0; display: grid; place-items: center; font-weight: 600;
+  background: rgba(255,255,255,.92); border: 3px dashed var(--c); border-radius: inherit; color: #1f1f1f; }
 @media (max-width: 480px) {
   .panel { right: 0; bottom: 0; width: 100vw; height: 100%; border-radius: 0; }
   .panel:not([hidden]) ~ .launcher { display: none; }
@@ -255,6 +286,19 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   root.style.setProperty('--on', onColor(color));
 
   const svgNS = 'http://www.w3.org/2000/svg';
+  // Icons (Material Design, Apache 2.0): paper clip, document.
+  const CLIP = 'M16.5 6v11.5c0 2.21-1.79 4-4 4s-4-1.79-4-4V5c0-1.38 1.12-2.5 2.5-2.5s2.5 1.12 2.5 2.5v10.5c0 .55-.45 1-1 1s-1-.45-1-1V6H10v9.5c0 1.38 1.12 2.5 2.5 2.5s2.5-1.12 2.5-2.5V5c0-2.21-1.79-4-4-4S7 2.79 7 5v12.5c0 3.04 2.46 5.5 5.5 5.5s5.5-2.46 5.5-5.5V6h-1.5z';
+  const DOC = 'M14 2H6c-1.1 0-1.99.9-1.99 2L4 20c0 1.1.89 2 1.99 2H18c1.1 0 2-.9 2-2V8l-6-6zm2 16H8v-2h8v2zm0-4H8v-2h8v2zm-3-5V3.5L18.5 9H13z';
+  function svgIcon(d) {
+    const i = document.createElementNS(svgNS, 'svg');
+    i.setAttribute('viewBox', '0 0 24 24');
+    i.setAttribute('aria-hidden', 'true');
+    i.setAttribute('class', 'icon');
+    const p = document.createElementNS(svgNS, 'path');
+    p.setAttribute('d', d);
+    i.append(p);
+    return i;
+  }
   const icon = document.createElementNS(svgNS, 'svg');
   icon.setAttribute('viewBox', '0 0 24 24');
   icon.setAttribute('aria-hidden', 'true');
@@ -273,12 +317,15 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   const typingLine = el('p', { class: 'typing', hidden: true, text: T.typing });
   const input = el('textarea', { id: 'sp-input', rows: '1', placeholder: T.placeholder, autocomplete: 'off', maxlength: '4000' });
   const sendBtn = el('button', { type: 'submit', text: T.send });
-  const form = el('form', { 'aria-label': T.input }, el('label', { for: 'sp-input', class: 'sr', text: T.input }), input, sendBtn);
+  const fileInput = el('input', { type: 'file', id: 'sp-file', class: 'sr', multiple: true, tabindex: '-1', 'aria-hidden': 'true',
+    accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt,.csv,.zip,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp' });
+  const attachBtn = el('button', { type: 'button', class: 'attach', 'aria-label': T.attach, title: T.attach }, svgIcon(CLIP));
+  const form = el('form', { 'aria-label': T.input }, fileInput, attachBtn, el('label', { for: 'sp-input', class: 'sr', text: T.input }), input, sendBtn);
   const prechatPane = el('div', { class: 'pane', hidden: true });
   const offlinePane = el('div', { class: 'pane', hidden: true });
   const rateBox = el('div', { class: 'rate ask-rating', hidden: true });
   const leaveBox = el('div', { class: 'rate leave', hidden: true });
-  const panel = el('section', { class: 'panel', id: 'sp-panel', role: 'dialog', 'aria-labelledby': 'sp-title', hidden: true },
+  const panel = el('section', { class: 'panel', id: 'sp-panel', role: 'dialog', 'aria-labelledby': 'sp-title', 'data-drop': T.drop, hidden: true },
     el('header', {}, el('div', {}, title, status), closeBtn), prechatPane, offlinePane, log, queueLine, leaveBox, typingLine, rateBox, form);
   root.append(panel, launcher);
   shadow.append(root);
@@ -291,13 +338,142 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 
   function scroll() { log.scrollTop = log.scrollHeight; }
 
-  function bubble(mine, text, who) {
+  function bubble(mine, text, who, atts) {
     const b = el('div', { class: 'msg ' + (mine ? 'me' : 'them') },
       el('span', { class: 'who', text: who }), document.createTextNode(text));
+    if (atts && atts.length) b.append(attachmentsEl(atts));
     log.append(b);
     scroll();
     return b;
   }
+
+  // ---- attachments: thumbnails in the transcript, click to open ----
+  const fmtSize = (n) => n < 1024 ? n + ' B' : n < 1048576 ? Math.round(n / 1024) + ' KB' : (n / 1048576).toFixed(1) + ' MB';
+  const blobs = new Map(); // id + thumb -> object URL
+  async function blobURL(conv, id, thumb) {
+    const k = id + (thumb ? ':t' : '');
+    if (!blobs.has(k)) {
+      blobs.set(k, (async () => {
+        const r = await fetch(api + '/api/v1/widget/conversations/' + encodeURIComponent(conv) + '/attachments/' + encodeURIComponent(id) + (thumb ? '?thumb=1' : ''),
+          { headers: { Authorization: 'Bearer ' + state.token }, credentials: 'omit', mode: 'cors' });
+        if (!r.ok) throw new HTTPError(r.status, null);
+        return URL.createObjectURL(await r.blob());
+      })().catch((err) => { blobs.delete(k); throw err; }));
+    }
+    return blobs.get(k);
+  }
+  function openAttachment(conv, a) {
+    blobURL(conv, a.id, false).then((url) => {
+      const link = el('a', { href: url, target: '_blank', rel: 'noopener' });
+      if (!/^image\//.test(a.content_type)) link.setAttribute('download', a.name);
+      root.append(link);
+      link.click();
+      link.remove();
+      // Full files are not kept in memory: fetched again when reopened.
+      setTimeout(() => { blobs.delete(a.id); URL.revokeObjectURL(url); }, 60000);
+    }).catch(() => sysLine(T.uploadFailed));
+  }
+  function attachmentsEl(atts, conv = state.conv) {
+    const box = el('div', { class: 'atts' });
+    for (const a of atts) {
+      let b;
+      if (a.thumbnail) {
+        const side = Math.max(a.width || 1, a.height || 1);
+        const k = Math.min(1, 320 / side);
+        const img = el('img', { alt: a.name, width: String(Math.max(1, Math.round((a.width || 160) * k))), height: String(Math.max(1, Math.round((a.height || 120) * k))) });
+        blobURL(conv, a.id, true).then((url) => { img.src = url; img.setAttribute('data-loaded', ''); }).catch(() => {});
+        b = el('button', { type: 'button', class: 'att-img', 'aria-label': T.openFile(a.name) }, img);
+      } else {
+        b = el('button', { type: 'button', class: 'att-file', title: T.openFile(a.name) },
+          svgIcon(DOC), el('span', { text: a.name }), el('span', { class: 'size', text: fmtSize(a.size || 0) }));
+      }
+      b.addEventListener('click', () => openAttachment(conv, a));
+      box.append(b);
+    }
+    return box;
+  }
+
+  // upload sends one file into the conversation (with progress), then a
+  // message that refers to it.
+  async function upload(file) {
+    if (!state.conv) {
+      try { await ensureConversation(); } catch (_) { sysLine(T.uploadFailed); return; }
+    }
+    const conv = state.conv;
+    const label = el('span', { text: T.uploading(file.name) });
+    const prog = el('progress', { max: '100', value: '0', 'aria-hidden': 'true' });
+    const row = el('div', { class: 'msg me upload', 'data-pending': '', role: 'status' }, el('span', { class: 'who', text: T.you }), label, prog);
+    log.append(row);
+    scroll();
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', api + '/api/v1/widget/conversations/' + encodeURIComponent(conv) + '/attachments?name=' + encodeURIComponent(file.name));
+    xhr.setRequestHeader('Authorization', 'Bearer ' + state.token);
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      prog.value = Math.round((e.loaded / e.total) * 100);
+    };
+    const fail = (msg) => { prog.remove(); label.textContent = file.name + ' — ' + msg; row.classList.add('failed'); };
+    xhr.onload = () => {
+      if (xhr.status === 201) {
+        let f;
+        try { f = JSON.parse(xhr.responseText); } catch (_) { fail(T.uploadFailed); return; }
+        row.remove();
+        send('', [{ id: f.id, name: f.name, content_type: f.content_type, size: f.size, width: f.width, height: f.height, thumbnail: f.thumbnail }]);
+      } else {
+        fail(xhr.status === 413 ? T.tooLarge : xhr.status === 415 ? T.badType : xhr.status === 429 ? T.tooManyFiles : T.uploadFailed);
+      }
+    };
+    xhr.onerror = () => fail(T.uploadFailed);
+    xhr.send(file);
+  }
+
+  // ensureConversation starts a conversation without a first message, for
+  // a visitor whose first words are a file.
+  let convReq = null;
+  function ensureConversation() {
+    if (state.conv) return Promise.resolve();
+    if (!convReq) {
+      convReq = (async () => {
+        await ensureSession();
+        const body = { idempotency_key: newKey() };
+        if (cfg.queue) body.queue_id = cfg.queue;
+        if (state.profile && state.profile.name) body.subject = subjectOf(state.profile, false);
+        const res = await call('POST', '/api/v1/widget/conversations', body);
+        state.conv = res.conversation.id;
+        state.convState = res.conversation.state;
+        state.cursor = 0;
+        save();
+        for (const e of res.events) render(e, false);
+        connect();
+      })().finally(() => { convReq = null; });
+    }
+    return convReq;
+  }
+
+  // ---- read receipts ----
+  let agentRead = 0; // highest seq an agent has read
+  function drawReceipt() {
+    for (const r of log.querySelectorAll('.receipt')) r.remove();
+    const mine = [...log.querySelectorAll('.me[data-seq]')].filter((b) => Number(b.dataset.seq) <= agentRead);
+    const last = mine[mine.length - 1];
+    if (last) { last.append(el('span', { class: 'receipt', text: T.read })); host.setAttribute('data-read', last.dataset.seq); }
+  }
+  let lastAgentSeq = 0;
+  let readTimer = 0;
+  // markRead tells the agent the visitor has seen their messages, when the
+  // panel is open and the page visible.
+  function markRead() {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      if (!state.open || document.hidden || !state.conv || !lastAgentSeq) return;
+      state.readSeq = state.readSeq || {};
+      if ((state.readSeq[state.conv] || 0) >= lastAgentSeq) return;
+      const conv = state.conv, seq = lastAgentSeq;
+      call('POST', '/api/v1/widget/conversations/' + encodeURIComponent(conv) + '/read', { seq })
+        .then(() => { state.readSeq[conv] = Math.max(state.readSeq[conv] || 0, seq); save(); }).catch(() => {});
+    }, 400);
+  }
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) markRead(); });
   function sysLine(text) {
     log.append(el('p', { class: 'sys', text }));
     scroll();
@@ -331,18 +507,37 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         // A conversation's first message is stored under "m:" + its key.
         const key = mine && e.idempotency_key ? e.idempotency_key.replace(/^m:/, '') : '';
         const pend = key && pendingEls.get(key);
+        const atts = (e.body && e.body.attachments) || [];
+        let b = pend;
         if (pend) {
           pend.removeAttribute('data-pending');
           const n = pend.querySelector('.note');
           if (n) n.remove();
           pendingEls.delete(key);
         } else {
-          bubble(mine, text, mine ? T.you : T.agent);
+          b = bubble(mine, text, mine ? T.you : T.agent, atts);
         }
+        b.setAttribute('data-seq', String(e.seq));
         if (!mine) {
           typingLine.hidden = true;
           if (live) bump();
+          lastAgentSeq = Math.max(lastAgentSeq, e.seq);
+          markRead();
+        } else if (agentRead) {
+          drawReceipt();
         }
+        break;
+      }
+      case 'read':
+        if (e.actor.role !== 'customer' && e.body && e.body.seq > agentRead) { agentRead = e.body.seq; drawReceipt(); }
+        break;
+      case 'csat': {
+        const b = e.body || {};
+        state.rated = Object.assign(state.rated || {}, { [e.conversation_id]: true });
+        save();
+        rateBox.hidden = true;
+        rateBox.replaceChildren();
+        sysLine(T.rated(b.score, b.comment));
         break;
       }
       case 'assigned':
@@ -405,11 +600,11 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   const hours = parseHours(cfg.hours);
   // zoneNow is the weekday (0 = Sunday) and minute of the day in the
   // business's time zone.
-  function zoneNow(t) {
+  function zoneNow(t, tz = cfg.timezone) {
     let day = t.getDay(), min = t.getHours() * 60 + t.getMinutes();
-    if (cfg.timezone) {
+    if (tz) {
       try {
-        const parts = new Intl.DateTimeFormat('en-US', { timeZone: cfg.timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(t);
+        const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(t);
         const get = (k) => parts.find((p) => p.type === k).value;
         day = DAYS.indexOf(get('weekday').toLowerCase().slice(0, 3));
         min = (+get('hour') % 24) * 60 + +get('minute');
@@ -423,6 +618,27 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     if (!hours.length) return false;
     const n = zoneNow(new Date());
     return !isOpenAt(n.day, n.min);
+  }
+  // fetchStatus reads the public widget status (business hours of the
+  // queue, available agents, estimated wait); null when it cannot.
+  async function fetchStatus() {
+    try {
+      const q = cfg.queue ? '?queue=' + encodeURIComponent(cfg.queue) : '';
+      const r = await fetch(api + '/api/v1/widget/' + encodeURIComponent(workspace) + '/status' + q, { credentials: 'omit', mode: 'cors' });
+      return r.ok ? await r.json() : null;
+    } catch (_) {
+      return null;
+    }
+  }
+  // formatOpening says when the status's next opening is, in the
+  // business's time zone.
+  function formatOpening(iso, tz) {
+    const t = new Date(iso);
+    if (isNaN(t)) return '';
+    const n = zoneNow(new Date(), tz), o = zoneNow(t, tz);
+    const hm = String(Math.floor(o.min / 60)).padStart(2, '0') + ':' + String(o.min % 60).padStart(2, '0');
+    const soon = t - Date.now() < 86400000;
+    return (soon && n.day === o.day ? T.today(hm) : T.at(T.days[o.day], hm)) + (tz ? ' (' + tz + ')' : '');
   }
   // nextOpening says when the business opens next, in its own time zone.
   function nextOpening() {
@@ -491,8 +707,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     return name;
   }
 
-  function drawOffline() {
-    const when = nextOpening();
+  function drawOffline(when) {
     const p = state.profile || {};
     const name = el('input', { id: 'sp-oname', autocomplete: 'name', required: true, maxlength: '100', value: p.name || '', 'aria-describedby': 'sp-oname-err' });
     const email = el('input', { id: 'sp-oemail', type: 'email', autocomplete: 'email', required: true, maxlength: '200', value: p.email || '', 'aria-describedby': 'sp-oemail-err' });
@@ -560,15 +775,21 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       el('label', { for: 'sp-rate-c', text: T.rateComment }), comment, err,
       el('div', { class: 'row' }, el('button', { type: 'submit', text: T.rateSend }), skip));
     const done = () => { state.rated = Object.assign(state.rated || {}, { [conv]: true }); save(); rateBox.hidden = true; rateBox.replaceChildren(); };
-    f.addEventListener('submit', (e) => {
+    const submit = f.querySelector('button[type=submit]');
+    f.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (!stars) { err.textContent = T.rateNeed; fs.querySelector('input').focus(); return; }
-      // Until the API has a rating event, the rating is a customer message
-      // with a fixed, machine-readable prefix.
-      const c = comment.value.trim();
-      send(`[Rating ${stars}/5] ${'★'.repeat(stars)}${'☆'.repeat(5 - stars)}${c ? ' — ' + c : ''}`);
-      done();
-      sysLine(T.rateThanks(stars));
+      // Stored as a "csat" event; the server keeps one rating per
+      // conversation (the same again is accepted, another is 409).
+      submit.disabled = true;
+      err.textContent = '';
+      try {
+        const ev = await call('POST', '/api/v1/widget/conversations/' + encodeURIComponent(conv) + '/rating', { score: stars, comment: comment.value.trim() });
+        done();
+        if (ev) render(ev, false);
+      } catch (x) {
+        if (x instanceof HTTPError && x.status === 409) { done(); } else { err.textContent = T.sendFailed; submit.disabled = false; return; }
+      }
       input.focus();
     });
     skip.addEventListener('click', () => { done(); input.focus(); });
@@ -667,7 +888,21 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         }
       }
       if (!state.conv && !state.outbox.length) {
-        if (offlineNow()) { showView('offline'); const f = drawOffline(); if (state.open) f.focus(); setStatus('online'); started = false; return; }
+        const st = await fetchStatus();
+        // The queue's business hours (server) decide; a queue without any
+        // falls back to the tag's data-hours.
+        if (cfg.offline === 'true' || (st && !st.open) || (!(st && st.time_zone) && offlineNow())) {
+          showView('offline');
+          const f = drawOffline(st && st.next_open ? formatOpening(st.next_open, st.time_zone) : nextOpening());
+          if (state.open) f.focus();
+          setStatus('online');
+          started = false;
+          return;
+        }
+        if (st) {
+          queueLine.textContent = st.agents_available > 0 ? T.wait(Math.round(st.estimated_wait / 60)) : T.noAgent;
+          queueLine.hidden = false;
+        }
         if (prechat.includes('name') && !state.profile) { showView('prechat'); const f = drawPrechat(); if (state.open) f.focus(); setStatus('online'); started = false; return; }
       }
       showView('chat');
@@ -699,18 +934,19 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   function redrawOutbox() {
     for (const m of state.outbox) {
       if (!pendingEls.has(m.key)) {
-        const b = bubble(true, m.text, T.you);
+        const b = bubble(true, m.text, T.you, m.atts);
         pendingEls.set(m.key, b);
         setPending(b, T.queued);
       }
     }
   }
 
-  function send(text) {
+  function send(text, atts) {
     const m = { key: newKey(), text };
+    if (atts) m.atts = atts;
     state.outbox.push(m);
     save();
-    const b = bubble(true, text, T.you);
+    const b = bubble(true, text, T.you, atts);
     pendingEls.set(m.key, b);
     if (!(sock && sock.readyState === WebSocket.OPEN) && state.conv) setPending(b, T.queued);
     else b.setAttribute('data-pending', '');
@@ -751,7 +987,9 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         for (const m of state.outbox) {
           if (inflight.has(m.key)) continue;
           inflight.add(m.key);
-          sock.send(JSON.stringify({ type: 'message', conversation_id: state.conv, text: m.text, idempotency_key: m.key }));
+          const f = { type: 'message', conversation_id: state.conv, text: m.text, idempotency_key: m.key };
+          if (m.atts) f.attachments = m.atts.map((a) => ({ id: a.id }));
+          sock.send(JSON.stringify(f));
         }
       }
     } finally {
@@ -842,6 +1080,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       start();
       if (focus) input.focus();
       scroll();
+      markRead();
     } else if (focus) {
       launcher.focus();
     }
@@ -862,6 +1101,23 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       lastTyping = now;
       sock.send(JSON.stringify({ type: 'typing', conversation_id: state.conv }));
     }
+  });
+  attachBtn.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => { for (const f of fileInput.files) upload(f); fileInput.value = ''; });
+  input.addEventListener('paste', (e) => {
+    const files = [...((e.clipboardData && e.clipboardData.files) || [])];
+    if (files.length) { e.preventDefault(); files.forEach(upload); }
+  });
+  let dragDepth = 0;
+  panel.addEventListener('dragenter', (e) => { if (view === 'chat' && e.dataTransfer && [...e.dataTransfer.types].includes('Files')) { dragDepth++; panel.classList.add('dragging'); } });
+  panel.addEventListener('dragleave', () => { if (dragDepth > 0 && --dragDepth === 0) panel.classList.remove('dragging'); });
+  panel.addEventListener('dragover', (e) => { if (panel.classList.contains('dragging')) e.preventDefault(); });
+  panel.addEventListener('drop', (e) => {
+    if (!panel.classList.contains('dragging')) return;
+    e.preventDefault();
+    dragDepth = 0;
+    panel.classList.remove('dragging');
+    for (const f of e.dataTransfer.files) upload(f);
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();

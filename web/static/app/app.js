@@ -11,9 +11,11 @@ import { dictionaries, languages, pickLanguage } from './i18n.js';
 import { topBar } from './dom.js';
 import { panel as assistPanel, assistState, maskParts, maskedText, fill } from './assist.js';
 import { draftButton, requestDraft, drawSources } from './draft.js';
+import * as att from './attachments.js'; // widget feature: attachments, receipts, ratings
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
+att.setup(() => T);
 
 /** h builds an element: h('p', {class: 'x', text: 'hi'}, child...). */
 function h(tag, attrs = {}, ...kids) {
@@ -240,11 +242,13 @@ function renderWorkspace() {
   els.cannedBtn = h('button', { type: 'button', class: 'ghost small', 'aria-haspopup': 'dialog', onclick: showCanned, text: '⚡ ' + T.ws.canned });
   els.draftBtn = draftButton(T, S.features, draftReply);
   els.draftSources = h('p', { class: 'draft-sources', id: 'draft-sources', 'aria-live': 'polite', hidden: true });
+  const attUI = att.attachButton(() => S.convs.get(S.selected), () => S.mode);
   els.form = h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); sendReply(); } },
-    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.draftBtn, els.cannedBtn),
+    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.draftBtn, attUI.btn, attUI.input, els.cannedBtn), attUI.status,
     h('p', { class: 'sr', id: 'canned-hint', text: T.ws.cannedHint }),
     els.cannedList, els.cannedLive,
     h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send), els.draftSources);
+  attUI.wire(els.form);
   els.none = h('p', { class: 'empty center', text: T.noSelection });
   els.assist = h('aside', { class: 'assist', id: 'assist', 'aria-labelledby': 'assist-h', hidden: true });
   els.conv = h('section', { class: 'conv', 'aria-labelledby': 'conv-h' }, els.convHead, els.log, els.typing, els.assist, els.form, els.none);
@@ -379,6 +383,9 @@ function onEvent(e) {
     case 'alert':
       if (b.agent_id === me) wellbeingSoon();
       break;
+    case 'read': case 'csat': // widget feature: only the log changes, no redraw
+      if (e.seq) addEvent(c, e);
+      return;
   }
   if (e.seq) addEvent(c, e);
   scheduleDraw();
@@ -606,6 +613,7 @@ function markRead(c) {
   if (last && last.seq > c.readSeq) {
     c.readSeq = last.seq;
     localStorage.setItem(readKey(c.id), String(c.readSeq));
+    att.sendRead(c, last.seq);
   }
 }
 
@@ -662,7 +670,7 @@ function appendEvent(e) {
       li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : mine ? 'me' : 'agent') + (rating ? ' rating' : ''), 'data-seq': String(e.seq) },
         h('span', { class: 'who' }, who + ' · ', time(e.at)),
         rating ? h('span', { class: 'stars', text: T.ws.rating(rating[1]) }) : null,
-        ...messageText(S.convs.get(e.conversation_id), e));
+        ...messageText(S.convs.get(e.conversation_id), e), att.attachmentList(e));
       break;
     }
     case 'emotion': {
@@ -672,15 +680,18 @@ function appendEvent(e) {
       const old = m && els.log.querySelector(`.msg.them[data-seq="${b.message_seq}"]`);
       if (old) {
         for (const n of old.querySelectorAll('.text, .mask-note')) n.remove();
-        old.append(...messageText(c, m));
+        const atts = old.querySelector('.atts');
+        if (atts) atts.before(...messageText(c, m)); else old.append(...messageText(c, m));
       }
       return;
     }
+    case 'csat': li = att.csatItem(e, time); break;
+    case 'read': att.drawReceipt(els.log, S.convs.get(e.conversation_id)); break;
     case 'note': {
       const mine = e.actor.id === S.me.id;
       li = h('li', { class: 'msg note', 'data-seq': String(e.seq) },
         h('span', { class: 'who' }, T.ws.noteLabel + ' (' + T.ws.noteHint + ') · ' + (mine ? T.you + ' · ' : ''), time(e.at)),
-        h('span', { class: 'text', text: b.text || '' }));
+        h('span', { class: 'text', text: b.text || '' }), att.attachmentList(e));
       break;
     }
     case 'created': li = sys(T.ev.created, e); break;

@@ -204,6 +204,21 @@ export const en = {
       ['Alt + S', 'Go to the assist panel'],
     ],
   },
+  // Widget feature (attachments.js): attachments, read receipts, ratings.
+  att: {
+    attach: 'Attach a file or image',
+    attachShort: 'Attach',
+    uploading: (name) => `Uploading ${name}…`,
+    tooLarge: 'too large to send',
+    badType: 'this type of file cannot be sent',
+    failed: 'could not be sent',
+    tooMany: 'this conversation cannot take more files',
+    files: (n) => `${n} attachment${n === 1 ? '' : 's'}`,
+    image: (name) => `Image ${name} (opens the full size)`,
+    seen: 'Seen',
+    csatTitle: 'Customer rating',
+    csat: (n) => `The customer rated this conversation ${n} of 5`,
+  },
 };
 
 export const zh = {
@@ -408,5 +423,20 @@ export const zh = {
       ['Alt + 1 / 2 / 3', '插入第 1、2、3 条推荐答案'],
       ['Alt + S', '跳到智能辅助面板'],
     ],
+  },
+  // Widget feature (attachments.js): attachments, read receipts, ratings.
+  att: {
+    attach: '发送文件或图片',
+    attachShort: '附件',
+    uploading: (name) => `正在上传 ${name}…`,
+    tooLarge: '文件太大，无法发送',
+    badType: '不支持发送此类文件',
+    failed: '发送失败',
+    tooMany: '本次对话无法再添加更多文件',
+    files: (n) => `${n} 个附件`,
+    image: (name) => `图片 ${name}（打开原图）`,
+    seen: '已读',
+    csatTitle: '客户评分',
+    csat: (n) => `客户为本次对话评了 ${n} / 5 分`,
   },
 };
