@@ -38,7 +38,7 @@ type Policy struct {
 	// (0 means 0.5).
 	AnswerAt float64
 	// ClarifyMargin: when the two best intents are closer than this, the bot
-	// asks which one is meant instead of answering (0 means 0.2).
+	// asks which one is meant instead of answering (0 means 0.3).
 	ClarifyMargin float64
 	// ClarifyMin is the least probability of the runner-up worth offering,
 	// and the two together must reach AnswerAt (0 means 0.15).
@@ -59,7 +59,7 @@ func (p Policy) withDefaults() Policy {
 		}
 	}
 	def(&p.AnswerAt, 0.5)
-	def(&p.ClarifyMargin, 0.2)
+	def(&p.ClarifyMargin, 0.3)
 	def(&p.ClarifyMin, 0.15)
 	def(&p.LowConfidence, 0.2)
 	def(&p.AngerAt, 0.6)
@@ -125,8 +125,8 @@ func (p Policy) Decide(in Input) Turn {
 		}
 		// A new, clear question instead of an answer: take it.
 	}
-	if in.Mem.LastAction == ActAnswer && Negative(in.Text) {
-		return t.failed(in.MaxFailedTurns) // "that did not help"
+	if in.Mem.LastAction != "" && Negative(in.Text) {
+		return t.failed(in.MaxFailedTurns) // "that did not help", "not what I asked"
 	}
 	if Greeting(in.Text) && (pr.OutOfScope || pr.Confidence < p.AnswerAt) {
 		t.Action = ActGreet
