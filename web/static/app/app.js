@@ -7,6 +7,7 @@
 import { call, newKey, Stream, APIError, fetchMe } from './api.js';
 import { dictionaries, languages, pickLanguage } from './i18n.js';
 import { topBar } from './dom.js';
+import { handoffCard } from './handoff.js';
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
@@ -637,6 +638,7 @@ function appendEvent(e) {
       break;
     }
     case 'created': li = sys(T.ev.created, e); break;
+    case 'bot.handoff': li = handoffCard(e, T, time); break;
     case 'assigned': if (b.agent_id === S.me.id) li = sys(T.ev.assigned, e); break;
     case 'transferred':
       li = b.note ? h('li', { class: 'msg note transfer-note', 'data-seq': String(e.seq) },
@@ -663,7 +665,7 @@ function appendEvent(e) {
 function colleague(actor) {
   const u = directory && directory.users.find((x) => x.id === actor.id);
   if (u) return u.name || u.email;
-  return actor.role === 'supervisor' ? T.ws.supervisor : actor.role === 'system' ? T.system : T.ws.colleague;
+  return actor.role === 'supervisor' ? T.ws.supervisor : actor.role === 'system' ? T.system : actor.role === 'bot' ? T.bot.bot : T.ws.colleague;
 }
 function sys(text, e) { return h('li', { class: 'sys', 'data-seq': String(e.seq) }, text + ' · ', time(e.at)); }
 
