@@ -46,3 +46,9 @@ func ExpectedCalibrationError(conf []float64, correct []bool, bins int) float64 
 	}
 	return e
 }
+
+// ReadLabelledCSV reads a CSV file of text,label rows (a header row
+// "text,..." is skipped), as BANKING77 ships it.
+func ReadLabelledCSV(path string) (texts, labels []string, err error) {
+	return readLabelledCSV(path)
+}
