@@ -28,6 +28,7 @@ type testNode struct {
 	base  string
 	world *demo.World
 	db    *store.DB
+	bus   *bus.Bus // for engines a test runs beside the node
 }
 
 // startNode wires a node as "starpost serve" does and stops it when the
@@ -83,7 +84,7 @@ func startNode(t *testing.T) *testNode {
 		b.Close()
 		db.Close()
 	})
-	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db}
+	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, bus: b}
 }
 
 // proxy forwards TCP connections to a target and can cut the network: while

@@ -41,6 +41,7 @@
       send: 'Send',
       you: 'You',
       agent: 'Agent',
+      bot: 'Assistant (bot)',
       online: 'Connected',
       connecting: 'Connecting…',
       offline: 'Offline — your messages will be sent when the connection is back',
@@ -92,6 +93,7 @@
       send: '发送',
       you: '我',
       agent: '客服',
+      bot: '智能助理（机器人）',
       online: '已连接',
       connecting: '正在连接…',
       offline: '网络已断开 — 恢复连接后将自动发送您的消息',
@@ -337,7 +339,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
           if (n) n.remove();
           pendingEls.delete(key);
         } else {
-          bubble(mine, text, mine ? T.you : T.agent);
+          bubble(mine, text, mine ? T.you : e.actor.role === 'bot' ? T.bot : T.agent);
         }
         if (!mine) {
           typingLine.hidden = true;

@@ -186,7 +186,7 @@ export function start(ctx) {
       h('div', { class: 'pair' }, field('q-sl-pct', T.adm.slPercent, pct), field('q-sl-secs', T.adm.slSeconds, secs)),
       h('div', { class: 'pair' }, field('q-offer', T.adm.offerTimeout, offer), field('q-reply', T.adm.replyTimeout, reply)),
       skills, overflow,
-      h('div', { class: 'field check' }, bot, h('label', { for: 'q-bot', text: T.bot.queueBot }), h('small', { id: 'q-bot-hint', text: T.bot.queueBotHint })),
+      h('div', { class: 'field' }, h('div', { class: 'field check' }, bot, h('label', { for: 'q-bot', text: T.bot.queueBot })), h('small', { id: 'q-bot-hint', text: T.bot.queueBotHint })),
       field('q-bot-failed', T.bot.maxFailed, botFailed),
     ], async () => {
       const q = await call('POST', '/api/v1/queues', {

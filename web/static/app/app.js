@@ -647,7 +647,7 @@ function appendEvent(e) {
       break;
     case 'state':
       if (b.state === 'resolved') li = sys(T.ev.resolvedBy, e);
-      else if (b.state === 'queued') li = sys(T.ev.reopened, e);
+      else if (b.state === 'queued' && b.reason !== 'bot_handoff') li = sys(T.ev.reopened, e);
       break;
   }
   if (!li) return;

@@ -5,23 +5,11 @@
 
 let styled = false;
 
-// style adds the card's rules once (kept beside the code that uses them).
+// style links the card's stylesheet (handoff.css, beside this module) once.
 function style() {
   if (styled) return;
   styled = true;
-  const s = document.createElement('style');
-  s.textContent = `
-.msg.handoff { align-self: stretch; max-width: none; background: #eef3fe; border: 1px solid var(--brand, #0b57d0); border-radius: 12px; }
-.handoff h3 { margin: 0; font-size: 15px; }
-.handoff dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 4px 0; }
-.handoff dt { color: var(--muted, #474747); }
-.handoff dd { margin: 0; overflow-wrap: anywhere; }
-.handoff meter { width: 8em; vertical-align: middle; }
-.handoff details summary { cursor: pointer; min-height: 24px; }
-.handoff ol { margin: 4px 0 0; padding-left: 1.4em; }
-.handoff ol li { overflow-wrap: anywhere; }
-`;
-  document.head.append(s);
+  document.head.append(el('link', { rel: 'stylesheet', href: new URL('./handoff.css', import.meta.url).href }));
 }
 
 function el(tag, attrs = {}, ...kids) {
@@ -51,13 +39,13 @@ export function handoffCard(e, T, time) {
   const transcript = lines.length ? el('details', {},
     el('summary', { text: `${S.transcript} (${S.turns(b.turns || 0)})` }),
     el('ol', {}, ...lines.map((l) => el('li', {}, el('strong', { text: (l.role === 'bot' ? S.bot : S.customer) + ': ' }), l.text || '')))) : null;
-  return el('li', { class: 'msg handoff', 'data-seq': String(e.seq), role: 'group', 'aria-labelledby': id },
-    el('h3', { id }, el('span', { 'aria-hidden': 'true', text: '🤖 ' }), S.handoff + ' · ', time(e.at)),
+  return el('li', { class: 'msg handoff', 'data-seq': String(e.seq) }, el('section', { 'aria-labelledby': id },
+    el('h3', { id }, S.handoff + ' · ', time(e.at)),
     el('dl', {},
       el('dt', { text: S.reason }), el('dd', { class: 'handoff-reason', text: (S.reasons && S.reasons[b.reason]) || b.reason || '' }),
       el('dt', { text: S.intent }), el('dd', { class: 'handoff-intent', text: intent }),
       el('dt', { text: S.confidence }), el('dd', {},
         el('meter', { min: '0', max: '100', value: String(pct), 'aria-label': S.confidence }), ' ',
         el('span', { class: 'handoff-confidence', text: `${pct}%` }))),
-    transcript);
+    transcript));
 }
