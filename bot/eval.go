@@ -65,8 +65,8 @@ func EvalBANKING77(ctx context.Context, dataDir string, w io.Writer) (*EvalRepor
 	if err != nil {
 		return nil, err
 	}
-	// The tokenizer the server's bot uses (shared with the knowledge base).
-	tok, err := text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
+	// The tokenizer the server's bot uses.
+	tok, err := text.NewTokenizer(TokenizerOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 // Train a workspace's intent model on FAQ question variants (zh and en),
 // then let the bot's policy decide what to do with customer messages.
 func Example() {
-	tok, err := text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
+	tok, err := text.NewTokenizer(bot.TokenizerOptions())
 	if err != nil {
 		panic(err)
 	}

@@ -16,6 +16,15 @@ import (
 	"github.com/starpost/starpost/text"
 )
 
+// TokenizerOptions returns the tokenizer options the bot's models are
+// trained and used with: the knowledge base's (English stemmed, stop words
+// dropped), so one tokenizer serves both. Keeping stop words scores 1.4
+// points higher in cross-validation on the BANKING77 train split (90.3 %
+// against 88.9 %, TestExploreTokenizerCV), but with a workspace's handful of
+// questions per FAQ it lets function words ("what's the ...") carry
+// off-topic questions to a confident answer.
+func TokenizerOptions() text.TokenizerOptions { return text.TokenizerOptions{DropStopWords: true} }
+
 // Example is one training example: a way of asking for an intent.
 type Example struct {
 	Text   string

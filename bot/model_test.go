@@ -19,7 +19,7 @@ var (
 // dictionary takes about a second).
 func testTokenizer(t testing.TB) *text.Tokenizer {
 	t.Helper()
-	tokOnce.Do(func() { tokVal, tokErr = text.NewTokenizer(text.TokenizerOptions{DropStopWords: true}) })
+	tokOnce.Do(func() { tokVal, tokErr = text.NewTokenizer(TokenizerOptions()) })
 	if tokErr != nil {
 		t.Fatal(tokErr)
 	}

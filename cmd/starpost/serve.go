@@ -285,7 +285,8 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
-	// The bot answers conversations of bot queues from the knowledge base.
+	// The bot answers conversations of bot queues from the knowledge base,
+	// tokenising as it does (bot.TokenizerOptions).
 	models, err := bot.OpenModels(context.Background(), bot.ModelsOptions{SQL: n.db.SQL(), Driver: n.db.Driver(),
 		Tokenizer: n.kb.Tokenizer(), Source: bot.KBSource{KB: n.kb}, Clock: n.clock, Logger: n.log.With("component", "bot")})
 	if err != nil {
