@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/store/pgtest"
 )
 
-// TestDialects runs the bot_models SQL on SQLite and on a throwaway
+// TestDialects checks a queue's bot setting round trip and runs the
+// bot_models SQL on SQLite and on a throwaway
 // PostgreSQL server: the table created twice (idempotent), a model
 // trained, stored and loaded back by a second Models, a new version after
 // an edit and old versions pruned.
@@ -27,6 +29,14 @@ func TestDialects(t *testing.T) {
 			db, err := store.Open(ctx, tc.dsn(t), nil, nil)
 			check(t, err)
 			defer db.Close()
+			// The queue's bot setting is stored with the queue (its JSON).
+			wsp := &starpost.Workspace{Name: "Acme"}
+			check(t, db.CreateWorkspace(ctx, wsp))
+			q := &starpost.Queue{WorkspaceID: wsp.ID, Name: "Bot first", Bot: true, BotMaxFailedTurns: 4}
+			check(t, db.CreateQueue(ctx, q))
+			if got, err := db.FindQueue(ctx, wsp.ID, q.ID); err != nil || !got.Bot || got.BotMaxFailedTurns != 4 {
+				t.Fatalf("queue read back %+v, %v", got, err)
+			}
 			k, err := kb.Open(ctx, kb.Options{SQL: db.SQL(), Driver: db.Driver(), Tokenizer: testTokenizer(t)})
 			check(t, err)
 			ids := map[string]string{}
