@@ -49,6 +49,16 @@ type EvalReport struct {
 	// in-scope questions it answers, and how often those answers are right.
 	OOSNotAnswered, InAnswered, InAnswerAccuracy float64
 	InAccuracy                                   float64 // top-intent accuracy on the in-scope test questions
+	// Sweep shows the same three figures at other answer thresholds
+	// (Policy.AnswerAt), for reading the trade-off; the default is not
+	// chosen from it.
+	Sweep []SweepPoint
+}
+
+// SweepPoint is the out-of-scope trade-off at one answer threshold.
+type SweepPoint struct {
+	AnswerAt                                     float64
+	OOSNotAnswered, InAnswered, InAnswerAccuracy float64
 }
 
 // EvalBANKING77 trains the bot's intent model on dataDir/train.csv
@@ -147,9 +157,25 @@ func EvalBANKING77(ctx context.Context, dataDir string, w io.Writer) (*EvalRepor
 	}
 	var confIn, confOut, simIn, simOut []float64
 	var oosNot, inAns, inAnsRight, inRight int
+	sweep := []float64{0.3, 0.5, 0.7, 0.9}
+	swOOS, swIn, swRight := make([]int, len(sweep)), make([]int, len(sweep)), make([]int, len(sweep))
 	for i, s := range teX {
 		p := mi.Predict(s)
 		t := policy.Decide(Input{Text: s, Pred: &p, MaxFailedTurns: 2})
+		for k, a := range sweep {
+			pk := policy
+			pk.AnswerAt = a
+			tk := pk.Decide(Input{Text: s, Pred: &p, MaxFailedTurns: 2})
+			switch {
+			case held[teY[i]] && tk.Action != ActAnswer:
+				swOOS[k]++
+			case !held[teY[i]] && tk.Action == ActAnswer:
+				swIn[k]++
+				if tk.Intent == teY[i] {
+					swRight[k]++
+				}
+			}
+		}
 		if held[teY[i]] {
 			confOut, simOut = append(confOut, p.Confidence), append(simOut, p.Similarity)
 			if t.Action != ActAnswer {
@@ -172,6 +198,10 @@ func EvalBANKING77(ctx context.Context, dataDir string, w io.Writer) (*EvalRepor
 	rep.AUROCConfidence, rep.AUROCSimilarity = auroc(confIn, confOut), auroc(simIn, simOut)
 	rep.OOSNotAnswered = ratio(oosNot, len(confOut))
 	rep.InAnswered, rep.InAnswerAccuracy, rep.InAccuracy = ratio(inAns, len(confIn)), ratio(inAnsRight, inAns), ratio(inRight, len(confIn))
+	for k, a := range sweep {
+		rep.Sweep = append(rep.Sweep, SweepPoint{AnswerAt: a, OOSNotAnswered: ratio(swOOS[k], len(confOut)),
+			InAnswered: ratio(swIn[k], len(confIn)), InAnswerAccuracy: ratio(swRight[k], swIn[k])})
+	}
 
 	if w != nil {
 		fmt.Fprintf(w, "bot: BANKING77 train %d, test %d, %d intents; training %.1f s (3-fold calibration included), model %.1f MiB\n",
@@ -184,6 +214,10 @@ func EvalBANKING77(ctx context.Context, dataDir string, w io.Writer) (*EvalRepor
 			rep.OOSIntents, rep.OOSTest, rep.InTest, rep.AUROCConfidence, rep.AUROCSimilarity)
 		fmt.Fprintf(w, "bot: default policy: does not answer %.1f %% of out-of-scope questions; answers %.1f %% of in-scope ones, %.2f %% of those right (in-scope top-intent accuracy %.2f %%)\n",
 			100*rep.OOSNotAnswered, 100*rep.InAnswered, 100*rep.InAnswerAccuracy, 100*rep.InAccuracy)
+		for _, sp := range rep.Sweep {
+			fmt.Fprintf(w, "bot:   answer threshold %.1f: does not answer %.1f %% out of scope; answers %.1f %% in scope, %.2f %% right\n",
+				sp.AnswerAt, 100*sp.OOSNotAnswered, 100*sp.InAnswered, 100*sp.InAnswerAccuracy)
+		}
 	}
 	return rep, nil
 }
