@@ -209,8 +209,9 @@ type Queue struct {
 	// Bot makes a bot answer the queue's new conversations first (they start
 	// in state bot); it hands them over to the queue when it cannot help.
 	Bot bool `json:"bot"`
-	// BotMaxFailedTurns is how many customer messages in a row the bot may
-	// fail to answer before it hands over; 0 means DefaultBotMaxFailedTurns.
+	// BotMaxFailedTurns is how many customer messages of a conversation the
+	// bot may fail to answer before it hands over; 0 means
+	// DefaultBotMaxFailedTurns.
 	BotMaxFailedTurns int       `json:"bot_max_failed_turns"`
 	CreatedAt         time.Time `json:"created_at"`
 }

@@ -270,8 +270,8 @@ func (n *node) lease() (lease.Lease, error) {
 // conversations: emotion (scores every customer message, coaches the
 // agent, applies the abuse policy), quality (scores every resolved
 // conversation), kb (suggests answers for every customer message) and bot
-// (answers bot queues' conversations, hands over). They run on the leader only; their idempotency keys make
-// a brief overlap of two leaders harmless.
+// (answers bot queues' conversations, hands over). They run on the leader
+// only; their idempotency keys make a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
 	if err != nil {
