@@ -326,9 +326,11 @@ func (e *Engine) history(ctx context.Context, ev *starpost.Event) (*history, err
 				if x.Actor == Participant && (x.Kind == KindTurn || x.Kind == KindHandoff) && answers(x, ev.Seq) {
 					h.done = true
 				}
-				continue
+				if ev.Kind == starpost.KindMessage {
+					continue // a message is decided on what came before it
+				}
 			}
-			h.observe(e, x)
+			h.observe(e, x) // an emotion handoff reports everything so far
 		}
 		if len(evs) < starpost.MaxEventPage {
 			break
