@@ -205,9 +205,22 @@ type Queue struct {
 	OfferTimeout int `json:"offer_timeout"`
 	// ReplyTimeout reassigns a conversation whose customer has waited this
 	// many seconds for the assigned agent's reply; 0 disables it.
-	ReplyTimeout int       `json:"reply_timeout"`
-	CreatedAt    time.Time `json:"created_at"`
+	ReplyTimeout int `json:"reply_timeout"`
+	// Bot makes a bot answer the queue's new conversations first (they start
+	// in state bot); it hands them over to the queue when it cannot help.
+	Bot bool `json:"bot"`
+	// BotMaxFailedTurns is how many customer messages of a conversation the
+	// bot may fail to answer before it hands over; 0 means
+	// DefaultBotMaxFailedTurns.
+	BotMaxFailedTurns int       `json:"bot_max_failed_turns"`
+	CreatedAt         time.Time `json:"created_at"`
 }
+
+// DefaultBotMaxFailedTurns is a bot queue's BotMaxFailedTurns when unset.
+const DefaultBotMaxFailedTurns = 2
+
+// MaxBotFailedTurns bounds Queue.BotMaxFailedTurns.
+const MaxBotFailedTurns = 10
 
 // Validate checks the queue's fields.
 func (q *Queue) Validate() error {
@@ -236,6 +249,9 @@ func (q *Queue) Validate() error {
 	}
 	if q.ReplyTimeout < 0 || q.ReplyTimeout > 86400 {
 		return FieldError("reply_timeout", "must be 0 to 86400 seconds")
+	}
+	if q.BotMaxFailedTurns < 0 || q.BotMaxFailedTurns > MaxBotFailedTurns {
+		return FieldError("bot_max_failed_turns", "must be 0 to %d", MaxBotFailedTurns)
 	}
 	if q.BusinessHours != nil {
 		if err := q.BusinessHours.Validate(); err != nil {

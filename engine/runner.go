@@ -33,7 +33,8 @@ type Handler interface {
 	Name() string
 	// Handle returns the events the engine adds because of ev, a committed
 	// event of any workspace. The runner fills in the workspace, the actor
-	// (the engine's system actor) and, when empty, an idempotency key
+	// (the engine's system actor, unless the handler set a bot actor: a bot speaks as
+	// a participant of the conversation) and, when empty, an idempotency key
 	// derived from ev; a handler that returns several events of the same
 	// kind for one input should set its own keys. Handle is called from one
 	// goroutine, in cursor order within a workspace; it may be called again
@@ -361,7 +362,9 @@ func (r *Runner) process(ctx context.Context, ev *starpost.Event) error {
 	}
 	for i, o := range out {
 		o.WorkspaceID = ev.WorkspaceID
-		o.Actor = r.actor
+		if o.Actor.Role != starpost.RoleBot || o.Actor.ID == "" {
+			o.Actor = r.actor // a bot engine speaks as its bot participant
+		}
 		o.Seq, o.Cursor = 0, 0
 		if o.IdempotencyKey == "" {
 			src, n := ev.ConversationID, ev.Seq

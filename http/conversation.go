@@ -215,8 +215,10 @@ func (s *Server) startConversation(w http.ResponseWriter, r *http.Request, sp st
 		}
 	}
 	// Resolve the queue inside the caller's workspace before writing anything.
+	var queue *starpost.Queue
 	if sp.queueID != "" {
-		if _, err := s.Store.FindQueue(ctx, sp.workspaceID, sp.queueID); starpost.ErrorCode(err) == starpost.ENOTFOUND {
+		var err error
+		if queue, err = s.Store.FindQueue(ctx, sp.workspaceID, sp.queueID); starpost.ErrorCode(err) == starpost.ENOTFOUND {
 			return &starpost.Error{Code: starpost.ENOTFOUND, Field: "queue_id", Message: "no such queue"}
 		} else if err != nil {
 			return err
@@ -229,7 +231,11 @@ func (s *Server) startConversation(w http.ResponseWriter, r *http.Request, sp st
 		if len(qs) == 0 {
 			return starpost.Errorf(starpost.ECONFLICT, "the workspace has no queue yet")
 		}
-		sp.queueID = defaultQueue(qs).ID
+		queue = defaultQueue(qs)
+		sp.queueID = queue.ID
+	}
+	if queue.Bot { // a bot queue's conversations start with its bot
+		created.State = starpost.StateBot
 	}
 	contactID := sp.contactID
 	if contactID == "" {

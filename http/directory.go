@@ -375,6 +375,9 @@ type QueueRequest struct {
 	Overflow      *[]starpost.OverflowStep  `json:"overflow"`
 	OfferTimeout  *int                      `json:"offer_timeout"`
 	ReplyTimeout  *int                      `json:"reply_timeout"`
+	// The bot (package bot): answer first, hand over after failed turns.
+	Bot               *bool `json:"bot"`
+	BotMaxFailedTurns *int  `json:"bot_max_failed_turns"`
 }
 
 func (req *QueueRequest) apply(q *starpost.Queue) {
@@ -401,6 +404,12 @@ func (req *QueueRequest) apply(q *starpost.Queue) {
 	}
 	if req.ReplyTimeout != nil {
 		q.ReplyTimeout = *req.ReplyTimeout
+	}
+	if req.Bot != nil {
+		q.Bot = *req.Bot
+	}
+	if req.BotMaxFailedTurns != nil {
+		q.BotMaxFailedTurns = *req.BotMaxFailedTurns
 	}
 	if q.Skills == nil {
 		q.Skills = []starpost.SkillRequired{}

@@ -175,28 +175,11 @@ func f1(tp, fp, fn int) float64 {
 }
 
 func expectedCalibrationError(gold, pred []string, conf []float64, bins int) float64 {
-	cnt := make([]int, bins)
-	acc := make([]float64, bins)
-	cs := make([]float64, bins)
+	correct := make([]bool, len(gold))
 	for i := range gold {
-		b := min(int(conf[i]*float64(bins)), bins-1)
-		cnt[b]++
-		cs[b] += conf[i]
-		if gold[i] == pred[i] {
-			acc[b]++
-		}
+		correct[i] = gold[i] == pred[i]
 	}
-	var e float64
-	for b := range bins {
-		if cnt[b] > 0 {
-			d := acc[b]/float64(cnt[b]) - cs[b]/float64(cnt[b])
-			if d < 0 {
-				d = -d
-			}
-			e += float64(cnt[b]) / float64(len(gold)) * d
-		}
-	}
-	return e
+	return ExpectedCalibrationError(conf, correct, bins)
 }
 
 func percentile(d []time.Duration, q float64) time.Duration {

@@ -30,6 +30,7 @@ type testNode struct {
 	base  string
 	world *demo.World
 	db    *store.DB
+	bus   *bus.Bus // for engines a test runs beside the node
 }
 
 // nodeOption changes how startNode wires the node.
@@ -121,7 +122,7 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 		b.Close()
 		db.Close()
 	})
-	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db}
+	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, bus: b}
 }
 
 // proxy forwards TCP connections to a target and can cut the network: while

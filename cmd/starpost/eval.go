@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/starpost/starpost/bot"
 	"github.com/starpost/starpost/emotion"
 	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/wfm"
@@ -23,6 +24,7 @@ Quality figures on public data, read by path (default ../shared/data/<set folder
   intent     BANKING77 train → test: accuracy, macro-F1, training time, latency
   match      AFQMC train → dev: accuracy and positive-class F1
   emotion    COLD, ChnSentiCorp, SMP2020-EWECT, GoEmotions: accuracy and macro-F1 on the test splits
+  bot        BANKING77 train → test with the bot's model: accuracy, calibration (ECE), policy, out-of-scope
 `
 
 // evalSets maps an eval name to its default data folder and its runner.
@@ -55,6 +57,11 @@ func evalSets() map[string]struct {
 		}},
 		"emotion": {"", func(ctx context.Context, dir string, w io.Writer) error {
 			_, err := emotion.Eval(ctx, dir, w)
+			return err
+		}},
+		// The bot's intent model and policy (package bot).
+		"bot": {"banking77", func(ctx context.Context, dir string, w io.Writer) error {
+			_, err := bot.EvalBANKING77(ctx, dir, w)
 			return err
 		}},
 	}

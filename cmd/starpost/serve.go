@@ -24,6 +24,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/attachment"
 	"github.com/starpost/starpost/auth"
+	"github.com/starpost/starpost/bot"
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/demo"
@@ -302,8 +303,9 @@ func (n *node) lease() (lease.Lease, error) {
 // engines builds the runners of the engines that add events to
 // conversations: emotion (scores every customer message, coaches the
 // agent, applies the abuse policy), quality (scores every resolved
-// conversation) and kb (suggests answers for every customer message). They run on the leader only; their idempotency keys make
-// a brief overlap of two leaders harmless.
+// conversation), kb (suggests answers for every customer message) and bot
+// (answers bot queues' conversations, hands over). They run on the leader
+// only; their idempotency keys make a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
 	if err != nil {
@@ -317,8 +319,19 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
+	// The bot answers conversations of bot queues from the knowledge base,
+	// tokenising as it does (bot.TokenizerOptions).
+	models, err := bot.OpenModels(context.Background(), bot.ModelsOptions{SQL: n.db.SQL(), Driver: n.db.Driver(),
+		Tokenizer: n.kb.Tokenizer(), Source: bot.KBSource{KB: n.kb}, Clock: n.clock, Logger: n.log.With("component", "bot")})
+	if err != nil {
+		return nil, fmt.Errorf("bot models: %w", err)
+	}
+	bt, err := bot.NewEngine(models, n.store, bot.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("bot engine: %w", err)
+	}
 	runners := map[string]*engine.Runner{}
-	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb)} {
+	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), bt} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
 		if err != nil {

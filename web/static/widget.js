@@ -41,6 +41,7 @@
       send: 'Send',
       you: 'You',
       agent: 'Agent',
+      bot: 'Assistant (bot)',
       online: 'Connected',
       connecting: 'Connecting…',
       offline: 'Offline — your messages will be sent when the connection is back',
@@ -102,6 +103,7 @@
       send: '发送',
       you: '我',
       agent: '客服',
+      bot: '智能助理（机器人）',
       online: '已连接',
       connecting: '正在连接…',
       offline: '网络已断开 — 恢复连接后将自动发送您的消息',
@@ -515,7 +517,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
           if (n) n.remove();
           pendingEls.delete(key);
         } else {
-          b = bubble(mine, text, mine ? T.you : T.agent, atts);
+          b = bubble(mine, text, mine ? T.you : e.actor.role === 'bot' ? T.bot : T.agent, atts);
         }
         b.setAttribute('data-seq', String(e.seq));
         if (!mine) {

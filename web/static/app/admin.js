@@ -179,16 +179,22 @@ export function start(ctx) {
     };
     const addBtn = h('button', { type: 'button', class: 'small', onclick: addStep, text: '+ ' + T.adm.addStep });
     const overflow = h('fieldset', { class: 'overflow' }, h('legend', { text: T.adm.overflow }), steps, addBtn);
+    // The bot (package bot): answers first, hands over after failed turns.
+    const bot = h('input', { type: 'checkbox', id: 'q-bot', 'aria-describedby': 'q-bot-hint' });
+    const botFailed = input({ type: 'number', min: '0', max: '10', value: '2', required: true });
     const f = form('queue-form', T.adm.createQueue, [
       field('q-name', T.adm.label, name), field('q-priority', T.adm.priority, prio),
       h('div', { class: 'pair' }, field('q-sl-pct', T.adm.slPercent, pct), field('q-sl-secs', T.adm.slSeconds, secs)),
       h('div', { class: 'pair' }, field('q-offer', T.adm.offerTimeout, offer), field('q-reply', T.adm.replyTimeout, reply)),
       skills, overflow,
+      h('div', { class: 'field' }, h('div', { class: 'field check' }, bot, h('label', { for: 'q-bot', text: T.bot.queueBot })), h('small', { id: 'q-bot-hint', text: T.bot.queueBotHint })),
+      field('q-bot-failed', T.bot.maxFailed, botFailed),
     ], async () => {
       const q = await call('POST', '/api/v1/queues', {
         name: name.value.trim(), priority: Number(prio.value),
         service_level: { percent: Number(pct.value), seconds: Number(secs.value) },
         offer_timeout: Number(offer.value), reply_timeout: Number(reply.value),
+        bot: bot.checked, bot_max_failed_turns: Number(botFailed.value),
         skills: mins.filter(([, inp]) => Number(inp.value) > 0).map(([sk, inp]) => ({ skill_id: sk.id, min_level: Number(inp.value) })),
         overflow: [...steps.children].map((li) => ({
           after_seconds: Number(li.querySelector('.after').value), min_level_drop: Number(li.querySelector('.drop').value),
@@ -201,8 +207,26 @@ export function start(ctx) {
       h('th', { scope: 'row', text: q.name }), h('td', { text: skillList(q.skills, 'min_level') }), h('td', { class: 'num', text: String(q.priority) }),
       h('td', { text: `${q.service_level.percent}% / ${q.service_level.seconds}s` }),
       h('td', { text: `${q.offer_timeout || 30}s / ${q.reply_timeout ? q.reply_timeout + 's' : '—'}` }),
-      h('td', { text: (q.overflow || []).length ? T.adm.steps(q.overflow.length) : '—' })));
-    return [f, listTable('q-cap', T.adm.queues, [T.adm.label, T.adm.skills_, T.adm.prio, T.adm.sl, T.adm.timeouts, T.adm.overflow], rows)];
+      h('td', { text: (q.overflow || []).length ? T.adm.steps(q.overflow.length) : '—' }),
+      h('td', {}, botToggle(q))));
+    return [f, listTable('q-cap', T.adm.queues, [T.adm.label, T.adm.skills_, T.adm.prio, T.adm.sl, T.adm.timeouts, T.adm.overflow, T.bot.column], rows)];
+  }
+  // botToggle switches a queue's bot on or off in place.
+  function botToggle(q) {
+    const box = h('input', { type: 'checkbox', class: 'bot-toggle', 'aria-label': T.bot.queueBotOf(q.name), checked: !!q.bot });
+    box.addEventListener('change', async () => {
+      box.disabled = true;
+      try {
+        Object.assign(q, await call('PATCH', '/api/v1/queues/' + encodeURIComponent(q.id), { bot: box.checked }));
+        announce(T.bot.saved(q.name, box.checked));
+      } catch (x) {
+        box.checked = !box.checked;
+        announce(x.message);
+      } finally {
+        box.disabled = false;
+      }
+    });
+    return box;
   }
 
   // ---- API tokens ----

@@ -12,6 +12,7 @@ import { topBar } from './dom.js';
 import { panel as assistPanel, assistState, maskParts, maskedText, fill } from './assist.js';
 import { draftButton, requestDraft, drawSources } from './draft.js';
 import * as att from './attachments.js'; // widget feature: attachments, receipts, ratings
+import { handoffCard } from './handoff.js';
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
@@ -695,6 +696,7 @@ function appendEvent(e) {
       break;
     }
     case 'created': li = sys(T.ev.created, e); break;
+    case 'bot.handoff': li = handoffCard(e, T, time); break;
     case 'assigned': if (b.agent_id === S.me.id) li = sys(T.ev.assigned, e); break;
     case 'transferred':
       li = b.note ? h('li', { class: 'msg note transfer-note', 'data-seq': String(e.seq) },
@@ -703,7 +705,7 @@ function appendEvent(e) {
       break;
     case 'state':
       if (b.state === 'resolved') li = sys(T.ev.resolvedBy, e);
-      else if (b.state === 'queued') li = sys(T.ev.reopened, e);
+      else if (b.state === 'queued' && b.reason !== 'bot_handoff') li = sys(T.ev.reopened, e);
       break;
   }
   if (!li) return;
@@ -721,7 +723,7 @@ function appendEvent(e) {
 function colleague(actor) {
   const u = directory && directory.agents.find((x) => x.id === actor.id);
   if (u) return u.name;
-  return actor.role === 'supervisor' ? T.ws.supervisor : actor.role === 'system' ? T.system : T.ws.colleague;
+  return actor.role === 'supervisor' ? T.ws.supervisor : actor.role === 'system' ? T.system : actor.role === 'bot' ? T.bot.bot : T.ws.colleague;
 }
 function sys(text, e) { return h('li', { class: 'sys', 'data-seq': String(e.seq) }, text + ' · ', time(e.at)); }
 

@@ -219,6 +219,26 @@ export const en = {
     csatTitle: 'Customer rating',
     csat: (n) => `The customer rated this conversation ${n} of 5`,
   },
+  // The bot (package bot): queue setting in the admin screens, handoff card.
+  bot: {
+    queueBot: 'Bot answers first',
+    queueBotHint: "The bot answers from the knowledge base's FAQs and hands over to this queue's agents when it cannot help.",
+    queueBotOf: (q) => `Bot answers first: ${q}`,
+    saved: (q, on) => on ? `The bot now answers ${q} first.` : `The bot no longer answers ${q}.`,
+    maxFailed: 'Hand over after this many failed bot turns (0 = 2)',
+    column: 'Bot',
+    handoff: 'Handed over by the bot',
+    reason: 'Reason',
+    intent: 'Detected intent',
+    confidence: "Bot's confidence",
+    transcript: 'Bot transcript',
+    turns: (n) => n === 1 ? '1 customer message' : `${n} customer messages`,
+    reasons: {
+      requested: 'The customer asked for a person', angry: 'The customer is upset', low_confidence: "Outside what the bot knows",
+      failed_turns: 'The bot failed to answer too often', no_model: 'Too few FAQs for the bot', disabled: "The queue's bot was switched off",
+    },
+    none: 'none', customer: 'Customer', bot: 'Bot',
+  },
 };
 
 export const zh = {
@@ -438,5 +458,25 @@ export const zh = {
     seen: '已读',
     csatTitle: '客户评分',
     csat: (n) => `客户为本次对话评了 ${n} / 5 分`,
+  },
+  // 机器人（package bot）：管理页面的队列设置、转人工卡片。
+  bot: {
+    queueBot: '机器人先接待',
+    queueBotHint: '机器人根据知识库的常见问题回答，无法解决时转给此队列的坐席。',
+    queueBotOf: (q) => `机器人先接待：${q}`,
+    saved: (q, on) => on ? `${q} 现在由机器人先接待。` : `${q} 不再由机器人接待。`,
+    maxFailed: '机器人未能回答几次后转人工（0 = 2）',
+    column: '机器人',
+    handoff: '机器人已转人工',
+    reason: '原因',
+    intent: '识别的意图',
+    confidence: '机器人置信度',
+    transcript: '机器人对话记录',
+    turns: (n) => `客户消息 ${n} 条`,
+    reasons: {
+      requested: '客户要求人工服务', angry: '客户情绪激动', low_confidence: '超出机器人的知识范围',
+      failed_turns: '机器人多次未能回答', no_model: '常见问题太少，机器人无法工作', disabled: '该队列的机器人已关闭',
+    },
+    none: '无', customer: '客户', bot: '机器人',
   },
 };
