@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,6 +147,12 @@ type Server struct {
 	// leaves it empty and read-only.
 	KB *kb.KB
 
+	// Agent liveness (see RunHeartbeats). Node names this node in
+	// connection signals (default: a random name); Heartbeat is how often
+	// RunHeartbeats re-announces the agents whose sockets this node serves.
+	Node      string
+	Heartbeat time.Duration
+
 	once      sync.Once
 	handler   http.Handler
 	limits    Limits
@@ -157,7 +164,9 @@ type Server struct {
 	metrics   *metrics
 
 	sockMu  sync.Mutex
-	sockets map[string]int // open user sockets on this node, by user id
+	sockets map[sockKey]int // open user sockets on this node
+	sigSeq  uint64          // the last connection signal's number (Seq)
+	beating atomic.Bool     // RunHeartbeats is running
 	open    sync.WaitGroup // WebSocket handlers still running
 }
 
@@ -192,6 +201,9 @@ func (s *Server) init() {
 	}
 	if s.Clock == nil {
 		s.Clock = starpost.SystemClock{}
+	}
+	if s.Node == "" {
+		s.Node = starpost.NewID("node")
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
