@@ -74,7 +74,9 @@ func TestHeartbeats(t *testing.T) {
 	// connection signals (its own included): they are the router's.
 	sup := e.login(tn.supervisor).dial(ctx, "/api/v1/stream?cursor=0")
 	connectionOn(t, ctx, watch, func(b starpost.ConnectionBody) bool { return b.AgentID == tn.supervisor.ID && b.Connected })
-	connectionOn(t, ctx, watch, func(b starpost.ConnectionBody) bool { return b.Heartbeat() && slices.Contains(b.AgentIDs, tn.supervisor.ID) })
+	connectionOn(t, ctx, watch, func(b starpost.ConnectionBody) bool {
+		return b.Heartbeat() && slices.Contains(b.AgentIDs, tn.supervisor.ID)
+	})
 	c := e.startConversation(tn, "after the heartbeat")
 	for _, f := range readUntil(t, ctx, sup, func(f sphttp.Frame) bool { return f.Event != nil && f.Event.ConversationID == c.ID }) {
 		if f.Event != nil && f.Event.Kind == starpost.KindConnection {

@@ -167,7 +167,7 @@ type Server struct {
 	sockets map[sockKey]int // open user sockets on this node
 	sigSeq  uint64          // the last connection signal's number (Seq)
 	beating atomic.Bool     // RunHeartbeats is running
-	open    sync.WaitGroup // WebSocket handlers still running
+	open    sync.WaitGroup  // WebSocket handlers still running
 }
 
 // Wait blocks until every WebSocket handler has returned, or ctx ends.
