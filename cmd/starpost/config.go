@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/starpost/starpost/router"
 )
 
 // config is what serve and demo read from flags and the environment.
@@ -22,6 +25,11 @@ type config struct {
 	Demo       bool
 	LogLevel   string
 	DebugAddr  string
+	// Agent liveness: how long a disconnected agent keeps their work, and
+	// how often each node re-announces its connected agents (0: Grace/3).
+	Grace     time.Duration
+	Heartbeat time.Duration
+	envErr    error // a STARPOST_* duration that does not parse
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -36,6 +44,48 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
 	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("STARPOST_DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (keep it private)")
+	// Agent liveness.
+	fs.DurationVar(&c.Grace, "disconnect-grace", c.envDuration("STARPOST_DISCONNECT_GRACE", router.DefaultGracePeriod),
+		"how long an agent whose connection is lost keeps their conversations before they return to the queue")
+	fs.DurationVar(&c.Heartbeat, "heartbeat", c.envDuration("STARPOST_HEARTBEAT", 0),
+		fmt.Sprintf("how often each node re-announces the agents it serves; an agent unheard for %d intervals counts as disconnected (default: disconnect-grace/3)", router.MissedBeats))
+}
+
+// envDuration reads a duration from the environment, remembering a value
+// that does not parse for liveness to report.
+func (c *config) envDuration(key string, def time.Duration) time.Duration {
+	v := env(key, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.envErr = fmt.Errorf("%s: %w", key, err)
+		return def
+	}
+	return d
+}
+
+// liveness returns the disconnect grace period and the heartbeat interval,
+// checked.
+func (c *config) liveness() (grace, heartbeat time.Duration, err error) {
+	if c.envErr != nil {
+		return 0, 0, c.envErr
+	}
+	grace, heartbeat = c.Grace, c.Heartbeat
+	if grace == 0 {
+		grace = router.DefaultGracePeriod
+	}
+	if grace < 0 {
+		return 0, 0, fmt.Errorf("--disconnect-grace must be positive, got %s", grace)
+	}
+	if heartbeat == 0 {
+		heartbeat = grace / 3
+	}
+	if heartbeat < 10*time.Millisecond {
+		return 0, 0, fmt.Errorf("--heartbeat must be at least 10ms, got %s", heartbeat)
+	}
+	return grace, heartbeat, nil
 }
 
 // dsn returns the database to open.
