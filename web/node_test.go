@@ -31,8 +31,8 @@ type testNode struct {
 }
 
 // startNode wires a node as "starpost serve" does and stops it when the
-// test ends.
-func startNode(t *testing.T) *testNode {
+// test ends; opts configure its router.
+func startNode(t *testing.T, opts ...router.DriverOption) *testNode {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.DiscardHandler)
@@ -63,7 +63,7 @@ func startNode(t *testing.T) *testNode {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := router.NewDriver(db, b, clock, log).Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := router.NewDriver(db, b, clock, log, opts...).Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("router: %v", err)
 		}
 	}()

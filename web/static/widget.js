@@ -48,6 +48,11 @@
       failed: 'Not sent',
       typing: 'The agent is typing…',
       joined: 'An agent has joined the conversation.',
+      // Reassignment (agent liveness).
+      takenOver: 'Another agent has taken over the conversation.',
+      agentLeft: 'Your agent is no longer available. You are back in the queue, and the next free agent will carry on.',
+      transferred: 'You are being transferred to another agent.',
+      transferredQueue: 'You are being transferred to the right team. Please wait a moment.',
       resolved: 'This conversation was marked as resolved. Write again any time.',
       closed: 'This conversation has ended.',
       position: (n) => `You are number ${n} in the queue.`,
@@ -99,6 +104,11 @@
       failed: '发送失败',
       typing: '客服正在输入…',
       joined: '客服已接入对话。',
+      // Reassignment (agent liveness).
+      takenOver: '另一位客服已接手本次对话。',
+      agentLeft: '您的客服暂时无法继续服务。您已重新排队，下一位空闲的客服将继续为您服务。',
+      transferred: '正在为您转接其他客服。',
+      transferredQueue: '正在为您转接到相应的团队，请稍候。',
       resolved: '本次对话已标记为解决。如有需要，可随时继续留言。',
       closed: '本次对话已结束。',
       position: (n) => `您当前排在第 ${n} 位。`,
@@ -285,6 +295,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 
   // ---- rendering ----
   const shown = new Set(); // conversation:seq of events already drawn
+  const served = new Set(); // conversations an agent has served: a later assignment is a takeover
   const pendingEls = new Map(); // idempotency key -> bubble of an unsent message
   let unread = 0;
   let typingTimer = 0;
@@ -348,7 +359,15 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       case 'assigned':
         queueLine.hidden = true;
         leaveBox.hidden = true;
-        sysLine(T.joined);
+        sysLine(served.has(e.conversation_id) ? T.takenOver : T.joined);
+        served.add(e.conversation_id);
+        break;
+      case 'unassigned':
+        // The agent's connection was lost (or they left): back to the queue.
+        sysLine(T.agentLeft);
+        break;
+      case 'transferred':
+        sysLine(e.body && e.body.to_queue_id ? T.transferredQueue : T.transferred);
         break;
       case 'state': {
         const s = e.body && e.body.state;
