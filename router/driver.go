@@ -47,6 +47,9 @@ func WithConcurrency(n int) DriverOption { return func(dr *Driver) { dr.conc = n
 // the lease; Run's start-up rebuild from the store is exactly the takeover a
 // new leader needs, and the deterministic idempotency keys of decisions make
 // a decision taken by both the old and the new leader commit once.
+// Connection signals are never stored, so after every rebuild the engine
+// gives agents one liveness window (WithLiveness) to be named by a node's
+// heartbeat; the driver times those signals by its own clock.
 type Driver struct {
 	store      starpost.Store
 	bus        starpost.EventBus

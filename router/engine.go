@@ -31,7 +31,9 @@
 // agents who declined or let it lapse get it again only when no one else
 // can take it. Offers to agents who stop being available and connected are
 // withdrawn. Held work is given back when its agent goes offline, when the
-// agent's connection stays down longer than the grace period, or when the
+// agent's connection stays down longer than the grace period (it is down
+// when its socket closed, or when no node has named the agent in a
+// heartbeat for MissedBeats intervals: see liveness.go), or when the
 // customer's first unanswered message is older than the queue's
 // ReplyTimeout (that agent then comes last for it).
 //
