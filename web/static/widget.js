@@ -48,11 +48,6 @@
       failed: 'Not sent',
       typing: 'The agent is typing…',
       joined: 'An agent has joined the conversation.',
-      // Reassignment (agent liveness).
-      takenOver: 'Another agent has taken over the conversation.',
-      agentLeft: 'Your agent is no longer available. You are back in the queue, and the next free agent will carry on.',
-      transferred: 'You are being transferred to another agent.',
-      transferredQueue: 'You are being transferred to the right team. Please wait a moment.',
       resolved: 'This conversation was marked as resolved. Write again any time.',
       closed: 'This conversation has ended.',
       position: (n) => `You are number ${n} in the queue.`,
@@ -86,6 +81,11 @@
       days: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
       at: (day, time) => `on ${day} at ${time}`,
       today: (time) => `today at ${time}`,
+      // Reassignment (agent liveness).
+      takenOver: 'Another agent has taken over the conversation.',
+      agentLeft: 'Your agent is no longer available. You are back in the queue, and the next free agent will carry on.',
+      transferred: 'You are being transferred to another agent.',
+      transferredQueue: 'You are being transferred to the right team. Please wait a moment.',
     },
     'zh-CN': {
       title: '在线客服',
@@ -104,11 +104,6 @@
       failed: '发送失败',
       typing: '客服正在输入…',
       joined: '客服已接入对话。',
-      // Reassignment (agent liveness).
-      takenOver: '另一位客服已接手本次对话。',
-      agentLeft: '您的客服暂时无法继续服务。您已重新排队，下一位空闲的客服将继续为您服务。',
-      transferred: '正在为您转接其他客服。',
-      transferredQueue: '正在为您转接到相应的团队，请稍候。',
       resolved: '本次对话已标记为解决。如有需要，可随时继续留言。',
       closed: '本次对话已结束。',
       position: (n) => `您当前排在第 ${n} 位。`,
@@ -142,6 +137,11 @@
       days: ['周日', '周一', '周二', '周三', '周四', '周五', '周六'],
       at: (day, time) => `${day} ${time}`,
       today: (time) => `今天 ${time}`,
+      // Reassignment (agent liveness).
+      takenOver: '另一位客服已接手本次对话。',
+      agentLeft: '您的客服暂时无法继续服务。您已重新排队，下一位空闲的客服将继续为您服务。',
+      transferred: '正在为您转接其他客服。',
+      transferredQueue: '正在为您转接到相应的团队，请稍候。',
     },
   };
   const lang = /^zh/i.test(cfg.lang || navigator.language || '') ? 'zh-CN' : 'en';
