@@ -26,7 +26,7 @@ import (
 // in Chinese on a desktop.
 func TestBrowserWidgetReassignment(t *testing.T) {
 	browser := newBrowser(t)
-	n := startNode(t, router.WithEngineOptions(router.WithGracePeriod(time.Second)))
+	n := startNode(t, withRouter(router.WithEngineOptions(router.WithGracePeriod(time.Second))))
 	sh := newShots(t)
 	// The general chat queue, for which both agents qualify.
 	queue := n.world.Queues[0]
