@@ -315,12 +315,28 @@ func (b *PresenceBody) Validate() error {
 	return validText("reason", b.Reason, MaxNameLen)
 }
 
-// ConnectionBody tells that an agent's realtime connection came or went; the
-// router gives a disconnected agent's work back after a grace period.
+// ConnectionBody tells that an agent's realtime connection came or went
+// (AgentID), or, as a heartbeat, which agents a node still serves a
+// connection for (AgentIDs, Connected true); the router gives a
+// disconnected agent's work back after a grace period.
 type ConnectionBody struct {
 	AgentID   string `json:"agent_id"`
 	Connected bool   `json:"connected"`
+	// Node names the node that serves the connections, and Seq numbers
+	// that node's signals in the order it took them (0: unordered), so
+	// that a reordered heartbeat cannot undo a later disconnect.
+	Node string `json:"node,omitempty"`
+	Seq  uint64 `json:"seq,omitempty"`
+	// EveryMS is the node's heartbeat interval in milliseconds: its
+	// connections lapse when no heartbeat names them for a few intervals.
+	// 0: the node sends no heartbeats and its connections never lapse.
+	EveryMS int64 `json:"every_ms,omitempty"`
+	// AgentIDs, in a heartbeat, are the agents the node serves.
+	AgentIDs []string `json:"agent_ids,omitempty"`
 }
+
+// Heartbeat reports whether the body is a node's heartbeat.
+func (b *ConnectionBody) Heartbeat() bool { return len(b.AgentIDs) > 0 }
 
 // DirectoryBody tells engines that a workspace's configuration changed.
 type DirectoryBody struct {

@@ -30,6 +30,15 @@ import (
 // hanging, never a performance threshold.
 const patience = 60 * time.Second
 
+// grace and heartbeat are the nodes' --disconnect-grace and --heartbeat:
+// short, so that the scenarios where agents vanish take seconds, not
+// minutes (an agent unheard for router.MissedBeats heartbeats counts as
+// disconnected, and gives their work back after the grace period).
+const (
+	grace     = 6 * time.Second
+	heartbeat = time.Second
+)
+
 // secret is the signing key every node of a test cluster shares.
 const secret = "cluster-test-secret-0123456789abcdef"
 
@@ -312,7 +321,8 @@ func startCluster(t *testing.T, n int, precreate bool) *cluster {
 	}
 	for i := range n {
 		demoFlag := "--demo=" + strconv.FormatBool(i == 0)
-		c.nodes = append(c.nodes, startNode(t, fmt.Sprintf("node%d", i), "", "--db", dsn, "--nats", urls, demoFlag, "--log-level", "info"))
+		c.nodes = append(c.nodes, startNode(t, fmt.Sprintf("node%d", i), "", "--db", dsn, "--nats", urls, demoFlag, "--log-level", "info",
+			"--disconnect-grace", grace.String(), "--heartbeat", heartbeat.String()))
 		t.Logf("node%d ready after %s", i, time.Since(start).Round(time.Millisecond))
 	}
 	c.world = adminLogin(t, c.nodes[0])

@@ -487,7 +487,8 @@ func waitWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
 // (http.visitorVisible, durable kinds only).
 func visible(k starpost.EventKind) bool {
 	switch k {
-	case starpost.KindCreated, starpost.KindMessage, starpost.KindState, starpost.KindAssigned:
+	case starpost.KindCreated, starpost.KindMessage, starpost.KindState, starpost.KindAssigned,
+		starpost.KindUnassigned, starpost.KindTransferred:
 		return true
 	}
 	return false

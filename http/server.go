@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -162,6 +163,12 @@ type Server struct {
 	Wellbeing map[string]WellbeingPolicy
 	hostile   hostileCache
 
+	// Agent liveness (see RunHeartbeats). Node names this node in
+	// connection signals (default: a random name); Heartbeat is how often
+	// RunHeartbeats re-announces the agents whose sockets this node serves.
+	Node      string
+	Heartbeat time.Duration
+
 	once      sync.Once
 	handler   http.Handler
 	limits    Limits
@@ -173,8 +180,10 @@ type Server struct {
 	metrics   *metrics
 
 	sockMu  sync.Mutex
-	sockets map[string]int // open user sockets on this node, by user id
-	open    sync.WaitGroup // WebSocket handlers still running
+	sockets map[sockKey]int // open user sockets on this node
+	sigSeq  uint64          // the last connection signal's number (Seq)
+	beating atomic.Bool     // RunHeartbeats is running
+	open    sync.WaitGroup  // WebSocket handlers still running
 
 	widgetStatus statusCache // widget feature: public status, cached briefly
 }
@@ -210,6 +219,9 @@ func (s *Server) init() {
 	}
 	if s.Clock == nil {
 		s.Clock = starpost.SystemClock{}
+	}
+	if s.Node == "" {
+		s.Node = starpost.NewID("node")
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)

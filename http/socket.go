@@ -168,37 +168,6 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// connection publishes an ephemeral KindConnection signal for a user's
-// socket; the router starts the disconnect grace period from it. Only the
-// first socket of a user on this node and the last one to close count.
-func (s *Server) connection(ctx context.Context, p *starpost.Principal, connected bool) {
-	s.sockMu.Lock()
-	if s.sockets == nil {
-		s.sockets = map[string]int{}
-	}
-	if connected {
-		s.sockets[p.UserID]++
-	} else {
-		s.sockets[p.UserID]--
-	}
-	n := s.sockets[p.UserID]
-	if n <= 0 {
-		delete(s.sockets, p.UserID)
-	}
-	s.sockMu.Unlock()
-	if connected && n != 1 || !connected && n > 0 {
-		return
-	}
-	e := &starpost.Event{
-		WorkspaceID: p.WorkspaceID, Kind: starpost.KindConnection, At: s.Clock.Now(),
-		Actor: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: p.UserID},
-		Body:  starpost.MustBody(starpost.ConnectionBody{AgentID: p.UserID, Connected: connected}),
-	}
-	if err := s.Bus.Publish(context.WithoutCancel(ctx), e); err != nil {
-		s.Logger.WarnContext(ctx, "publish connection signal", slog.String("agent", p.UserID), slog.Any("err", err))
-	}
-}
-
 // serve runs the socket until the client goes, the server shuts down, or
 // the client reads too slowly.
 func (sk *socket) serve(parent context.Context, st *stream.Stream, view func(*starpost.Event) *starpost.Event) {
@@ -427,8 +396,9 @@ func conversationIDs(cs []*starpost.Conversation) []string {
 }
 
 // agentView decides which events a signed-in user's stream shows.
-// Supervisors, admins and API tokens see the whole workspace; an agent sees
-// the conversations they hold or are offered and their own presence.
+// Supervisors, admins and API tokens see the whole workspace (but not the
+// router's connection signals); an agent sees the conversations they hold
+// or are offered and their own presence.
 //
 // For an agent the bus hub pre-filters by the same rules (stream.Interest):
 // the events naming the agent bring their conversation in, and the view
@@ -440,6 +410,9 @@ type agentView struct {
 }
 
 func (v *agentView) match(e *starpost.Event) bool {
+	if e.Kind == starpost.KindConnection {
+		return false // the router's liveness signals (liveness.go), not for clients
+	}
 	if seesWorkspace(v.p) {
 		return true
 	}

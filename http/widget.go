@@ -136,23 +136,39 @@ func (s *Server) handleWidgetList(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// visitorKinds are the event kinds a customer may see; notes, offers,
-// transfers (with their notes) and engine findings stay internal.
+// visitorVisible tells the event kinds a customer may see: their
+// conversation's messages and states, who serves them, and when that
+// changes (an agent taking over, the conversation handed back to the queue
+// or transferred); notes, offers and engine findings stay internal.
 func visitorVisible(e *starpost.Event) bool {
 	switch e.Kind {
 	case starpost.KindCreated, starpost.KindMessage, starpost.KindState, starpost.KindAssigned,
-		starpost.KindTyping, starpost.KindQueueStatus, starpost.KindRead, starpost.KindCSAT:
+		starpost.KindTyping, starpost.KindQueueStatus, starpost.KindRead, starpost.KindCSAT, starpost.KindUnassigned, starpost.KindTransferred:
 		return true
 	}
 	return false
 }
 
 // visitorEvent strips what a customer must not see from an event: agent
-// identities stay, internal idempotency keys of others go.
+// identities stay; internal idempotency keys of others, the reason an
+// agent lost a conversation and the note of a transfer (written for the
+// next agent) go.
 func visitorEvent(e *starpost.Event, contactID string) *starpost.Event {
 	c := *e
 	if c.Actor.ID != contactID {
 		c.IdempotencyKey = ""
+	}
+	switch c.Kind {
+	case starpost.KindUnassigned:
+		var b starpost.UnassignedBody
+		if c.DecodeBody(&b) == nil {
+			c.Body = starpost.MustBody(starpost.UnassignedBody{AgentID: b.AgentID})
+		}
+	case starpost.KindTransferred:
+		var b starpost.TransferBody
+		if c.DecodeBody(&b) == nil {
+			c.Body = starpost.MustBody(starpost.TransferBody{ToAgentID: b.ToAgentID, ToQueueID: b.ToQueueID})
+		}
 	}
 	return &c
 }

@@ -11,8 +11,9 @@ import (
 
 // timer asks for a look at a conversation or an agent at a time: an offer
 // expiry, the end of a grace period, a reply timeout, an overflow step, the
-// end of an in-flight mark, or (with the zero time) as soon as possible.
-// Timers are never cancelled: a look that finds nothing due does nothing.
+// end of an in-flight mark, the lapse of an agent's connection, or (with the
+// zero time) as soon as possible; a timer with neither a conversation nor an
+// agent ends its workspace's liveness window. Timers are never cancelled: a look that finds nothing due does nothing.
 type timer struct {
 	at  time.Time
 	seq uint64
@@ -90,6 +91,7 @@ func (e *Engine) Decide(now time.Time) []Decision {
 			if t.w.agents[t.a.id] != t.a {
 				continue
 			}
+			e.lapseDue(t.a, now)
 			for _, c := range sortedConvs(t.a.offered) {
 				e.check(c, now, &out)
 			}
@@ -98,6 +100,8 @@ func (e *Engine) Decide(now time.Time) []Decision {
 			}
 		} else if t.c != nil && t.w.convs[t.c.id] == t.c {
 			e.check(t.c, now, &out)
+		} else if t.c == nil {
+			e.sweep(t.w, now)
 		}
 	}
 	for _, w := range e.wsList {

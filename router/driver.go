@@ -47,6 +47,9 @@ func WithConcurrency(n int) DriverOption { return func(dr *Driver) { dr.conc = n
 // the lease; Run's start-up rebuild from the store is exactly the takeover a
 // new leader needs, and the deterministic idempotency keys of decisions make
 // a decision taken by both the old and the new leader commit once.
+// Connection signals are never stored, so after every rebuild the engine
+// gives agents one liveness window (WithLiveness) to be named by a node's
+// heartbeat; the driver times those signals by its own clock.
 type Driver struct {
 	store      starpost.Store
 	bus        starpost.EventBus
@@ -281,6 +284,13 @@ func (d *Driver) observe(ctx context.Context, ev *starpost.Event) error {
 	if len(d.outstanding) > 0 {
 		delete(d.outstanding, keyOf(ev))
 	}
+	if ev.Kind == starpost.KindConnection {
+		// Liveness is measured on this node's clock, the one Decide runs
+		// on, not on the clock of the node that sent the signal.
+		cp := *ev
+		cp.At = d.clock.Now()
+		ev = &cp
+	}
 	d.engine.Observe(ev)
 	if ev.Kind == starpost.KindDirectory || d.unknownQueue(ev) {
 		if err := d.loadDirectory(ctx, ev.WorkspaceID); err != nil {
@@ -328,6 +338,9 @@ func (d *Driver) rebuild(ctx context.Context) error {
 			return err
 		}
 	}
+	// Connection signals are never stored: every agent gets one liveness
+	// window to be named by a node's heartbeat (WithLiveness).
+	d.engine.AssumeConnected(d.clock.Now())
 	d.log.Info("router: state rebuilt", "workspaces", len(wss))
 	return nil
 }

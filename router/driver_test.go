@@ -299,3 +299,90 @@ func TestDriverSurge(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A new leader's driver (rebuilt from the store) never heard the
+// connection signals of the old one: it gives every agent one liveness
+// window. Bo's node names him in heartbeats; Ada, who held a conversation,
+// is named by no node (her site dropped during the failover), so after the
+// window and the grace period her conversation is given back and offered
+// to Bo.
+func TestDriverFailoverLiveness(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 11, 11, 9, 0, 0, 0, time.UTC)}
+	s := newSystem(t, clock)
+	bo := &starpost.User{WorkspaceID: s.ws.ID, Email: "bo@acme.test", Name: "Bo", Role: starpost.RoleAgent}
+	if err := s.db.CreateUser(s.ctx, bo, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.presence(starpost.PresenceAvailable)
+	old := s.runDriver()
+	contact, err := s.db.FindOrCreateContact(s.ctx, s.ws.ID, starpost.ChannelChat, "visitor-3", "Mei")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := s.append(&starpost.Event{Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: contact.ID},
+		Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: contact.ID, QueueID: s.queue.ID})}).ConversationID
+	var offer starpost.OfferBody
+	s.waitFor(starpost.KindOffer, conv, &offer)
+	s.append(&starpost.Event{ConversationID: conv, Kind: starpost.KindAssigned, Actor: starpost.Actor{Role: starpost.RoleAgentParticipant, ID: s.agent.ID},
+		Body: starpost.MustBody(starpost.AssignedBody{AgentID: s.agent.ID, By: "accept"})})
+	old()
+
+	// The new leader.
+	const beat, grace = 10 * time.Second, 60 * time.Second
+	ctx, cancel := context.WithCancel(s.ctx)
+	d := router.NewDriver(s.db, s.bus, clock, nil, router.WithTick(10*time.Millisecond),
+		router.WithEngineOptions(router.WithGracePeriod(grace), router.WithLiveness(router.MissedBeats*beat)))
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	s.presenceOf(bo.ID, starpost.PresenceAvailable)
+
+	heartbeat := func(seq uint64) {
+		// The sender's clock is far off: the driver times signals by its own.
+		e := &starpost.Event{WorkspaceID: s.ws.ID, Kind: starpost.KindConnection, Actor: starpost.System, At: clock.Now().Add(-time.Hour),
+			Body: starpost.MustBody(starpost.ConnectionBody{Connected: true, Node: "node-b", Seq: seq, EveryMS: beat.Milliseconds(), AgentIDs: []string{bo.ID}})}
+		if err := s.bus.Publish(s.ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var unassigned starpost.UnassignedBody
+	got := make(chan struct{})
+	go func() {
+		s.waitFor(starpost.KindUnassigned, conv, &unassigned)
+		close(got)
+	}()
+	deadline := time.After(30 * time.Second)
+	for seq := uint64(1); ; seq++ {
+		heartbeat(seq)
+		waitObserved(t, d, seq)
+		select {
+		case <-got:
+		case <-deadline:
+			t.Fatalf("no unassignment after %d heartbeats", seq)
+		default:
+			clock.advance(beat / 2)
+			continue
+		}
+		break
+	}
+	if unassigned.AgentID != s.agent.ID || unassigned.Reason != "disconnected" {
+		t.Fatalf("unassigned %+v, want Ada disconnected", unassigned)
+	}
+	s.waitFor(starpost.KindOffer, conv, &offer)
+	if offer.AgentID != bo.ID {
+		t.Fatalf("re-offered to %s, want Bo %s", offer.AgentID, bo.ID)
+	}
+}
+
+// waitObserved waits until the driver has observed at least n bus events
+// (n heartbeats were published, so it keeps up with them).
+func waitObserved(t *testing.T, d *router.Driver, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for d.Stats().Events < int64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the driver observed %d events, want %d", d.Stats().Events, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -31,7 +31,9 @@
 // agents who declined or let it lapse get it again only when no one else
 // can take it. Offers to agents who stop being available and connected are
 // withdrawn. Held work is given back when its agent goes offline, when the
-// agent's connection stays down longer than the grace period, or when the
+// agent's connection stays down longer than the grace period (it is down
+// when its socket closed, or when no node has named the agent in a
+// heartbeat for MissedBeats intervals: see liveness.go), or when the
 // customer's first unanswered message is older than the queue's
 // ReplyTimeout (that agent then comes last for it).
 //
@@ -88,6 +90,7 @@ type config struct {
 	handle    time.Duration
 	retention time.Duration
 	statusOff bool
+	liveness  time.Duration
 }
 
 // WithGracePeriod sets how long an agent whose connection dropped keeps their
@@ -126,6 +129,8 @@ type Engine struct {
 	// missing holds conversations whose view is unknown or suspect and must
 	// be reloaded with Restore.
 	missing map[ConversationRef]struct{}
+	// unknownUntil ends the liveness window started by AssumeConnected.
+	unknownUntil time.Time
 }
 
 // ConversationRef names a conversation of a workspace.
@@ -186,6 +191,11 @@ type workspace struct {
 	touched []*agent
 	// strategy is the engine's, for agents' ordering keys.
 	strategy Strategy
+	// unknownUntil ends the window in which agents not yet named by a
+	// connection signal count as connected (zero: no window, they always
+	// do); swept is set once it has passed.
+	unknownUntil time.Time
+	swept        bool
 }
 
 func (e *Engine) workspace(id string) *workspace {
@@ -201,6 +211,9 @@ func (e *Engine) workspace(id string) *workspace {
 		strategy: e.cfg.strategy,
 	}
 	e.ws[id] = w
+	if !e.unknownUntil.IsZero() {
+		e.startUnknown(w)
+	}
 	i, _ := slices.BinarySearchFunc(e.wsList, id, func(x *workspace, id string) int { return cmp.Compare(x.id, id) })
 	e.wsList = slices.Insert(e.wsList, i, w)
 	return w
@@ -220,6 +233,12 @@ type agent struct {
 	presenceCursor int64
 	connected      bool
 	disconnectedAt time.Time
+	// links are the nodes' reports on the agent's connection; heard is
+	// set once there was one; liveAt is when the pending liveness timer
+	// falls (see liveness.go).
+	links  []link
+	heard  bool
+	liveAt time.Time
 
 	// load counts held, offered and reserved (offer in flight)
 	// conversations per channel.
@@ -248,6 +267,10 @@ func (w *workspace) agent(id string) *agent {
 		return a
 	}
 	a := &agent{id: id, ws: w, connected: true, held: make(map[string]*conv), offered: make(map[string]*conv), idleNs: math.MinInt64}
+	if w.swept {
+		// Known after the liveness window: connected once a node says so.
+		a.connected, a.disconnectedAt = false, w.unknownUntil
+	}
 	w.agents[id] = a
 	return a
 }
@@ -344,12 +367,13 @@ func (e *Engine) SetPresence(workspaceID string, p starpost.AgentPresence) {
 	e.flush(w)
 }
 
-// SetConnected sets whether an agent's realtime connection is up, as known
-// when the state is rebuilt; later changes arrive as connection signals.
-// Agents are assumed connected until told otherwise.
+// SetConnected sets whether an agent's realtime connection is up, as an
+// unordered report that never lapses; connection signals (Observe) carry
+// the nodes' reports. Agents not reported on are assumed connected, or,
+// after AssumeConnected, for the liveness window.
 func (e *Engine) SetConnected(workspaceID, agentID string, connected bool, at time.Time) {
 	w := e.workspace(workspaceID)
-	e.setConnected(w.agent(agentID), connected, at)
+	e.signal(w.agent(agentID), "", 0, connected, 0, at)
 	e.flush(w)
 }
 

@@ -55,3 +55,53 @@ func ExampleEngine() {
 	// 33s: offer cv1 agent=bob (offer)
 	// offered to bob
 }
+
+// A new dispatch leader rebuilds its engine and gives every agent one
+// liveness window (3 heartbeats of 10 s) to be named by a node. Ada's node
+// names her in its heartbeats; Bob, who held a conversation, vanished with
+// his site during the failover: when the window ends he counts as
+// disconnected, and after the grace period his conversation goes back to
+// the queue.
+func ExampleEngine_AssumeConnected() {
+	const beat = 10 * time.Second
+	e := router.NewEngine(router.WithoutQueueStatus(), router.WithGracePeriod(time.Minute),
+		router.WithLiveness(router.MissedBeats*beat))
+	e.SetQueue(&starpost.Queue{ID: "q", WorkspaceID: "ws", Name: "Support"})
+	for _, id := range []string{"ada", "bob"} {
+		e.SetAgent(&starpost.User{ID: id, WorkspaceID: "ws", Role: starpost.RoleAgent})
+		e.SetPresence("ws", starpost.AgentPresence{AgentID: id, Presence: starpost.PresenceAvailable})
+	}
+	e.Restore(&starpost.Conversation{ID: "cv1", WorkspaceID: "ws", QueueID: "q", Channel: starpost.ChannelChat,
+		State: starpost.StateAssigned, AgentID: "bob", LastSeq: 3}, time.Time{})
+
+	start := time.Date(2026, 11, 11, 9, 0, 0, 0, time.UTC)
+	e.AssumeConnected(start)
+	seq := int64(3)
+	offered := false
+	for at := time.Duration(0); !offered && at < 5*time.Minute; at += beat {
+		now := start.Add(at)
+		e.Observe(&starpost.Event{WorkspaceID: "ws", Kind: starpost.KindConnection, At: now, Actor: starpost.System,
+			Body: starpost.MustBody(starpost.ConnectionBody{Connected: true, Node: "node-a", Seq: uint64(at / beat),
+				EveryMS: beat.Milliseconds(), AgentIDs: []string{"ada"}})})
+		for _, d := range e.Decide(now) {
+			fmt.Printf("%v: %s\n", at, d.String())
+			if d.Kind == router.DecideOffer {
+				offered = true
+				continue
+			}
+			seq++
+			ev := d.Event() // committed by the driver; here by hand
+			ev.Seq = seq
+			e.Observe(ev)
+		}
+	}
+	for _, id := range []string{"ada", "bob"} {
+		v, _ := e.Agent("ws", id)
+		fmt.Println(id, "connected:", v.Connected)
+	}
+	// Output:
+	// 1m30s: unassign cv1 agent=bob reason=disconnected
+	// 1m40s: offer cv1 agent=ada
+	// ada connected: true
+	// bob connected: false
+}

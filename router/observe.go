@@ -130,10 +130,10 @@ func (e *Engine) Observe(ev *starpost.Event) {
 		return
 	case starpost.KindConnection:
 		var b starpost.ConnectionBody
-		if ev.DecodeBody(&b) != nil || b.AgentID == "" {
+		if ev.DecodeBody(&b) != nil {
 			return
 		}
-		e.setConnected(w.agent(b.AgentID), b.Connected, ev.At)
+		e.observeConnection(w, &b, ev.At)
 		return
 	case starpost.KindQueueStatusRequest:
 		// A widget connected after the last status was sent (a status that

@@ -39,6 +39,13 @@ type nodeOption func(*nodeSetup)
 type nodeSetup struct {
 	// runners are started beside the router (the engines of assistEngines).
 	runners func(t *testing.T, db *store.DB, b *bus.Bus, api *sphttp.Server) []func(context.Context) error
+	// router configures the router's driver.
+	router []router.DriverOption
+}
+
+// withRouter passes options to the node's router driver.
+func withRouter(opts ...router.DriverOption) nodeOption {
+	return func(s *nodeSetup) { s.router = append(s.router, opts...) }
 }
 
 // startNode wires a node as "starpost serve" does (without the engines
@@ -102,7 +109,7 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 	}
 	go func() {
 		defer wg.Done()
-		if err := router.NewDriver(db, b, clock, log).Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := router.NewDriver(db, b, clock, log, setup.router...).Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("router: %v", err)
 		}
 	}()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/starpost/starpost/attachment"
+	"github.com/starpost/starpost/router"
 )
 
 // config is what serve and demo read from flags and the environment.
@@ -36,6 +37,11 @@ type config struct {
 	TimeZone   string
 	// AttachmentMaxBytes is the largest attachment accepted (widget feature).
 	AttachmentMaxBytes int64
+	// Agent liveness: how long a disconnected agent keeps their work, and
+	// how often each node re-announces its connected agents (0: Grace/3).
+	Grace     time.Duration
+	Heartbeat time.Duration
+	envErr    error // a STARPOST_* duration that does not parse
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -63,6 +69,48 @@ func (c *config) register(fs *flag.FlagSet) {
 		maxAtt = attachment.DefaultMaxBytes
 	}
 	fs.Int64Var(&c.AttachmentMaxBytes, "attachment-max-bytes", maxAtt, "largest file a customer or agent may attach, in bytes")
+	// Agent liveness.
+	fs.DurationVar(&c.Grace, "disconnect-grace", c.envDuration("STARPOST_DISCONNECT_GRACE", router.DefaultGracePeriod),
+		"how long an agent whose connection is lost keeps their conversations before they return to the queue")
+	fs.DurationVar(&c.Heartbeat, "heartbeat", c.envDuration("STARPOST_HEARTBEAT", 0),
+		fmt.Sprintf("how often each node re-announces the agents it serves; an agent unheard for %d intervals counts as disconnected (default: disconnect-grace/3)", router.MissedBeats))
+}
+
+// envDuration reads a duration from the environment, remembering a value
+// that does not parse for liveness to report.
+func (c *config) envDuration(key string, def time.Duration) time.Duration {
+	v := env(key, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.envErr = fmt.Errorf("%s: %w", key, err)
+		return def
+	}
+	return d
+}
+
+// liveness returns the disconnect grace period and the heartbeat interval,
+// checked.
+func (c *config) liveness() (grace, heartbeat time.Duration, err error) {
+	if c.envErr != nil {
+		return 0, 0, c.envErr
+	}
+	grace, heartbeat = c.Grace, c.Heartbeat
+	if grace == 0 {
+		grace = router.DefaultGracePeriod
+	}
+	if grace < 0 {
+		return 0, 0, fmt.Errorf("--disconnect-grace must be positive, got %s", grace)
+	}
+	if heartbeat == 0 {
+		heartbeat = grace / 3
+	}
+	if heartbeat < 10*time.Millisecond {
+		return 0, 0, fmt.Errorf("--heartbeat must be at least 10ms, got %s", heartbeat)
+	}
+	return grace, heartbeat, nil
 }
 
 // dsn returns the database to open.

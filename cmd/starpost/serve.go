@@ -111,6 +111,13 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		return nil, fmt.Errorf("--time-zone: %w", err)
 	}
 	n.api.Wellbeing = map[string]http.WellbeingPolicy{"": {BreakAfter: cfg.BreakAfter, TimeZone: cfg.TimeZone}}
+	// Agent liveness: this node's name in connection signals (random
+	// after host and pid, so a restarted node with the same pid, as in a
+	// container, is a new node) and its heartbeat interval.
+	if _, n.api.Heartbeat, err = cfg.liveness(); err != nil {
+		return nil, err
+	}
+	n.api.Node = fmt.Sprintf("%s-%d-%s", hostname(), os.Getpid(), starpost.NewID("n")[2:10])
 	return n, nil
 }
 
@@ -211,10 +218,21 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	lead := leaderWork(router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router")), runners)
+	grace, heartbeat, err := n.cfg.liveness()
+	if err != nil {
+		return err
+	}
+	lead := leaderWork(router.NewDriver(n.store, n.bus, n.clock, n.log.With("component", "router"),
+		router.WithEngineOptions(router.WithGracePeriod(grace), router.WithLiveness(router.MissedBeats*heartbeat))), runners)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
-	wg.Add(3)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		if err := n.api.RunHeartbeats(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			n.log.Warn("heartbeats stopped", "err", err)
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		if err := n.kb.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {

@@ -92,6 +92,11 @@
       read: 'Read',
       drop: 'Drop files here to send them',
       rated: (n, c) => `You rated this conversation ${n} of 5${c ? ': “' + c + '”' : '.'}`,
+      // Reassignment (agent liveness).
+      takenOver: 'Another agent has taken over the conversation.',
+      agentLeft: 'Your agent is no longer available. You are back in the queue, and the next free agent will carry on.',
+      transferred: 'You are being transferred to another agent.',
+      transferredQueue: 'You are being transferred to the right team. Please wait a moment.',
     },
     'zh-CN': {
       title: '在线客服',
@@ -154,6 +159,11 @@
       read: '已读',
       drop: '将文件拖放到此处即可发送',
       rated: (n, c) => `您为本次对话评了 ${n} / 5 分${c ? '：“' + c + '”' : '。'}`,
+      // Reassignment (agent liveness).
+      takenOver: '另一位客服已接手本次对话。',
+      agentLeft: '您的客服暂时无法继续服务。您已重新排队，下一位空闲的客服将继续为您服务。',
+      transferred: '正在为您转接其他客服。',
+      transferredQueue: '正在为您转接到相应的团队，请稍候。',
     },
   };
   const lang = /^zh/i.test(cfg.lang || navigator.language || '') ? 'zh-CN' : 'en';
@@ -334,6 +344,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 
   // ---- rendering ----
   const shown = new Set(); // conversation:seq of events already drawn
+  const served = new Set(); // conversations an agent has served: a later assignment is a takeover
   const pendingEls = new Map(); // idempotency key -> bubble of an unsent message
   let unread = 0;
   let typingTimer = 0;
@@ -545,7 +556,15 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       case 'assigned':
         queueLine.hidden = true;
         leaveBox.hidden = true;
-        sysLine(T.joined);
+        sysLine(served.has(e.conversation_id) ? T.takenOver : T.joined);
+        served.add(e.conversation_id);
+        break;
+      case 'unassigned':
+        // The agent's connection was lost (or they left): back to the queue.
+        sysLine(T.agentLeft);
+        break;
+      case 'transferred':
+        sysLine(e.body && e.body.to_queue_id ? T.transferredQueue : T.transferred);
         break;
       case 'state': {
         const s = e.body && e.body.state;
