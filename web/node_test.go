@@ -17,17 +17,25 @@ import (
 	"github.com/starpost/starpost/bus"
 	"github.com/starpost/starpost/demo"
 	sphttp "github.com/starpost/starpost/http"
+	spkb "github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/router"
 	"github.com/starpost/starpost/store"
+	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/web"
 )
 
-// testNode is a whole Starpost node (store, embedded NATS, router, API and
-// UI) serving on a loopback port, with the demo workspace.
+// tokenizer loads the segmenter once for the test binary, as a process does.
+var tokenizer = sync.OnceValues(func() (*text.Tokenizer, error) {
+	return text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
+})
+
+// testNode is a whole Starpost node (store, embedded NATS, router, knowledge
+// base, API and UI) serving on a loopback port, with the demo workspace.
 type testNode struct {
 	base  string
 	world *demo.World
 	db    *store.DB
+	kb    *spkb.KB
 }
 
 // startNode wires a node as "starpost serve" does and stops it when the
@@ -52,7 +60,15 @@ func startNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789")}
+	tok, err := tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kbase, err := spkb.Open(ctx, spkb.Options{SQL: db.SQL(), Driver: db.Driver(), Tokenizer: tok, Clock: clock, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789"), KB: kbase}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +99,7 @@ func startNode(t *testing.T) *testNode {
 		b.Close()
 		db.Close()
 	})
-	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db}
+	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, kb: kbase}
 }
 
 // proxy forwards TCP connections to a target and can cut the network: while
