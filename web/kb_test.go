@@ -47,6 +47,30 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	wait(t, adm, "the articles list", `location.pathname === '/app/kb' && document.querySelector('#articles-new') !== null && document.querySelector('.kb-list .empty') !== null`)
 	audit(t, adm, "kb: empty articles at desktop size", "")
 
+	// The Markdown preview and the search highlights build nodes: markup in
+	// the text stays text, and only http(s) links are links.
+	const a = ` rel="noopener noreferrer nofollow" target="_blank"`
+	for _, tc := range []struct{ fn, in, spans, want string }{
+		{"renderMarkdown", "# Title\n## Sub", "", "<h3>Title</h3><h4>Sub</h4>"},
+		{"renderMarkdown", "a **b** *c* `d <i>`\nnext line", "", "<p>a <strong>b</strong> <em>c</em> <code>d &lt;i&gt;</code>\nnext line</p>"},
+		{"renderMarkdown", "- x\n- **y**\n\n2. one\n3. two", "", `<ul><li>x</li><li><strong>y</strong></li></ul><ol start="2"><li>one</li><li>two</li></ol>`},
+		{"renderMarkdown", "[a](javascript:alert(1)) [b](/relative) [c](https://e.com/x_(y))", "", `<p><span>a</span> <span>b</span> <a href="https://e.com/x_(y)"` + a + `>c</a></p>`},
+		{"renderMarkdown", "<script>alert(1)</script><img src=x onerror=alert(1)>", "", "<p>&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</p>"},
+		{"renderMarkdown", "```\n<b>x</b>\n```\n> quoted\n\n---\nsee https://e.com/a. snake_case_name", "",
+			`<pre><code>&lt;b&gt;x&lt;/b&gt;</code></pre><blockquote><p>quoted</p></blockquote><hr><p>see <a href="https://e.com/a"` + a + `>https://e.com/a</a>. snake_case_name</p>`},
+		{"highlighted", "退款 refund <b>", `[{"start":7,"end":13},{"start":0,"end":6}]`, "<mark>退款</mark> <mark>refund</mark> &lt;b&gt;"},
+		{"highlighted", "退款 refund", `[{"start":1,"end":3},{"start":0,"end":99}]`, "退款 refund"},
+	} {
+		call := `m.` + tc.fn + `(` + jsString(tc.in) + `)`
+		if tc.fn == "highlighted" {
+			call = `m.highlighted(` + jsString(tc.in) + `, ` + tc.spans + `)`
+		}
+		got, err := chromedp.Run(adm, chromedp.Evaluate[string](`import('/app/kb.js').then(m => { const d = document.createElement('div'); d.append(`+call+`); return d.innerHTML })`, chromedp.EvalAwaitPromise))
+		if err != nil || got != tc.want {
+			t.Errorf("%s(%q) = %q, %v\nwant %q", tc.fn, tc.in, got, err, tc.want)
+		}
+	}
+
 	// A FAQ with two variants: saved as a draft, then published.
 	do(t, adm, "open FAQs", chromedp.Click(chromedp.CSS(`a[data-kb="faqs"]`)))
 	wait(t, adm, "the FAQ list", `document.querySelector('#faqs-new') !== null`)
@@ -59,6 +83,7 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	wait(t, adm, "the new variant focused", `document.activeElement.id === 'faq-q-2'`)
 	do(t, adm, "remove it", chromedp.Click(chromedp.CSS(`button[aria-label="Remove variant 3"]`)))
 	wait(t, adm, "two variants left", `document.querySelectorAll('.faq-q').length === 2 && document.querySelector('#faq-q-1').value === 'Can I have my money back?'`)
+	sh.take(adm, "desktop-kb-faq-form")
 	fill(t, adm, "#faq-answer", "Refunds go back to your original payment method within 3 working days.")
 	fill(t, adm, "#faq-category", "Refunds")
 	fill(t, adm, "#faq-status", "draft")
@@ -81,6 +106,7 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	wait(t, adm, "the search box", `document.querySelector('#kb-q') !== null`)
 	do(t, adm, "ask a paraphrase", chromedp.SendKeys(chromedp.CSS("#kb-q"), "I want my money back\n"))
 	wait(t, adm, "the FAQ found", `document.querySelector('.kb-result')?.dataset.id === `+jsString(faqID)+` && document.querySelectorAll('.kb-result mark').length > 0`)
+	sh.take(adm, "desktop-kb-search")
 	if marks := eval[string](t, adm, `[...document.querySelectorAll('.kb-result mark')].map(m => m.textContent.toLowerCase()).join(',')`); !strings.Contains(marks, "money") {
 		t.Errorf("highlighted %q, want the matched word money", marks)
 	}
@@ -129,6 +155,7 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	wait(t, other, "the article listed", `document.querySelector('tr[data-article="`+artID+`"] button') !== null`)
 	do(t, other, "open it", chromedp.Click(chromedp.CSS(`tr[data-article="`+artID+`"] button`)))
 	wait(t, other, "its form", `document.querySelector('#art-title')?.value === 'Returns policy 退货政策'`)
+	sh.take(other, "tablet-kb-article")
 	fill(t, other, "#art-title", "Returns policy (updated)")
 	do(t, other, "save from the other session", chromedp.Click(chromedp.CSS("#art-save")))
 	wait(t, other, "version 2 saved", `document.querySelector('#announce').textContent.includes('version 2')`)
@@ -152,6 +179,7 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	if a, err := n.kb.Article(ctx, ws, artID); err != nil || a.Version != 3 || a.Title != "Returns policy 退货政策" || !strings.Contains(a.Body, "30 days") {
 		t.Errorf("after restore the article is %+v, %v", a, err)
 	}
+	sh.take(adm, "desktop-kb-history")
 	audit(t, adm, "kb: article history at desktop size", "")
 
 	// A CSV import with a bad row is refused, naming its line.
@@ -191,6 +219,7 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	wait(t, sv, "the article listed", `document.querySelector('tr[data-article="`+artID+`"] button') !== null && document.querySelector('#articles-new') === null`)
 	do(t, sv, "open it", chromedp.Click(chromedp.CSS(`tr[data-article="`+artID+`"] button`)))
 	wait(t, sv, "read-only", `document.querySelector('#art-title')?.readOnly && !document.querySelector('#art-save') && !document.querySelector('#art-delete')`)
+	sh.take(sv, "phone-kb-article-readonly")
 	audit(t, sv, "kb: supervisor's read-only article at phone size", "")
 
 	// Deleting the FAQ asks first.

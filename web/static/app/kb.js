@@ -132,9 +132,11 @@ export function start(ctx) {
     const hay = (kind === 'articles' ? [x.title, x.body, x.category] : [...x.questions, x.answer, x.category]).join('\n').toLowerCase();
     return f.text.trim().toLowerCase().split(/\s+/).every((w) => hay.includes(w));
   }
-  function table(id, caption, heads, rows) {
+  // table is a captioned table; cls 'quiet' hides the caption (a heading
+  // above says it) from sight, not from screen readers.
+  function table(id, caption, heads, rows, cls = '') {
     return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': id },
-      h('table', { class: 'grid' }, h('caption', { id, text: caption }),
+      h('table', { class: 'grid ' + cls }, h('caption', { id, class: cls.includes('quiet') ? 'sr' : null, text: caption }),
         h('thead', {}, h('tr', {}, ...heads.map((x) => h('th', { scope: 'col', text: x })))),
         h('tbody', {}, ...rows)));
   }
@@ -148,7 +150,7 @@ export function start(ctx) {
       if (!S[kind]) { list.replaceChildren(h('p', { class: 'empty', text: T.kb.loading })); return; }
       const shown = S[kind].filter((x) => matches(kind, x));
       count.textContent = T.kb.shown(shown.length, S[kind].length);
-      list.replaceChildren(shown.length ? table(kind + '-cap', T.kb.sec[kind], heads, shown.map(rowsOf)) : h('p', { class: 'empty', text: S[kind].length ? T.kb.noMatch : T.kb.noneYet }));
+      list.replaceChildren(shown.length ? table(kind + '-cap', T.kb.sec[kind], heads, shown.map(rowsOf), 'quiet kb-t-' + kind) : h('p', { class: 'empty', text: S[kind].length ? T.kb.noMatch : T.kb.noneYet }));
     };
     redraw();
     return [h('section', { class: 'card kb-card', 'aria-labelledby': kind + '-h' },
@@ -370,7 +372,7 @@ export function start(ctx) {
     if (S.edit && S.edit.kind === 'faq') return faqEditor();
     return listSection('faqs', T.kb.newFAQ, () => openFAQ(null), (f) => h('tr', { 'data-faq': f.id },
       h('th', { scope: 'row' }, openButton(f.questions[0], () => openFAQ(f)), f.questions.length > 1 ? h('small', { class: 'hint', text: ' ' + T.kb.moreVariants(f.questions.length - 1) }) : null),
-      h('td', { class: 'kb-answer', text: f.answer }), h('td', { text: f.category || '—' }), h('td', { text: T.kb.langs[f.lang] || f.lang }), h('td', {}, badge(f.status))),
+      h('td', { class: 'kb-answer' }, h('div', { text: f.answer })), h('td', { text: f.category || '—' }), h('td', { text: T.kb.langs[f.lang] || f.lang }), h('td', {}, badge(f.status))),
     [T.kb.question, T.kb.fields.answer, T.kb.fields.category, T.kb.fields.lang, T.kb.fields.status], [csvCard()]);
   }
 
@@ -479,7 +481,7 @@ export function start(ctx) {
     } }, field('csv-file', T.kb.csvFile, file, T.kb.csvHint), err, btn) : null;
     return h('section', { class: 'card kb-card', 'aria-labelledby': 'csv-h' },
       h('h2', { id: 'csv-h', text: T.kb.csv }),
-      h('p', {}, h('a', { class: 'button', id: 'csv-export', href: API + 'faqs/export', download: 'faqs.csv', text: '⭳ ' + T.kb.exportBtn })),
+      h('p', {}, h('a', { class: 'button', id: 'csv-export', href: API + 'faqs/export', download: 'faqs.csv', text: '↓ ' + T.kb.exportBtn })),
       form, S.report ? reportBox(S.report) : null);
   }
   // importCSV posts the file; a refused import answers 400 with every bad
@@ -638,7 +640,7 @@ export function safeHref(u) {
   }
 }
 
-const INLINE = /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)|\*\*(?=\S)([\s\S]*?\S)\*\*|__(?=\S)([\s\S]*?\S)__|\*(?=[^\s*])([\s\S]*?[^\s*])\*|\b_(?=[^\s_])([\s\S]*?[^\s_])_\b|\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)|(https?:\/\/[^\s<]*[^\s<.,;:!?)\]'"。，；：！？）])/g;
+const INLINE = /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)|\*\*(?=\S)([\s\S]*?\S)\*\*|__(?=\S)([\s\S]*?\S)__|\*(?=[^\s*])([\s\S]*?[^\s*])\*|\b_(?=[^\s_])([\s\S]*?[^\s_])_\b|\[([^\]]+)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))+)>?(?:\s+"[^"]*")?\s*\)|(https?:\/\/[^\s<]*[^\s<.,;:!?)\]'"。，；：！？）])/g;
 
 // inline appends the inline Markdown of text to parent as DOM nodes.
 function inline(text, parent) {
