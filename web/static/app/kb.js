@@ -53,7 +53,8 @@ export function start(ctx) {
     const x = fromHash();
     if (!x) return;
     section = x;
-    S.edit = null;
+    // An open editor stays open (with its unsaved text) while another
+    // section is visited; its own section shows it again.
     for (const a of document.querySelectorAll('[data-kb]')) a.setAttribute('aria-current', a.dataset.kb === x ? 'page' : 'false');
     draw();
     focusHeading();
@@ -198,7 +199,7 @@ export function start(ctx) {
     const form = h('form', { class: 'kb-editor', 'aria-labelledby': 'art-edit-h', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); if (!ro) saveArticle(err, controls); } },
       h('div', { class: 'kb-bar' },
         h('h2', { id: 'art-edit-h', tabindex: '-1', text: ro ? T.kb.viewArticle : e.id ? T.kb.editArticle(e.version) : T.kb.newArticle }),
-        h('button', { type: 'button', class: 'ghost', id: 'art-back', onclick: back, text: '← ' + T.kb.backToList(T.kb.sec.articles) })),
+        h('button', { type: 'button', class: 'ghost', id: 'art-back', onclick: back, text: '← ' + T.kb.back.articles })),
       conflictBox(e, () => reloadArticle()),
       field('art-title', T.kb.fields.title, title),
       h('div', { class: 'kb-row' }, field('art-category', T.kb.fields.category, cat), field('art-lang', T.kb.fields.lang, lang), field('art-status', T.kb.fields.status, status)),
@@ -406,7 +407,7 @@ export function start(ctx) {
     const form = h('form', { class: 'kb-editor', 'aria-labelledby': 'faq-edit-h', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); if (!ro) saveFAQ(err, controls); } },
       h('div', { class: 'kb-bar' },
         h('h2', { id: 'faq-edit-h', tabindex: '-1', text: ro ? T.kb.viewFAQ : e.id ? T.kb.editFAQ : T.kb.newFAQ }),
-        h('button', { type: 'button', class: 'ghost', onclick: back, text: '← ' + T.kb.backToList(T.kb.sec.faqs) })),
+        h('button', { type: 'button', class: 'ghost', onclick: back, text: '← ' + T.kb.back.faqs })),
       conflictBox(e, () => reloadFAQ()),
       h('fieldset', { class: 'kb-qs' }, h('legend', { text: T.kb.fields.questions }), h('small', { text: T.kb.variantsHint }), variants, addBtn),
       field('faq-answer', T.kb.fields.answer, answer),
@@ -534,7 +535,7 @@ export function start(ctx) {
         focusId('syn-text');
       } catch (x) {
         btn.disabled = false;
-        fail(err, x, { sets: ta });
+        fail(err, x, { sets: ta, synonyms: ta });
       }
     } },
     h('h2', { id: 'synonyms-h', tabindex: '-1', text: T.kb.sec.synonyms }),
