@@ -218,7 +218,8 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	signIn(t, sv, n.base, "/app/kb", sup.Email, sup.Password, "#kb-readonly")
 	wait(t, sv, "the article listed", `document.querySelector('tr[data-article="`+artID+`"] button') !== null && document.querySelector('#articles-new') === null`)
 	do(t, sv, "open it", chromedp.Click(chromedp.CSS(`tr[data-article="`+artID+`"] button`)))
-	wait(t, sv, "read-only", `document.querySelector('#art-title')?.readOnly && !document.querySelector('#art-save') && !document.querySelector('#art-delete')`)
+	wait(t, sv, "read-only", `document.querySelector('#art-title')?.readOnly && !document.querySelector('#art-save') && !document.querySelector('#art-delete') &&
+		document.querySelector('#art-preview strong')?.textContent === '30 days'`)
 	sh.take(sv, "phone-kb-article-readonly")
 	audit(t, sv, "kb: supervisor's read-only article at phone size", "")
 
