@@ -70,7 +70,7 @@ func (rep *ImportReport) refuse() error {
 	e := rep.Errors[0]
 	msg := fmt.Sprintf("row %d: %s: %s", e.Row, e.Field, e.Message)
 	if n := len(rep.Errors) - 1; n > 0 {
-		msg += fmt.Sprintf(" (and %d more rows refused)", n)
+		msg += fmt.Sprintf(" (and %d more)", n)
 	}
 	rep.Created, rep.Updated = 0, 0
 	return starpost.FieldError("csv", "%s", msg)
