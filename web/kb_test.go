@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,4 +238,19 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	if _, err := n.kb.FAQ(ctx, ws, faqID); starpost.ErrorCode(err) != starpost.ENOTFOUND {
 		t.Errorf("the deleted FAQ: %v", err)
 	}
+
+	// A long list draws its first 200 rows and says so; the filters reach
+	// the others.
+	var many strings.Builder
+	many.WriteString("questions,answer,lang\n")
+	for i := range 250 {
+		fmt.Fprintf(&many, "Question number %d?,Answer %d.,en\n", i, i)
+	}
+	if _, err := n.kb.ImportFAQs(ctx, ws, strings.NewReader(many.String())); err != nil {
+		t.Fatal(err)
+	}
+	do(t, adm, "reload the FAQs", chromedp.Navigate(n.base+"/app/kb?again#faqs"))
+	wait(t, adm, "200 of 250 rows", `document.querySelectorAll('tr[data-faq]').length === 200 && document.querySelector('#faqs-count').textContent.includes('250 of 250')`)
+	fill(t, adm, "#faqs-f-text", "number 249?")
+	wait(t, adm, "the filter finds a row past the first 200", `document.querySelectorAll('tr[data-faq]').length === 1 && document.querySelector('tr[data-faq] button').textContent === 'Question number 249?'`)
 }

@@ -16,6 +16,7 @@ import { h } from './dom.js';
 
 const SECTIONS = ['articles', 'faqs', 'synonyms', 'search', 'help'];
 const API = '/api/v1/kb/';
+const MAX_ROWS = 200; // rows of a list drawn at once
 
 export function start(ctx) {
   let T = ctx.T();
@@ -149,8 +150,10 @@ export function start(ctx) {
     const count = h('p', { class: 'hint', 'aria-live': 'polite', id: kind + '-count' });
     const redraw = () => {
       if (!S[kind]) { list.replaceChildren(h('p', { class: 'empty', text: T.kb.loading })); return; }
-      const shown = S[kind].filter((x) => matches(kind, x));
-      count.textContent = T.kb.shown(shown.length, S[kind].length);
+      const found = S[kind].filter((x) => matches(kind, x));
+      // A long list shows its first MAX_ROWS; the filters find the rest.
+      const shown = found.slice(0, MAX_ROWS);
+      count.textContent = T.kb.shown(found.length, S[kind].length) + (found.length > shown.length ? ' ' + T.kb.capped(shown.length) : '');
       list.replaceChildren(shown.length ? table(kind + '-cap', T.kb.sec[kind], heads, shown.map(rowsOf), 'quiet kb-t-' + kind) : h('p', { class: 'empty', text: S[kind].length ? T.kb.noMatch : T.kb.noneYet }));
     };
     redraw();
