@@ -73,20 +73,30 @@ export function start(ctx) {
   async function loadArticles() { S.articles = (await call('GET', API + 'articles')).items || []; }
   async function loadFAQs() { S.faqs = (await call('GET', API + 'faqs')).items || []; }
   async function loadSynonyms() { S.synonyms = (await call('GET', API + 'synonyms')).sets || []; }
+  const loading = new Set();
+  // ensure loads the open section's data once, then draws it.
   async function ensure() {
     const need = { articles: [S.articles, loadArticles], faqs: [S.faqs, loadFAQs], synonyms: [S.synonyms, loadSynonyms] }[section];
-    if (!need || need[0]) return;
+    if (!need || need[0] || loading.has(section)) return;
+    const at = section;
+    loading.add(at);
     try {
       await need[1]();
-      draw();
+      if (section === at) draw();
     } catch (x) {
       announce(x.message);
+    } finally {
+      loading.delete(at);
     }
   }
 
+  // draw redraws the open section; the focused control, when it is drawn
+  // again, keeps the focus.
   function draw() {
     const f = { articles: drawArticles, faqs: drawFAQs, synonyms: drawSynonyms, search: drawSearch, help: drawHelp }[section];
+    const was = document.activeElement && els.body.contains(document.activeElement) ? document.activeElement.id : '';
     els.body.replaceChildren(...f());
+    if (was) focusId(was);
     ensure();
   }
 
@@ -228,6 +238,7 @@ export function start(ctx) {
     err.textContent = '';
     const body = { title: d.title.trim(), body: d.body, lang: d.lang, category: d.category.trim(), status: d.status };
     if (!body.title) { fail(err, { field: 'title', message: T.kb.required }, controls); return; }
+    if (!body.body.trim()) { fail(err, { field: 'body', message: T.kb.required }, controls); return; }
     const save = document.getElementById('art-save');
     save.disabled = true;
     try {
