@@ -182,6 +182,12 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	}
 	sh.take(adm, "desktop-kb-history")
 	audit(t, adm, "kb: article history at desktop size", "")
+	// Leaving with unsaved changes asks first.
+	fill(t, adm, "#art-title", "Half-finished title")
+	do(t, adm, "go back to the list", chromedp.Click(chromedp.CSS("#art-back")))
+	wait(t, adm, "asked to discard", `document.activeElement.id === 'kb-confirm-no' && document.querySelector('#art-title') !== null`)
+	do(t, adm, "discard", chromedp.Click(chromedp.CSS("#kb-confirm-yes")))
+	wait(t, adm, "the list", `document.querySelector('tr[data-article="`+artID+`"]')?.textContent.includes('Returns policy 退货政策')`)
 
 	// A CSV import with a bad row is refused, naming its line.
 	csv := filepath.Join(t.TempDir(), "faqs.csv")

@@ -178,7 +178,8 @@ export function start(ctx) {
   const articleDraft = (a) => ({ title: a.title, category: a.category, lang: a.lang, status: a.status, body: a.body });
   function openArticle(a) {
     S.edit = a ? { kind: 'article', id: a.id, version: a.version, saved: a, draft: articleDraft(a) }
-      : { kind: 'article', id: null, version: 0, saved: null, draft: { title: '', category: '', lang: ctx.lang() === 'zh-CN' ? 'zh' : 'en', status: 'draft', body: '' } };
+      : { kind: 'article', id: null, version: 0, saved: null, blank: { title: '', category: '', lang: ctx.lang() === 'zh-CN' ? 'zh' : 'en', status: 'draft', body: '' } };
+    if (!a) S.edit.draft = { ...S.edit.blank };
     draw();
     focusId('art-edit-h');
   }
@@ -276,10 +277,19 @@ export function start(ctx) {
     announce(T.kb.goneMsg);
     focusHeading();
   }
+  // back leaves the editor for the list, asking first when it holds
+  // unsaved changes.
   function back() {
-    S.edit = null;
-    draw();
-    focusHeading();
+    const e = S.edit;
+    const leave = () => { S.edit = null; draw(); focusHeading(); };
+    const base = e.saved ? (e.kind === 'article' ? articleDraft(e.saved) : faqDraft(e.saved)) : e.blank;
+    if (canEdit && JSON.stringify(base) !== JSON.stringify(e.draft)) {
+      e.confirm = { text: T.kb.discard, yes: T.kb.discardYes, returnTo: e.kind === 'article' ? 'art-back' : 'faq-back', run: leave };
+      draw();
+      focusId('kb-confirm-no');
+      return;
+    }
+    leave();
   }
   function conflictBox(e, reload) {
     if (!e.conflict) return null;
@@ -379,7 +389,8 @@ export function start(ctx) {
   const faqDraft = (f) => ({ questions: [...f.questions], answer: f.answer, lang: f.lang, category: f.category, status: f.status });
   function openFAQ(f) {
     S.edit = f ? { kind: 'faq', id: f.id, version: f.version, saved: f, draft: faqDraft(f) }
-      : { kind: 'faq', id: null, version: 0, saved: null, draft: { questions: ['', ''], answer: '', lang: ctx.lang() === 'zh-CN' ? 'zh' : 'en', category: '', status: 'published' } };
+      : { kind: 'faq', id: null, version: 0, saved: null, blank: { questions: ['', ''], answer: '', lang: ctx.lang() === 'zh-CN' ? 'zh' : 'en', category: '', status: 'published' } };
+    if (!f) S.edit.draft = { ...S.edit.blank, questions: ['', ''] };
     draw();
     focusId('faq-edit-h');
   }
@@ -421,7 +432,7 @@ export function start(ctx) {
     const form = h('form', { class: 'kb-editor', 'aria-labelledby': 'faq-edit-h', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); if (!ro) saveFAQ(err, controls); } },
       h('div', { class: 'kb-bar' },
         h('h2', { id: 'faq-edit-h', tabindex: '-1', text: ro ? T.kb.viewFAQ : e.id ? T.kb.editFAQ : T.kb.newFAQ }),
-        h('button', { type: 'button', class: 'ghost', onclick: back, text: '← ' + T.kb.back.faqs })),
+        h('button', { type: 'button', class: 'ghost', id: 'faq-back', onclick: back, text: '← ' + T.kb.back.faqs })),
       conflictBox(e, () => reloadFAQ()),
       h('fieldset', { class: 'kb-qs' }, h('legend', { text: T.kb.fields.questions }), h('small', { text: T.kb.variantsHint }), variants, addBtn),
       field('faq-answer', T.kb.fields.answer, answer),
