@@ -59,6 +59,14 @@ type FeedbackRequest struct {
 	ID string `json:"id"`
 }
 
+// ImportErrorResponse is the 400 answer of POST /api/v1/kb/faqs/import
+// when rows are refused: the usual error, and the report listing every
+// refused row with its line in the file. Nothing was imported.
+type ImportErrorResponse struct {
+	ErrorResponse
+	kb.ImportReport
+}
+
 // MaxSearchQuery is the longest search query accepted, in characters.
 const MaxSearchQuery = 1000
 
@@ -296,7 +304,7 @@ func (s *Server) handleExportFAQs(w http.ResponseWriter, r *http.Request) error 
 }
 
 // handleImportFAQs reads a text/csv body (see kb.ImportFAQs): all rows or
-// none.
+// none. Refused rows answer an ImportErrorResponse.
 func (s *Server) handleImportFAQs(w http.ResponseWriter, r *http.Request) error {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.limits.MaxBodyBytes))
 	if err != nil {
@@ -316,7 +324,13 @@ func (s *Server) handleImportFAQs(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	rep, err := s.KB.ImportFAQs(r.Context(), principal(r).WorkspaceID, bytes.NewReader(raw))
-	if err != nil {
+	if err != nil && len(rep.Errors) > 0 && starpost.ErrorCode(err) == starpost.EINVALID {
+		writeJSON(w, http.StatusBadRequest, ImportErrorResponse{
+			ErrorResponse: ErrorResponse{Error: ErrorBody{Code: starpost.EINVALID, Message: starpost.ErrorMessage(err), Field: starpost.ErrorField(err)}},
+			ImportReport:  rep,
+		})
+		return nil
+	} else if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, rep)

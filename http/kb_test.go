@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -145,9 +146,17 @@ func TestKBValidation(t *testing.T) {
 		})
 	}
 	// A bad row anywhere refuses the whole import.
-	r := admin.do("POST", "/api/v1/kb/faqs/import", "questions,answer,lang\nq1,a1,en\nq2,,en\n", "Content-Type", "text/csv")
+	// Every refused row is listed with the line it starts on.
+	r := admin.do("POST", "/api/v1/kb/faqs/import", "questions,answer,lang\n\"q1\nq1b\",a1,en\nq2,,en\nq3,a3,xx\n", "Content-Type", "text/csv")
 	if r.status != 400 || !strings.Contains(r.errorBody(t).Message, "row 3") {
 		t.Fatalf("bad import: %d %s", r.status, r.body)
+	}
+	var refused sphttp.ImportErrorResponse
+	must(t, json.Unmarshal(r.body, &refused))
+	if refused.Error.Field != "csv" || refused.Created != 0 || len(refused.Errors) != 2 ||
+		refused.Errors[0] != (kb.ImportError{Row: 3, Line: 4, Field: "answer", Message: refused.Errors[0].Message}) ||
+		refused.Errors[1].Row != 4 || refused.Errors[1].Line != 5 || refused.Errors[1].Field != "lang" {
+		t.Fatalf("refused rows: %s", r.body)
 	}
 	after, err := k.ListFAQs(e.ctx, tn.ws.ID, kb.ArticleFilter{})
 	must(t, err)

@@ -43,17 +43,45 @@ func (k *KB) ExportFAQs(ctx context.Context, ws string, out io.Writer) error {
 	return nil
 }
 
-// ImportReport tells what an import did.
+// ImportReport tells what an import did. When rows are refused, Errors
+// lists them (at most MaxImportErrors) and nothing was written.
 type ImportReport struct {
-	Created int `json:"created"`
-	Updated int `json:"updated"`
+	Created int           `json:"created"`
+	Updated int           `json:"updated"`
+	Errors  []ImportError `json:"errors,omitempty"`
+}
+
+// ImportError is one refused row of an import. Row counts CSV records (the
+// header is row 1); Line is the line of the file where the row starts, which
+// differs from Row when a cell holds several lines (question variants).
+type ImportError struct {
+	Row     int    `json:"row"`
+	Line    int    `json:"line"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// MaxImportErrors bounds the refused rows one import reports.
+const MaxImportErrors = 100
+
+// refuse returns the error of an import that refused rows: an EINVALID
+// naming the first row and field, with the count of the others.
+func (rep *ImportReport) refuse() error {
+	e := rep.Errors[0]
+	msg := fmt.Sprintf("row %d: %s: %s", e.Row, e.Field, e.Message)
+	if n := len(rep.Errors) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more)", n)
+	}
+	rep.Created, rep.Updated = 0, 0
+	return starpost.FieldError("csv", "%s", msg)
 }
 
 // ImportFAQs reads FAQs in the CSV format of ExportFAQs (header row first;
 // columns in any order; lang, category and status may be absent) into
 // workspace ws. Every row is checked before anything is written, and all
 // rows are written in one transaction: an error (EINVALID naming the row and
-// the field) leaves the knowledge base as it was.
+// the field) leaves the knowledge base as it was. Every refused row is then
+// listed in the report's Errors, with its line in the file.
 func (k *KB) ImportFAQs(ctx context.Context, ws string, in io.Reader) (ImportReport, error) {
 	var rep ImportReport
 	r := csv.NewReader(in)
@@ -88,14 +116,26 @@ func (k *KB) ImportFAQs(ctx context.Context, ws string, in io.Reader) (ImportRep
 		return ""
 	}
 	var rows []*FAQ
+	var lines []int
 	seen := map[string]bool{}
+	refused := func(row, line int, err error) {
+		if len(rep.Errors) < MaxImportErrors {
+			rep.Errors = append(rep.Errors, ImportError{Row: row, Line: line, Field: starpost.ErrorField(err), Message: starpost.ErrorMessage(err)})
+		}
+	}
 	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				refused(line, pe.StartLine, starpost.FieldError("csv", "%v", pe.Err))
+				return rep, rep.refuse()
+			}
 			return rep, starpost.FieldError("csv", "%v", err)
 		}
+		at, _ := r.FieldPos(0)
 		if len(rows) >= MaxImportRows {
 			return rep, starpost.FieldError("csv", "more than %d rows", MaxImportRows)
 		}
@@ -106,15 +146,20 @@ func (k *KB) ImportFAQs(ctx context.Context, ws string, in io.Reader) (ImportRep
 		}
 		normalizeFAQ(f)
 		if err := f.Validate(); err != nil {
-			return rep, starpost.FieldError("csv", "row %d: %s: %s", line, starpost.ErrorField(err), starpost.ErrorMessage(err))
+			refused(line, at, err)
+			continue
 		}
 		if f.ID != "" {
 			if seen[f.ID] {
-				return rep, starpost.FieldError("csv", "row %d: id: %s appears twice", line, f.ID)
+				refused(line, at, starpost.FieldError("id", "%s appears twice", f.ID))
+				continue
 			}
 			seen[f.ID] = true
 		}
-		rows = append(rows, f)
+		rows, lines = append(rows, f), append(lines, at)
+	}
+	if len(rep.Errors) > 0 {
+		return rep, rep.refuse()
 	}
 	now := k.clock.Now()
 	rev, err := k.tx(ctx, ws, func(tx *sql.Tx) error {
@@ -129,7 +174,8 @@ func (k *KB) ImportFAQs(ctx context.Context, ws string, in io.Reader) (ImportRep
 			}
 			old, err := k.faqIn(ctx, tx, ws, f.ID)
 			if starpost.ErrorCode(err) == starpost.ENOTFOUND {
-				return starpost.FieldError("csv", "row %d: id: no FAQ %s in this workspace", i+2, f.ID)
+				refused(i+2, lines[i], starpost.FieldError("id", "no FAQ %s in this workspace", f.ID))
+				continue
 			} else if err != nil {
 				return err
 			}
@@ -139,9 +185,15 @@ func (k *KB) ImportFAQs(ctx context.Context, ws string, in io.Reader) (ImportRep
 			}
 			rep.Updated++
 		}
+		if len(rep.Errors) > 0 {
+			return rep.refuse() // rolls back
+		}
 		return nil
 	})
 	if err != nil {
+		if len(rep.Errors) > 0 {
+			return rep, err
+		}
 		return ImportReport{}, err
 	}
 	k.applied(ws, rev, func(ix *text.Index) {

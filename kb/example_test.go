@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"strings"
 
+	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/text"
@@ -56,4 +58,39 @@ func Example() {
 	// 退款几天到账？ → faq "怎么退款" [退款]
 	// I forgot my password → article "Reset your password" [password]
 	// refund → faq "怎么退款" [退款]
+}
+
+// A refused import writes nothing and lists every bad row with the line of
+// the file it starts on (a cell of question variants spans lines).
+func ExampleKB_ImportFAQs() {
+	ctx := context.Background()
+	db, err := store.Open(ctx, ":memory:", nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	tok, err := text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	k, err := kb.Open(ctx, kb.Options{SQL: db.SQL(), Driver: db.Driver(), Tokenizer: tok})
+	if err != nil {
+		log.Fatal(err)
+	}
+	csv := "questions,answer,lang\n" +
+		"\"怎么退款\n如何退钱\",审核通过后3个工作日内原路退回。,zh\n" +
+		"Where is my parcel?,,en\n" +
+		"How do I cancel?,From the Orders page.,fr\n"
+	rep, err := k.ImportFAQs(ctx, "ws_1", strings.NewReader(csv))
+	fmt.Println(starpost.ErrorMessage(err))
+	for _, e := range rep.Errors {
+		fmt.Printf("line %d (row %d): %s: %s\n", e.Line, e.Row, e.Field, e.Message)
+	}
+	rep, err = k.ImportFAQs(ctx, "ws_1", strings.NewReader("questions,answer,lang\n\"怎么退款\n如何退钱\",审核通过后3个工作日内原路退回。,zh\n"))
+	fmt.Println(rep.Created, err)
+	// Output:
+	// row 3: answer: required (and 1 more)
+	// line 4 (row 3): answer: required
+	// line 5 (row 4): lang: must be zh or en
+	// 1 <nil>
 }

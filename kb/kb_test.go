@@ -367,6 +367,30 @@ func TestCSVRoundTrip(t *testing.T) {
 			}
 		})
 	}
+	// Every refused row is reported with its row and the line it starts on
+	// (a cell of several question variants spans lines).
+	for _, tc := range []struct {
+		name, csv string
+		want      []kb.ImportError
+	}{
+		{"two bad rows after a multi-line cell", "questions,answer,lang\n\"a\nb\nc\",fine,zh\nbad,,zh\nok,fine,zh\nworse,fine,fr\n",
+			[]kb.ImportError{{Row: 3, Line: 5, Field: "answer"}, {Row: 5, Line: 7, Field: "lang"}}},
+		{"duplicate id", "id,questions,answer\nkf_x,q,a\nkf_x,q,a\n", []kb.ImportError{{Row: 3, Line: 3, Field: "id"}}},
+		{"unknown id", "id,questions,answer\n,q,a\n\"kf_nope\",\"q\nq2\",a\n", []kb.ImportError{{Row: 3, Line: 3, Field: "id"}}},
+		{"broken quote", "questions,answer\nq,a\n\"q,a\n", []kb.ImportError{{Row: 3, Line: 3, Field: "csv"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := k.ImportFAQs(ctx, "ws_a", strings.NewReader(tc.csv))
+			if starpost.ErrorField(err) != "csv" || rep.Created != 0 || rep.Updated != 0 || len(rep.Errors) != len(tc.want) {
+				t.Fatalf("got %+v, %v; want %d errors", rep, err, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if g := rep.Errors[i]; g.Row != w.Row || g.Line != w.Line || g.Field != w.Field || g.Message == "" {
+					t.Errorf("error %d: %+v, want %+v", i, g, w)
+				}
+			}
+		})
+	}
 	faqs, _ = k.ListFAQs(ctx, "ws_a", kb.ArticleFilter{})
 	if len(faqs) != 2 {
 		t.Fatalf("a refused import wrote rows: %d faqs", len(faqs))

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -17,13 +16,8 @@ import (
 	sphttp "github.com/starpost/starpost/http"
 	spkb "github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/store"
-	"github.com/starpost/starpost/text"
 )
 
-// tokenizer loads the segmenter once for the test binary.
-var tokenizer = sync.OnceValues(func() (*text.Tokenizer, error) {
-	return text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
-})
 
 // withAssist gives the node the knowledge base and runs the suggestion and
 // emotion engines as "starpost serve" does; breakAfter is the workspace's

@@ -19,18 +19,26 @@ import (
 	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/demo"
 	sphttp "github.com/starpost/starpost/http"
+	spkb "github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/router"
 	"github.com/starpost/starpost/store"
+	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/web"
 )
 
-// testNode is a whole Starpost node (store, embedded NATS, router, API and
-// UI) serving on a loopback port, with the demo workspace.
+// tokenizer loads the segmenter once for the test binary, as a process does.
+var tokenizer = sync.OnceValues(func() (*text.Tokenizer, error) {
+	return text.NewTokenizer(text.TokenizerOptions{DropStopWords: true})
+})
+
+// testNode is a whole Starpost node (store, embedded NATS, router, knowledge
+// base, API and UI) serving on a loopback port, with the demo workspace.
 type testNode struct {
 	base  string
 	world *demo.World
 	db    *store.DB
 	bus   *bus.Bus // for engines a test runs beside the node
+	kb    *spkb.KB
 }
 
 // nodeOption changes how startNode wires the node.
@@ -71,12 +79,20 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tok, err := tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kbase, err := spkb.Open(ctx, spkb.Options{SQL: db.SQL(), Driver: db.Driver(), Tokenizer: tok, Clock: clock, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	atts, err := attachment.Open(ctx, attachment.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789"),
-		Attachments: atts}
+		Attachments: atts, KB: kbase}
 	if api.Canned, err = canned.Open(ctx, canned.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock}); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +145,7 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 		b.Close()
 		db.Close()
 	})
-	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, bus: b}
+	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, bus: b, kb: kbase}
 }
 
 // proxy forwards TCP connections to a target and can cut the network: while

@@ -1,6 +1,7 @@
 // Package web serves Starpost's browser UI from files embedded in the
 // binary: the agent workspace at /app/, the supervisor wall at /app/wall
-// (supervisors and admins), the admin screens at /app/admin (admins) and
+// (supervisors and admins), the admin screens at /app/admin (admins), the
+// knowledge base at /app/kb (admins write, supervisors read) and
 // the customer chat widget at /widget.js. There is no build step: the files under static/ are plain ES
 // modules, CSS and HTML, served as they are.
 //

@@ -26,7 +26,8 @@ export function start(ctx) {
     els.announce = h('p', { class: 'sr', 'aria-live': 'polite', id: 'announce' });
     els.body = h('div', { class: 'adm-body' });
     const tabs = h('nav', { class: 'adm-nav', 'aria-label': T.adm.sections },
-      h('ul', {}, ...SECTIONS.map((x) => h('li', {}, h('a', { href: '#' + x, 'aria-current': x === section ? 'page' : false, 'data-section': x, text: x === 'canned' ? T.assist.cannedAdmin : T.adm[x] })))));
+      h('ul', {}, ...SECTIONS.map((x) => h('li', {}, h('a', { href: '#' + x, 'aria-current': x === section ? 'page' : false, 'data-section': x, text: x === 'canned' ? T.assist.cannedAdmin : T.adm[x] }))),
+        h('li', {}, h('a', { href: '/app/kb', id: 'adm-kb', text: T.kb.nav })))); // the knowledge base (kb.js)
     ctx.root.className = 'page';
     ctx.root.replaceChildren(ctx.topBar('admin'), els.announce,
       h('div', { class: 'page-body' }, h('main', { class: 'admin', id: 'admin' }, h('h1', { class: 'sr', text: T.adm.title }), tabs, els.body)));

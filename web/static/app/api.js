@@ -8,10 +8,12 @@ export class APIError extends Error {
     super((body && body.error && body.error.message) || `HTTP ${status}`);
     this.status = status;
     this.code = (body && body.error && body.error.code) || (status === 0 ? 'network' : 'internal');
+    this.field = (body && body.error && body.error.field) || '';
   }
 }
 
-function cookie(name) {
+/** cookie returns the value of the named cookie of this page, or ''. */
+export function cookie(name) {
   const m = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
   return m ? decodeURIComponent(m[1]) : '';
 }

@@ -88,13 +88,15 @@ function setLang(l) {
   else if (S.me) renderWorkspace(); else renderLogin('');
 }
 
-// enter opens the page of the URL the signed-in user may see: the wall
-// (supervisors and admins), the admin screens (admins) or the workspace.
+// enter opens the page of the URL the signed-in user may see: the wall and
+// the knowledge base (supervisors and admins), the admin screens (admins) or
+// the workspace.
 async function enter() {
   const p = location.pathname.replace(/\/+$/, '');
   const role = S.me.role;
   const mod = p === '/app/wall' && (role === 'supervisor' || role === 'admin') ? './wall.js'
-    : p === '/app/admin' && role === 'admin' ? './admin.js' : '';
+    : p === '/app/admin' && role === 'admin' ? './admin.js'
+    : p === '/app/kb' && (role === 'supervisor' || role === 'admin') ? './kb.js' : '';
   if (mod) {
     document.documentElement.lang = lang;
     const m = await import(mod);
@@ -209,7 +211,8 @@ function renderWorkspace() {
   const nav = S.me.role === 'agent' ? null : h('nav', { class: 'pages', 'aria-label': T.nav.label },
     h('a', { href: '/app/', 'aria-current': 'page', text: T.nav.inbox }),
     h('a', { href: '/app/wall', text: T.nav.wall }),
-    S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null);
+    S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null,
+    h('a', { href: '/app/kb', text: T.kb.nav }));
   const top = h('header', { class: 'top' },
     h('span', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' Starpost'),
     nav, presence,
