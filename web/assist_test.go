@@ -18,7 +18,6 @@ import (
 	"github.com/starpost/starpost/store"
 )
 
-
 // withAssist gives the node the knowledge base and runs the suggestion and
 // emotion engines as "starpost serve" does; breakAfter is the workspace's
 // break threshold.
