@@ -38,6 +38,15 @@ type ScoreBody struct {
 	Items       []ItemResult `json:"items"`
 	Findings    int          `json:"findings"`
 	Truncated   bool         `json:"truncated,omitempty"`
+	// FailedByRule counts the failed findings of each rule.
+	FailedByRule         map[string]int `json:"failed_by_rule,omitempty"`
+	FirstResponseSeconds *float64       `json:"first_response_seconds,omitempty"`
+	CSAT                 int            `json:"csat,omitempty"`
+	// Waits is every customer-waiting gap (see Report.Waits).
+	Waits []Wait `json:"waits,omitempty"`
+	// RatingSeq is the seq of the csat event that caused a re-score (0 for
+	// the score written at the resolution).
+	RatingSeq int64 `json:"rating_seq,omitempty"`
 }
 
 // Engine is the QA engine, an engine.Handler: on every ending of a
@@ -80,9 +89,11 @@ func (e *Engine) Config(workspaceID string) Config {
 	return e.cfg
 }
 
-// Handle implements engine.Handler.
+// Handle implements engine.Handler. A csat event (a rating, usually given
+// after the resolution) re-scores the conversation's last ending with it.
 func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Event, error) {
-	if st := stateOf(ev); ev.ConversationID == "" || st != starpost.StateResolved && st != starpost.StateClosed {
+	rating := ev.Kind == kindCSAT
+	if st := stateOf(ev); ev.ConversationID == "" || !rating && st != starpost.StateResolved && st != starpost.StateClosed {
 		return nil, nil
 	}
 	var evs []*starpost.Event
@@ -105,12 +116,16 @@ func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Ev
 			break
 		}
 	}
-	if end := Ending(evs); end == nil || end.Seq != ev.Seq {
+	end := Ending(evs)
+	if end == nil || !rating && end.Seq != ev.Seq {
 		return nil, nil // closing a resolved conversation: already inspected
 	}
 	rep, err := Inspect(evs, e.Config(ev.WorkspaceID))
 	if err != nil {
 		return nil, err
+	}
+	if rating {
+		return events(ev.ConversationID, rep, ev.Seq), nil
 	}
 	return Events(ev.ConversationID, rep), nil
 }
@@ -118,7 +133,13 @@ func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Ev
 // Events returns the events that record rep on conversation conv: one
 // qa.finding per finding and a qa.score, with deterministic idempotency
 // keys (a replay of the same resolution commits nothing new).
-func Events(conv string, rep Report) []*starpost.Event {
+func Events(conv string, rep Report) []*starpost.Event { return events(conv, rep, 0) }
+
+// events is Events for the score written at a resolution (ratingSeq 0) or
+// a re-score after the csat event ratingSeq: findings keep their keys (the
+// rating's finding comes last, so earlier ones are the same), the score
+// gets a key of its own.
+func events(conv string, rep Report, ratingSeq int64) []*starpost.Event {
 	key := func(part string) string {
 		return EngineName + ":" + conv + ":" + strconv.FormatInt(rep.ResolvedSeq, 10) + ":" + part
 	}
@@ -127,8 +148,19 @@ func Events(conv string, rep Report) []*starpost.Event {
 		out = append(out, &starpost.Event{ConversationID: conv, Kind: KindFinding, IdempotencyKey: key("f" + strconv.Itoa(i)),
 			Body: starpost.MustBody(FindingBody{Finding: f, ResolvedSeq: rep.ResolvedSeq})})
 	}
-	out = append(out, &starpost.Event{ConversationID: conv, Kind: KindScore, IdempotencyKey: key("score"),
+	byRule := map[string]int{}
+	for _, f := range rep.Findings {
+		if !f.Pass {
+			byRule[f.Rule]++
+		}
+	}
+	scoreKey := "score"
+	if ratingSeq > 0 {
+		scoreKey += ":csat" + strconv.FormatInt(ratingSeq, 10)
+	}
+	out = append(out, &starpost.Event{ConversationID: conv, Kind: KindScore, IdempotencyKey: key(scoreKey),
 		Body: starpost.MustBody(ScoreBody{ResolvedSeq: rep.ResolvedSeq, AgentID: rep.AgentID, Score: rep.Score, AutoFailed: rep.AutoFailed,
-			Failed: rep.Failed, Items: rep.Items, Findings: len(rep.Findings), Truncated: rep.Truncated})})
+			Failed: rep.Failed, Items: rep.Items, Findings: len(rep.Findings), Truncated: rep.Truncated,
+			FailedByRule: byRule, FirstResponseSeconds: rep.FirstResponseSeconds, CSAT: rep.CSAT, Waits: rep.Waits, RatingSeq: ratingSeq})})
 	return out
 }

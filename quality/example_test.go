@@ -41,5 +41,6 @@ func Example() {
 	// ignored_customer pass=false message=5 wait=360s
 	// greeting pass=true message=4 wait=0s
 	// closing pass=true message=6 wait=0s
+	// resolution pass=true message=6 wait=0s
 	// score 0 auto-failed true
 }
