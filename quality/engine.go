@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/starpost/starpost"
 )
@@ -31,6 +32,7 @@ type FindingBody struct {
 // findings (which are events of their own).
 type ScoreBody struct {
 	ResolvedSeq int64        `json:"resolved_seq"`
+	ResolvedAt  time.Time    `json:"resolved_at,omitzero"`
 	AgentID     string       `json:"agent_id,omitempty"`
 	Score       int          `json:"score"`
 	AutoFailed  bool         `json:"auto_failed,omitempty"`
@@ -159,7 +161,7 @@ func events(conv string, rep Report, ratingSeq int64) []*starpost.Event {
 		scoreKey += ":csat" + strconv.FormatInt(ratingSeq, 10)
 	}
 	out = append(out, &starpost.Event{ConversationID: conv, Kind: KindScore, IdempotencyKey: key(scoreKey),
-		Body: starpost.MustBody(ScoreBody{ResolvedSeq: rep.ResolvedSeq, AgentID: rep.AgentID, Score: rep.Score, AutoFailed: rep.AutoFailed,
+		Body: starpost.MustBody(ScoreBody{ResolvedSeq: rep.ResolvedSeq, ResolvedAt: rep.ResolvedAt, AgentID: rep.AgentID, Score: rep.Score, AutoFailed: rep.AutoFailed,
 			Failed: rep.Failed, Items: rep.Items, Findings: len(rep.Findings), Truncated: rep.Truncated,
 			FailedByRule: byRule, FirstResponseSeconds: rep.FirstResponseSeconds, CSAT: rep.CSAT, Waits: rep.Waits, RatingSeq: ratingSeq})})
 	return out

@@ -57,6 +57,8 @@ type Report struct {
 	// ResolvedSeq is the seq of the resolution that was inspected (0 when
 	// the events hold none).
 	ResolvedSeq int64 `json:"resolved_seq"`
+	// ResolvedAt is the time of that resolution.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	// AgentID is the agent who held the conversation last.
 	AgentID  string    `json:"agent_id,omitempty"`
 	Findings []Finding `json:"findings"`
@@ -140,7 +142,7 @@ func Inspect(events []*starpost.Event, cfg Config) (Report, error) {
 	all := evs
 	resolved := Ending(evs)
 	if resolved != nil {
-		rep.ResolvedSeq = resolved.Seq
+		rep.ResolvedSeq, rep.ResolvedAt = resolved.Seq, resolved.At
 		evs = evs[:slices.Index(evs, resolved)+1]
 	}
 
@@ -223,6 +225,7 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 		agent     string          // agent holding the conversation
 		bot       bool            // a bot is answering: the customer is not waiting for an agent
 		pending   *starpost.Event // first customer message not yet answered
+		ack       bool            // every pending message only acknowledges ("thanks", "好的")
 		waitFrom  time.Time       // when that wait started
 		answered  bool            // an agent replied at least once
 		lastAgent = map[string]*starpost.Event{}
@@ -298,7 +301,9 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 				if e != resolved && pending != nil {
 					// An earlier resolution: what was pending then is
 					// judged as ignored at that moment.
-					in.unanswered(pending, waitFrom, e)
+					if !ack {
+						in.unanswered(pending, waitFrom, e)
+					}
 					pending = nil
 				}
 			}
@@ -310,8 +315,11 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 			switch {
 			case isCustomer(e.Actor.Role):
 				in.msgs = append(in.msgs, message{ev: e, text: strings.ToLower(b.Text)})
+				isAck := in.acknowledges(in.msgs[len(in.msgs)-1].text)
 				if pending == nil {
-					pending, waitFrom = e, e.At
+					pending, waitFrom, ack = e, e.At, isAck
+				} else {
+					ack = ack && isAck
 				}
 			case e.Actor.Role == starpost.RoleAgentParticipant:
 				in.agentMsg = append(in.agentMsg, message{ev: e, text: strings.ToLower(b.Text)})
@@ -337,6 +345,9 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 	if resolved == nil {
 		return
 	}
+	if pending != nil && ack && answered {
+		pending = nil // the customer only said thanks: nothing to answer
+	}
 	if pending != nil {
 		in.unanswered(pending, waitFrom, resolved)
 		if !answered {
@@ -360,6 +371,13 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 			}
 		}
 	}
+}
+
+// acknowledges reports whether a customer message (lower-cased) only
+// acknowledges or thanks ("好的，谢谢", "thanks, that works"): a message that
+// needs no reply before the resolution.
+func (in *inspection) acknowledges(text string) bool {
+	return firstPhrase(text, in.cfg.Confirmations) != "" && firstPhrase(text, in.cfg.Denials) == "" && !isQuestion(text)
 }
 
 // unanswered reports a customer message that got no reply before the
@@ -519,7 +537,6 @@ func (in *inspection) score() {
 			failed[f.Rule] = true
 		}
 	}
-	var total, got float64
 	for _, it := range in.cfg.Scorecard {
 		r := ItemResult{Rule: it.Rule, Weight: it.Weight, AutoFail: it.AutoFail}
 		switch it.Rule {
@@ -531,27 +548,38 @@ func (in *inspection) score() {
 			r.Applicable = true // absence of a failure is a pass
 		}
 		r.Passed = r.Applicable && !failed[it.Rule]
-		if r.Applicable {
-			total += it.Weight
-			if r.Passed {
-				got += it.Weight
-			} else {
-				rep.Failed = append(rep.Failed, it.Rule)
-				if it.AutoFail {
-					rep.AutoFailed = true
-				}
-			}
-		}
 		rep.Items = append(rep.Items, r)
 	}
-	switch {
-	case rep.AutoFailed:
-		rep.Score = 0
-	case total == 0:
-		rep.Score = 100
-	default:
-		rep.Score = int(math.Round(100 * got / total))
+	rep.Score, rep.AutoFailed, rep.Failed = Score(rep.Items)
+}
+
+// Score computes a scorecard's score from its item results: 0 to 100, the
+// weighted share of applicable items passed, or 0 when an applicable
+// auto-fail item failed (autoFailed); 100 when no item applies. failed
+// lists the applicable items that failed.
+func Score(items []ItemResult) (score int, autoFailed bool, failed []string) {
+	var total, got float64
+	for _, r := range items {
+		if !r.Applicable {
+			continue
+		}
+		total += r.Weight
+		if r.Passed {
+			got += r.Weight
+			continue
+		}
+		failed = append(failed, r.Rule)
+		if r.AutoFail {
+			autoFailed = true
+		}
 	}
+	switch {
+	case autoFailed:
+		return 0, true, failed
+	case total == 0:
+		return 100, false, failed
+	}
+	return int(math.Round(100 * got / total)), false, failed
 }
 
 // offTopic reports customer questions that the agent's following replies

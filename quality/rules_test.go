@@ -66,6 +66,13 @@ func TestInspectNewRules(t *testing.T) {
 			nil, []string{quality.RuleResolution}, []string{"resolution:fail@5"}},
 		{"never confirmed", open(5*s).c(10*s, "卡被冻结了").a(20*s, "已处理").resolve(m, ada).evs,
 			nil, []string{quality.RuleResolution}, []string{"resolution:fail@4"}},
+		{"a last thank-you needs no reply", open(5*s).c(10*s, "卡被冻结了").a(20*s, "已解冻").c(30*s, "好的，谢谢").resolve(10*m, ada).evs,
+			nil, []string{quality.RuleIgnoredCustomer}, nil},
+		{"thanks, then a question left unanswered", open(5*s).c(10*s, "card blocked").a(20*s, "Unblocked").c(30*s, "thanks").
+			c(40*s, "and my pin?").resolve(10*m, ada).evs,
+			nil, []string{quality.RuleIgnoredCustomer}, []string{"ignored_customer:fail@5"}},
+		{"thanks before any reply is still a wait", open(5*s).c(10*s, "谢谢").resolve(10*m, ada).evs,
+			nil, []string{quality.RuleIgnoredCustomer}, []string{"ignored_customer:fail@3"}},
 		{"csat good after resolution", open(5*s).c(10*s, "hi").a(20*s, "Hello").resolve(m, ada).csat(2*m, 5, "great").evs,
 			nil, []string{quality.RuleCSAT}, []string{"csat:pass@6"}},
 		{"csat low, latest wins", open(5*s).c(10*s, "hi").a(20*s, "Hello").resolve(m, ada).csat(2*m, 5, "").csat(3*m, 2, "slow").evs,
