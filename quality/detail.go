@@ -10,11 +10,11 @@ import (
 
 // TranscriptLine is one message of a reviewed conversation.
 type TranscriptLine struct {
-	Seq   int64                   `json:"seq"`
+	Seq   int64                    `json:"seq"`
 	Role  starpost.ParticipantRole `json:"role"`
-	Actor string                  `json:"actor"`
-	At    string                  `json:"at"`
-	Text  string                  `json:"text"`
+	Actor string                   `json:"actor"`
+	At    string                   `json:"at"`
+	Text  string                   `json:"text"`
 }
 
 // Detail is what a reviewer sees: the scorecard, the transcript up to the
