@@ -25,7 +25,11 @@ import (
 // the sign-in page"). The default threshold is therefore low, chosen on
 // AFQMC train pairs, with the off-topic class made by pairing each question
 // with a random other question from the same split (the answer "to another
-// question"); the figures on AFQMC dev are in TestRelevanceAFQMC. A
+// question"): 0.228 there, 0.2 by default. On AFQMC dev at 0.2: accuracy
+// 0.922, off-topic precision 0.957, recall 0.884; 4.0 % of same-question
+// pairs and 7.5 % of related-but-different pairs flagged
+// (TestRelevanceAFQMC). Paraphrases share more words than answers do, so
+// on real answers expect more false alarms than this proxy shows. A
 // workspace with an assist engine can plug its retrieval in as Relevance
 // (for instance: both texts retrieve the same knowledge-base article).
 

@@ -1,0 +1,118 @@
+package quality_test
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/starpost/starpost/quality"
+)
+
+// evalData returns the shared evaluation data folder (STARPOST_DATA or
+// /work/shared/data), as package text's evaluations do.
+func evalData() string {
+	if d := os.Getenv("STARPOST_DATA"); d != "" {
+		return d
+	}
+	return "/work/shared/data"
+}
+
+type afqmcPair struct {
+	a, b string
+	same bool
+}
+
+func readAFQMC(t *testing.T, name string) []afqmcPair {
+	t.Helper()
+	f, err := os.Open(filepath.Join(evalData(), "afqmc", name))
+	if err != nil {
+		t.Skipf("AFQMC not available: %v", err)
+	}
+	defer f.Close()
+	var out []afqmcPair
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), "\t")
+		if len(parts) != 3 {
+			continue
+		}
+		out = append(out, afqmcPair{parts[0], parts[1], parts[2] == "1"})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// relevanceSet scores on-topic pairs (AFQMC label 1: the same question
+// asked twice) and off-topic ones (each of those questions against the
+// second question of a random other pair), and the AFQMC label-0 pairs
+// (related, different questions) apart.
+func relevanceSet(pairs []afqmcPair, seed uint64) (on, off, related []float64) {
+	r := rand.New(rand.NewPCG(seed, seed))
+	for _, p := range pairs {
+		if p.same {
+			on = append(on, quality.LexicalRelevance(p.a, p.b))
+			other := pairs[r.IntN(len(pairs))]
+			off = append(off, quality.LexicalRelevance(p.a, other.b))
+		} else {
+			related = append(related, quality.LexicalRelevance(p.a, p.b))
+		}
+	}
+	return on, off, related
+}
+
+func below(xs []float64, thr float64) int {
+	n := 0
+	for _, x := range xs {
+		if x < thr {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRelevanceAFQMC measures the off_topic rule's similarity on AFQMC:
+// the threshold is chosen on train (best accuracy, on-topic vs off-topic),
+// and the figures are reported on dev; the test split is never read.
+// Run: go test -run TestRelevanceAFQMC -v ./quality/
+func TestRelevanceAFQMC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluation on public data")
+	}
+	train, dev := readAFQMC(t, "train.txt"), readAFQMC(t, "dev.txt")
+	on, off, _ := relevanceSet(train, 1)
+	cands := append(append([]float64{}, on...), off...)
+	sort.Float64s(cands)
+	best, bestAcc := 0.0, 0.0
+	for i := 0; i < len(cands); i += max(1, len(cands)/2000) {
+		thr := cands[i]
+		acc := float64(len(on)-below(on, thr)+below(off, thr)) / float64(len(on)+len(off))
+		if acc > bestAcc {
+			best, bestAcc = thr, acc
+		}
+	}
+	t.Logf("train: %d on-topic, %d off-topic pairs; threshold %.3f, accuracy %.3f", len(on), len(off), best, bestAcc)
+	report := func(name string, thr float64) {
+		on, off, related := relevanceSet(dev, 2)
+		tp := below(off, thr) // off-topic flagged
+		fp := below(on, thr)  // on-topic flagged
+		fn := len(off) - tp
+		prec := float64(tp) / float64(max(1, tp+fp))
+		rec := float64(tp) / float64(max(1, len(off)))
+		f1 := 2 * prec * rec / max(1e-9, prec+rec)
+		acc := float64(tp+len(on)-fp) / float64(len(on)+len(off))
+		t.Logf("dev (%s %.3f): accuracy %.3f, off-topic precision %.3f recall %.3f F1 %.3f; on-topic flagged %.1f %%; related (label 0) flagged %.1f %% (%d/%d/%d, fn %d)",
+			name, thr, acc, prec, rec, f1, 100*float64(fp)/float64(len(on)), 100*float64(below(related, thr))/float64(len(related)),
+			len(on), len(off), len(related), fn)
+		if acc < 0.5 {
+			t.Errorf("%s: accuracy %.3f is no better than chance", name, acc)
+		}
+	}
+	report("train-chosen", best)
+	report("default", quality.DefaultConfig().OffTopicBelow)
+}
