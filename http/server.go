@@ -22,6 +22,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/kb"
+	"github.com/starpost/starpost/quality"
 )
 
 // Rate is a token bucket: up to Burst requests at once, refilled by one
@@ -145,6 +146,9 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+	// Quality holds QA scorecards and reviews. Nil leaves the lists empty
+	// and the rest unavailable.
+	Quality *quality.Store
 
 	once      sync.Once
 	handler   http.Handler
@@ -320,6 +324,13 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+
+		// Quality review and dashboards (package quality).
+		{"GET", "/api/v1/quality/scorecards", AccessSupervisor, s.handleListScorecards},
+		{"GET", "/api/v1/quality/scorecards/{conversation}", AccessSupervisor, s.handleGetScorecard},
+		{"PUT", "/api/v1/quality/scorecards/{conversation}/review", AccessSupervisor, s.handleReviewScorecard},
+		{"GET", "/api/v1/quality/agreement", AccessSupervisor, s.handleQualityAgreement},
+		{"GET", "/api/v1/quality/dashboard", AccessSupervisor, s.handleQualityDashboard},
 	}
 }
 

@@ -46,6 +46,7 @@ type node struct {
 	bus    *bus.Bus
 	store  starpost.Store // db, instrumented
 	kb     *kb.KB
+	qa     *quality.Store
 	api    *http.Server
 	server *nethttp.Server
 	ln     net.Listener
@@ -85,8 +86,12 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		Clock: n.clock, Logger: log.With("component", "kb")}); err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
+	// Quality review: scorecards, reviews, dashboards.
+	if n.qa, err = quality.Open(ctx, quality.StoreOptions{SQL: n.db.SQL(), Driver: n.db.Driver(), Conversations: n.store, Clock: n.clock}); err != nil {
+		return nil, fmt.Errorf("quality store: %w", err)
+	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg, KB: n.kb}
+		Secret: secret, Registry: n.reg, KB: n.kb, Quality: n.qa}
 	return n, nil
 }
 
@@ -268,7 +273,9 @@ func (n *node) lease() (lease.Lease, error) {
 // engines builds the runners of the engines that add events to
 // conversations: emotion (scores every customer message, coaches the
 // agent, applies the abuse policy), quality (scores every resolved
-// conversation) and kb (suggests answers for every customer message). They run on the leader only; their idempotency keys make
+// conversation) and kb (suggests answers for every customer message), and
+// the quality indexer (stores every QA score for review and dashboards).
+// They run on the leader only; their idempotency keys make
 // a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
@@ -284,7 +291,7 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
 	runners := map[string]*engine.Runner{}
-	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb)} {
+	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), quality.NewIndexer(n.qa, n.store)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
 		if err != nil {
