@@ -79,6 +79,7 @@ async function enter() {
   const p = location.pathname.replace(/\/+$/, '');
   const role = S.me.role;
   const mod = p === '/app/wall' && (role === 'supervisor' || role === 'admin') ? './wall.js'
+    : p === '/app/quality' && (role === 'supervisor' || role === 'admin') ? './quality.js'
     : p === '/app/admin' && role === 'admin' ? './admin.js' : '';
   if (mod) {
     document.documentElement.lang = lang;
@@ -186,7 +187,7 @@ function renderWorkspace() {
   h('span', { 'aria-hidden': 'true', text: '♪' }), h('span', { class: 'label', text: ' ' + T.ws.alerts }));
   const nav = S.me.role === 'agent' ? null : h('nav', { class: 'pages', 'aria-label': T.nav.label },
     h('a', { href: '/app/', 'aria-current': 'page', text: T.nav.inbox }),
-    h('a', { href: '/app/wall', text: T.nav.wall }),
+    h('a', { href: '/app/wall', text: T.nav.wall }), h('a', { href: '/app/quality', text: T.qa.nav }),
     S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null);
   const top = h('header', { class: 'top' },
     h('span', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' Starpost'),
