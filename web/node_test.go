@@ -53,6 +53,7 @@ func startNode(t *testing.T) *testNode {
 		t.Fatal(err)
 	}
 	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789")}
+	api.Quality = openQuality(t, ctx, db) // quality review (quality_test.go)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

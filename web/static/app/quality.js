@@ -210,20 +210,19 @@ export function start(ctx) {
     // Item overrides.
     const ovs = new Map((c.overrides || []).map((o) => [o.rule, o]));
     const controls = [];
-    const rows = c.auto_items.map((it, i) => {
+    const rows = c.auto_items.map((it) => {
       const o = ovs.get(it.rule);
       const sel = select([['', T.qa.keep], ['pass', T.qa.pass], ['fail', T.qa.fail]], o ? (o.passed ? 'pass' : 'fail') : '');
       sel.id = 'qa-item-' + it.rule;
       sel.setAttribute('aria-label', T.qa.resultFor(rule(it.rule)));
-      const note = h('input', { type: 'text', id: 'qa-note-' + it.rule, maxlength: '2000', value: o ? o.comment : '', 'aria-label': T.qa.commentFor(rule(it.rule)) });
+      const note = h('input', { type: 'text', id: 'qa-note-' + it.rule, maxlength: '2000', value: o ? o.comment : '', 'aria-label': T.qa.commentFor(rule(it.rule)),
+        placeholder: T.qa.comment });
       controls.push([it, sel, note]);
-      const fin = c.items[i];
       return h('tr', { 'data-rule': it.rule },
         h('th', { scope: 'row', text: rule(it.rule) + (it.auto_fail ? ' *' : '') }),
         h('td', { class: 'num hide-sm', text: String(it.weight) }),
         h('td', { class: 'auto ' + (it.applicable ? (it.passed ? 'ok' : 'bad') : ''), text: result(it) }),
-        h('td', {}, sel, fin.applicable !== it.applicable || fin.passed !== it.passed ? h('span', { class: 'sr', text: result(fin) }) : null),
-        h('td', {}, note));
+        h('td', { class: 'qa-human' }, sel, note));
     });
     const err = h('p', { class: 'error', role: 'alert' });
     const form = h('form', { class: 'qa-items', onsubmit: async (e) => {
@@ -247,9 +246,10 @@ export function start(ctx) {
     } },
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'qa-items-c' },
       h('table', { class: 'grid' }, h('caption', { id: 'qa-items-c', text: T.qa.items }),
-        h('thead', {}, h('tr', {}, ...[T.qa.rule, T.qa.weight, T.qa.auto, T.qa.human, T.qa.comment]
+        h('thead', {}, h('tr', {}, ...[T.qa.rule, T.qa.weight, T.qa.auto, T.qa.human]
           .map((x, i) => h('th', { scope: 'col', class: i === 1 ? 'hide-sm' : false, text: x })))),
         h('tbody', {}, ...rows))),
+    h('p', { class: 'note', text: T.qa.autoFailNote }),
     err, h('button', { type: 'submit', class: 'primary', id: 'qa-save', text: T.qa.save }));
 
     const findings = d.findings.length
@@ -331,7 +331,7 @@ export function start(ctx) {
     const W0 = 640, H0 = 220, L = 44, R = 12, TOP = 12, B = 28;
     let max = 0;
     for (const sr of series) for (const x of sr.days) if (x[key] != null) max = Math.max(max, x[key]);
-    if (key === 'avg_score') max = 100; else if (key === 'auto_fail_rate') max = Math.max(max, 0.01); else if (key === 'avg_csat') max = 5;
+    if (key === 'avg_score' || key === 'auto_fail_rate') max = key === 'avg_score' ? 100 : 1; else if (key === 'avg_csat') max = 5;
     max = max || 1;
     const xAt = (i) => L + (days.length === 1 ? (W0 - L - R) / 2 : i * (W0 - L - R) / (days.length - 1));
     const yAt = (v) => TOP + (H0 - TOP - B) * (1 - v / max);
@@ -339,7 +339,8 @@ export function start(ctx) {
       s('line', { class: 'gl', x1: L, x2: W0 - R, y1: yAt(max * f), y2: yAt(max * f) }),
       s('text', { class: 'ax', x: L - 6, y: yAt(max * f) + 4, 'text-anchor': 'end', text: fmt(max * f) })));
     const ticks = [0, Math.floor((days.length - 1) / 2), days.length - 1].filter((v, i, a) => a.indexOf(v) === i)
-      .map((i) => s('text', { class: 'ax', x: xAt(i), y: H0 - 8, 'text-anchor': 'middle', text: days[i].slice(5) }));
+      .map((i, j, a) => s('text', { class: 'ax', x: xAt(i), y: H0 - 8, text: days[i].slice(5),
+        'text-anchor': a.length > 1 && j === 0 ? 'start' : a.length > 1 && j === a.length - 1 ? 'end' : 'middle' }));
     const lines = series.map((sr, si) => {
       const pts = sr.days.map((x, i) => x[key] == null ? null : [xAt(i), yAt(x[key])]);
       // Gaps (days without data) break the line.
