@@ -44,3 +44,14 @@ func Example() {
 	// resolution pass=true message=6 wait=0s
 	// score 0 auto-failed true
 }
+
+// Agreement between the automatic greeting check and a reviewer over ten
+// conversations: they agree on eight.
+func ExampleCohenKappa() {
+	auto := []string{"pass", "pass", "pass", "pass", "pass", "pass", "fail", "fail", "fail", "pass"}
+	human := []string{"pass", "pass", "pass", "pass", "pass", "pass", "fail", "fail", "pass", "fail"}
+	k := quality.CohenKappa(auto, human)
+	fmt.Printf("n=%d observed=%.2f expected=%.2f kappa=%.3f\n", k.N, k.Observed, k.Expected, *k.Value)
+	// Output:
+	// n=10 observed=0.80 expected=0.58 kappa=0.524
+}

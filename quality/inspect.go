@@ -589,12 +589,18 @@ func (in *inspection) offTopic() {
 	if cfg.OffTopicBelow <= 0 {
 		return
 	}
-	rel := cfg.Relevance
-	if rel == nil {
-		rel = LexicalRelevance
+	// With the default relevance each message's bag is made once.
+	bags := map[int64][]term{}
+	bagOf := func(m message) []term {
+		b, ok := bags[m.ev.Seq]
+		if !ok {
+			b = bag(m.text)
+			bags[m.ev.Seq] = b
+		}
+		return b
 	}
 	for i, q := range in.msgs {
-		if !isCustomer(q.ev.Actor.Role) || !isQuestion(q.text) || contentTerms(q.text) < cfg.MinQuestionTerms {
+		if !isCustomer(q.ev.Actor.Role) || !isQuestion(q.text) {
 			continue
 		}
 		// The question is the customer's run of messages ending at q when
@@ -602,26 +608,41 @@ func (in *inspection) offTopic() {
 		if i+1 >= len(in.msgs) || isCustomer(in.msgs[i+1].ev.Actor.Role) {
 			continue
 		}
-		question := q.text
-		for j := i - 1; j >= 0 && isCustomer(in.msgs[j].ev.Actor.Role); j-- {
-			question = in.msgs[j].text + " " + question
+		first := i
+		for first > 0 && isCustomer(in.msgs[first-1].ev.Actor.Role) {
+			first--
 		}
-		best, bestSeq := -1.0, int64(0)
-		var first message
+		var question string
+		var qbag []term
+		if first == i {
+			question, qbag = q.text, bagOf(q)
+		} else {
+			parts := make([]string, 0, i-first+1)
+			for _, m := range in.msgs[first : i+1] {
+				parts = append(parts, m.text)
+			}
+			question = strings.Join(parts, " ")
+			qbag = bag(question)
+		}
+		if contentTerms(qbag) < cfg.MinQuestionTerms {
+			continue
+		}
+		best := -1.0
+		reply := in.msgs[i+1]
 		for j := i + 1; j < len(in.msgs) && !isCustomer(in.msgs[j].ev.Actor.Role); j++ {
-			if first.ev == nil {
-				first = in.msgs[j]
+			var r float64
+			if cfg.Relevance != nil {
+				r = cfg.Relevance(question, in.msgs[j].text)
+			} else {
+				r = cosine(qbag, bagOf(in.msgs[j]))
 			}
-			if r := rel(question, in.msgs[j].text); r > best {
-				best, bestSeq = r, in.msgs[j].ev.Seq
-			}
+			best = max(best, r)
 		}
 		in.judged[RuleOffTopic] = true
 		if best < cfg.OffTopicBelow {
-			in.add(Finding{Rule: RuleOffTopic, MessageSeq: q.ev.Seq, ReplySeq: first.ev.Seq, At: q.ev.At, AgentID: first.ev.Actor.ID,
+			in.add(Finding{Rule: RuleOffTopic, MessageSeq: q.ev.Seq, ReplySeq: reply.ev.Seq, At: q.ev.At, AgentID: reply.ev.Actor.ID,
 				Value: math.Round(best*1000) / 1000, Detail: fmt.Sprintf("the reply does not address the question (relevance %.2f)", best)})
 		}
-		_ = bestSeq
 	}
 }
 

@@ -2,8 +2,10 @@ package quality
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/starpost/starpost/text"
 )
@@ -48,7 +50,13 @@ var enStop = map[string]bool{"a": true, "an": true, "the": true, "i": true, "you
 	"hello": true, "ok": true, "okay": true, "thanks": true, "thank": true}
 
 // zhStop holds Chinese characters too common to carry a topic.
-const zhStop = "的了是在我有和就不人都一也很到说要去你会着看好这那吗吧呢啊呀哦嗯么们他她它请把被让给从对与及或而还又之其为以可能您什怎个下"
+var zhStop = func() map[rune]bool {
+	m := map[rune]bool{}
+	for _, r := range "的了是在我有和就不人都一也很到说要去你会着看好这那吗吧呢啊呀哦嗯么们他她它请把被让给从对与及或而还又之其为以可能您什怎个下" {
+		m[r] = true
+	}
+	return m
+}()
 
 func stem(w string) string {
 	for _, suf := range []string{"ing", "ed", "es", "s"} {
@@ -59,71 +67,98 @@ func stem(w string) string {
 	return w
 }
 
-// bag returns the weighted terms of s.
-func bag(s string) map[string]float64 {
-	out := map[string]float64{}
-	for _, chunk := range strings.Fields(text.Normalize(s)) {
-		var han []rune
-		flush := func() {
-			for i, r := range han {
-				if !strings.ContainsRune(zhStop, r) {
-					out[string(r)] += 0.5
-				}
-				if i+1 < len(han) {
-					out[string(han[i:i+2])]++
-				}
-			}
-			han = han[:0]
-		}
-		var word strings.Builder
-		flushWord := func() {
-			if w := word.String(); w != "" && !enStop[w] {
-				out[stem(w)]++
-			}
-			word.Reset()
-		}
-		for _, r := range chunk {
-			if unicode.Is(unicode.Han, r) {
-				flushWord()
-				han = append(han, r)
-				continue
-			}
-			flush()
-			word.WriteRune(r)
-		}
-		flush()
-		flushWord()
-	}
-	return out
+// term is a weighted term of a bag; a bag is sorted by term, each term
+// once.
+type term struct {
+	t string
+	w float64
+	// gram is true for a Chinese character bigram (it repeats characters
+	// already counted).
+	gram bool
 }
 
-func cosine(a, b map[string]float64) float64 {
+// bag returns the weighted terms of s: Chinese characters outside zhStop
+// (weight 0.5) and character bigrams (1), stemmed Latin words outside
+// enStop (1).
+func bag(s string) []term {
+	norm := text.Normalize(s) // terms are substrings of norm: no copies
+	out := make([]term, 0, len(norm)/2+1)
+	isHan := func(r rune) bool { return r >= 0x2E80 && unicode.Is(unicode.Han, r) }
+	for i := 0; i < len(norm); {
+		r, size := utf8.DecodeRuneInString(norm[i:])
+		switch {
+		case r == ' ':
+			i += size
+		case isHan(r):
+			if !zhStop[r] {
+				out = append(out, term{t: norm[i : i+size], w: 0.5})
+			}
+			if r2, size2 := utf8.DecodeRuneInString(norm[i+size:]); i+size < len(norm) && isHan(r2) {
+				out = append(out, term{t: norm[i : i+size+size2], w: 1, gram: true})
+			}
+			i += size
+		default:
+			j := i + size
+			for j < len(norm) {
+				r2, size2 := utf8.DecodeRuneInString(norm[j:])
+				if r2 == ' ' || isHan(r2) {
+					break
+				}
+				j += size2
+			}
+			if w := norm[i:j]; !enStop[w] {
+				out = append(out, term{t: stem(w), w: 1})
+			}
+			i = j
+		}
+	}
+	slices.SortFunc(out, func(a, b term) int { return strings.Compare(a.t, b.t) })
+	merged := out[:0]
+	for _, x := range out {
+		if n := len(merged); n > 0 && merged[n-1].t == x.t {
+			merged[n-1].w += x.w
+			continue
+		}
+		merged = append(merged, x)
+	}
+	return merged
+}
+
+// cosine is the cosine similarity of two bags (0 when one is empty).
+func cosine(a, b []term) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	if len(a) > len(b) {
-		a, b = b, a
-	}
 	var dot, na, nb float64
-	for k, v := range a {
-		dot += v * b[k]
-		na += v * v
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch c := strings.Compare(a[i].t, b[j].t); {
+		case c == 0:
+			dot += a[i].w * b[j].w
+			i++
+			j++
+		case c < 0:
+			i++
+		default:
+			j++
+		}
 	}
-	for _, v := range b {
-		nb += v * v
+	for _, x := range a {
+		na += x.w * x.w
+	}
+	for _, x := range b {
+		nb += x.w * x.w
 	}
 	return dot / math.Sqrt(na*nb)
 }
 
-// contentTerms counts the distinct content terms of s (Chinese characters
-// outside zhStop, Latin words outside enStop).
-func contentTerms(s string) int {
+// contentTerms counts the distinct content terms of a bag (Chinese
+// characters outside zhStop, Latin words outside enStop).
+func contentTerms(b []term) int {
 	n := 0
-	for k := range bag(s) {
-		if r := []rune(k); len(r) > 1 && unicode.Is(unicode.Han, r[0]) {
-			continue // bigrams repeat their characters
+	for _, x := range b {
+		if !x.gram {
+			n++
 		}
-		n++
 	}
 	return n
 }

@@ -2,6 +2,7 @@ package quality_test
 
 import (
 	"bufio"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -115,4 +116,26 @@ func TestRelevanceAFQMC(t *testing.T) {
 	}
 	report("train-chosen", best)
 	report("default", quality.DefaultConfig().OffTopicBelow)
+}
+
+// FuzzLexicalRelevance: any two texts (customer and agent messages are
+// outside input) give a relevance in [0, 1], the same both ways, and 1 for
+// a text with content against itself.
+func FuzzLexicalRelevance(f *testing.F) {
+	for _, s := range [][2]string{{"退款什么时候到账？", "退款三天内到账"}, {"When will my refund arrive?", "Refunds take 3 days"},
+		{"", "x"}, {"\xff\xfe", "花呗"}, {"ｒｅｆｕｎｄ  全角", "refund"}, {"a b c", "a b c"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		r := quality.LexicalRelevance(a, b)
+		if r < 0 || r > 1+1e-9 || r != r {
+			t.Fatalf("relevance %v of %q and %q", r, a, b)
+		}
+		if back := quality.LexicalRelevance(b, a); math.Abs(back-r) > 1e-9 {
+			t.Fatalf("not symmetric: %v vs %v for %q, %q", r, back, a, b)
+		}
+		if self := quality.LexicalRelevance(a, a); self != 0 && math.Abs(self-1) > 1e-9 {
+			t.Fatalf("self relevance %v of %q", self, a)
+		}
+	})
 }
