@@ -604,7 +604,8 @@ func (in *inspection) offTopic() {
 			continue
 		}
 		// The question is the customer's run of messages ending at q when
-		// the next message is the agent's reply.
+		// the next message is the agent's reply; the replies judged run to
+		// the customer's next message that is more than an "ok".
 		if i+1 >= len(in.msgs) || isCustomer(in.msgs[i+1].ev.Actor.Role) {
 			continue
 		}
@@ -629,7 +630,13 @@ func (in *inspection) offTopic() {
 		}
 		best := -1.0
 		reply := in.msgs[i+1]
-		for j := i + 1; j < len(in.msgs) && !isCustomer(in.msgs[j].ev.Actor.Role); j++ {
+		for j := i + 1; j < len(in.msgs); j++ {
+			if isCustomer(in.msgs[j].ev.Actor.Role) {
+				if in.acknowledges(in.msgs[j].text) || isHolding(in.msgs[j].text) {
+					continue // "ok" after "let me check": the answer may follow
+				}
+				break
+			}
 			var r float64
 			if cfg.Relevance != nil {
 				r = cfg.Relevance(question, in.msgs[j].text)

@@ -163,6 +163,15 @@ func contentTerms(b []term) int {
 	return n
 }
 
+// holdingAcks are short customer answers to "let me check" that keep the
+// question open.
+var holdingAcks = map[string]bool{"ok": true, "okay": true, "k": true, "sure": true, "yes": true, "thanks": true, "thx": true,
+	"好": true, "好的": true, "嗯": true, "嗯嗯": true, "行": true, "可以": true, "谢谢": true, "麻烦了": true, "好的谢谢": true}
+
+// isHolding reports whether a customer message (lower-cased) is only a
+// short acknowledgement such as "ok" or "好的".
+func isHolding(s string) bool { return holdingAcks[text.Normalize(s)] }
+
 var zhQuestionWords = []string{"吗", "呢", "怎么", "什么", "为什么", "如何", "哪", "几", "多少", "能不能", "可不可以", "是否", "有没有"}
 var enQuestionWords = []string{"how", "what", "why", "when", "where", "which", "who", "can", "could", "is", "are", "do", "does", "did", "will", "would", "should"}
 

@@ -47,6 +47,12 @@ func TestInspectNewRules(t *testing.T) {
 		{"a later reply addresses it", open(5*s).c(10*s, "When will my refund arrive on my card?").a(20*s, "Let me look").
 			a(30*s, "The refund reaches your card on Friday").resolve(m, ada).evs,
 			nil, []string{quality.RuleOffTopic}, nil},
+		{"holding reply, ok, then the answer", open(5*s).c(10*s, "When will my refund arrive on my card?").a(20*s, "Let me check that for you").
+			c(25*s, "ok").a(40*s, "The refund reaches your card on Friday").resolve(m, ada).evs,
+			nil, []string{quality.RuleOffTopic}, nil},
+		{"holding reply, then another question", open(5*s).c(10*s, "When will my refund arrive on my card?").a(20*s, "Let me check that for you").
+			c(25*s, "also, can I change my delivery address?").a(40*s, "The refund reaches your card on Friday").resolve(m, ada).evs,
+			nil, []string{quality.RuleOffTopic}, []string{"off_topic:fail@3", "off_topic:fail@5"}}, // and the address question got the refund answer
 		{"short question not judged", open(5*s).c(10*s, "在吗？").a(20*s, "您好").resolve(m, ada).evs,
 			nil, []string{quality.RuleOffTopic}, nil},
 		{"rule off", open(5*s).c(10*s, "When will my refund arrive on my card?").a(20*s, "Our new loyalty programme gives you points").resolve(m, ada).evs,
