@@ -13,7 +13,8 @@ import (
 // conversations of their workspace, open one (transcript, findings,
 // history), review it (override item results), and read the agreement
 // between automatic and human results and the dashboards. When the Server
-// has no Quality store the lists read as empty and the rest answers 503.
+// has no Quality store the lists read as empty, a scorecard is not found,
+// and reviews and dashboards answer 503.
 
 // ReviewRequest is the body of PUT
 // /api/v1/quality/scorecards/{conversation}/review.
@@ -157,8 +158,8 @@ func (s *Server) handleGetScorecard(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.qualityReady(); err != nil {
-		return err
+	if s.Quality == nil {
+		return starpost.Errorf(starpost.ENOTFOUND, "no scorecard for conversation %s", r.PathValue("conversation"))
 	}
 	d, err := s.Quality.Detail(r.Context(), principal(r).WorkspaceID, r.PathValue("conversation"), seq)
 	if err != nil {

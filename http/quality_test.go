@@ -180,8 +180,11 @@ func TestQualityValidationAndAccess(t *testing.T) {
 	e.srv.Quality = nil
 	var list sphttp.ListResponse[quality.Scorecard]
 	sup.mustJSON("GET", "/api/v1/quality/scorecards", nil, 200, &list)
-	if r := sup.do("GET", "/api/v1/quality/scorecards/"+conv, nil); r.status != 503 || len(list.Items) != 0 {
+	if r := sup.do("GET", "/api/v1/quality/scorecards/"+conv, nil); r.status != 404 || len(list.Items) != 0 {
 		t.Fatalf("no store: %d, %d items", r.status, len(list.Items))
+	}
+	if r := sup.do("PUT", review, map[string]any{"items": []any{map[string]any{"rule": quality.RuleGreeting, "passed": true}}}); r.status != 503 {
+		t.Fatalf("no store, review: %d", r.status)
 	}
 }
 

@@ -50,7 +50,7 @@ type DayStats struct {
 	AvgCSAT             *float64       `json:"avg_csat"`
 	Ratings             int            `json:"ratings"`
 	sumScore, sumFRT    float64
-	nFRT, fails, sumCSA int
+	nFRT, fails, sumCSAT int
 }
 
 func (d *DayStats) add(c *Scorecard) {
@@ -67,7 +67,7 @@ func (d *DayStats) add(c *Scorecard) {
 		d.nFRT++
 	}
 	if c.CSAT > 0 {
-		d.sumCSA += c.CSAT
+		d.sumCSAT += c.CSAT
 		d.Ratings++
 	}
 }
@@ -86,7 +86,7 @@ func (d *DayStats) finish() {
 		d.AvgFirstResponse = round2(d.sumFRT / float64(d.nFRT))
 	}
 	if d.Ratings > 0 {
-		d.AvgCSAT = round2(float64(d.sumCSA) / float64(d.Ratings))
+		d.AvgCSAT = round2(float64(d.sumCSAT) / float64(d.Ratings))
 	}
 }
 
