@@ -45,11 +45,11 @@ type DayStats struct {
 	// auto-failed (0 to 1).
 	AutoFailRate *float64 `json:"auto_fail_rate"`
 	// Findings counts the failed findings of each rule.
-	Findings            map[string]int `json:"findings"`
-	AvgFirstResponse    *float64       `json:"avg_first_response_seconds"`
-	AvgCSAT             *float64       `json:"avg_csat"`
-	Ratings             int            `json:"ratings"`
-	sumScore, sumFRT    float64
+	Findings             map[string]int `json:"findings"`
+	AvgFirstResponse     *float64       `json:"avg_first_response_seconds"`
+	AvgCSAT              *float64       `json:"avg_csat"`
+	Ratings              int            `json:"ratings"`
+	sumScore, sumFRT     float64
 	nFRT, fails, sumCSAT int
 }
 
