@@ -20,20 +20,27 @@ import (
 // off_topic finding on the question, linked to the first reply.
 //
 // LexicalRelevance is the cosine between bags of terms: Chinese character
-// unigrams and bigrams, and Latin words with a light suffix stemmer, stop
-// words dropped, no corpus statistics (so it needs no model and no
-// tokenizer dictionary). It is a weak signal: a good answer may share no
+// unigrams and bigrams, and Latin words with a light suffix stemmer (English
+// stop words dropped), with no corpus statistics, so it needs no model and
+// no tokenizer dictionary. It is a weak signal: a good answer may share no
 // word with its question ("how do I reset my password" / "click Forgot on
-// the sign-in page"). The default threshold is therefore low, chosen on
-// AFQMC train pairs, with the off-topic class made by pairing each question
-// with a random other question from the same split (the answer "to another
-// question"): 0.228 there, 0.2 by default. On AFQMC dev at 0.2: accuracy
-// 0.922, off-topic precision 0.957, recall 0.884; 4.0 % of same-question
-// pairs and 7.5 % of related-but-different pairs flagged
-// (TestRelevanceAFQMC). Paraphrases share more words than answers do, so
-// on real answers expect more false alarms than this proxy shows. A
-// workspace with an assist engine can plug its retrieval in as Relevance
-// (for instance: both texts retrieve the same knowledge-base article).
+// the sign-in page").
+//
+// Measured on AFQMC (TestRelevanceAFQMC), with the off-topic class made by
+// pairing each question with a random other question of the same split
+// (the answer "to another question"), thresholds chosen on train and
+// figures on dev (the test split is never read): at the best-accuracy
+// threshold 0.313, accuracy 0.954, off-topic precision 0.973, recall
+// 0.933; at the default 0.2, accuracy 0.852, precision 1.000, recall
+// 0.704, no same-question pair flagged and 0.3 % of related-but-different
+// pairs. The variant of the bag (unigram weight, Chinese stop characters
+// kept in the cosine) was also chosen on train. The default sits below
+// the train-chosen thresholds on purpose: an answer carries content its
+// question lacks, which lowers the cosine of a good answer (a paraphrase
+// does not), so the rule flags only replies that share almost nothing
+// with the question. A workspace with an assist engine can plug its
+// retrieval in as Config.Relevance (for instance: both texts retrieve the
+// same knowledge-base article).
 
 // LexicalRelevance returns the cosine similarity (0 to 1) of the term bags
 // of question and answer.
@@ -49,7 +56,9 @@ var enStop = map[string]bool{"a": true, "an": true, "the": true, "i": true, "you
 	"not": true, "no": true, "yes": true, "so": true, "at": true, "by": true, "if": true, "our": true, "us": true, "hi": true,
 	"hello": true, "ok": true, "okay": true, "thanks": true, "thank": true}
 
-// zhStop holds Chinese characters too common to carry a topic.
+// zhStop holds Chinese characters too common to carry a topic: they count
+// in the similarity (measured better on AFQMC train) but not as content
+// terms of a question.
 var zhStop = func() map[rune]bool {
 	m := map[rune]bool{}
 	for _, r := range "的了是在我有和就不人都一也很到说要去你会着看好这那吗吧呢啊呀哦嗯么们他她它请把被让给从对与及或而还又之其为以可能您什怎个下" {
@@ -73,13 +82,12 @@ type term struct {
 	t string
 	w float64
 	// gram is true for a Chinese character bigram (it repeats characters
-	// already counted).
-	gram bool
+	// already counted); stop for a character in zhStop.
+	gram, stop bool
 }
 
-// bag returns the weighted terms of s: Chinese characters outside zhStop
-// (weight 0.5) and character bigrams (1), stemmed Latin words outside
-// enStop (1).
+// bag returns the terms of s with their counts: Chinese characters and
+// character bigrams, stemmed Latin words outside enStop.
 func bag(s string) []term {
 	norm := text.Normalize(s) // terms are substrings of norm: no copies
 	out := make([]term, 0, len(norm)/2+1)
@@ -90,9 +98,7 @@ func bag(s string) []term {
 		case r == ' ':
 			i += size
 		case isHan(r):
-			if !zhStop[r] {
-				out = append(out, term{t: norm[i : i+size], w: 0.5})
-			}
+			out = append(out, term{t: norm[i : i+size], w: 1, stop: zhStop[r]})
 			if r2, size2 := utf8.DecodeRuneInString(norm[i+size:]); i+size < len(norm) && isHan(r2) {
 				out = append(out, term{t: norm[i : i+size+size2], w: 1, gram: true})
 			}
@@ -156,7 +162,7 @@ func cosine(a, b []term) float64 {
 func contentTerms(b []term) int {
 	n := 0
 	for _, x := range b {
-		if !x.gram {
+		if !x.gram && !x.stop {
 			n++
 		}
 	}
