@@ -23,7 +23,10 @@ type Detail struct {
 	Scorecard  *Scorecard       `json:"scorecard"`
 	Transcript []TranscriptLine `json:"transcript"`
 	Findings   []Finding        `json:"findings"`
-	Changes    []ReviewChange   `json:"changes"`
+	// Waits is every time the customer waited for an agent (from the
+	// latest score of the resolution).
+	Waits   []Wait         `json:"waits"`
+	Changes []ReviewChange `json:"changes"`
 }
 
 // MaxTranscript bounds the events Detail reads from one conversation.
@@ -36,7 +39,7 @@ func (s *Store) Detail(ctx context.Context, ws, conv string, resolvedSeq int64) 
 	if err != nil {
 		return nil, err
 	}
-	d := &Detail{Scorecard: c, Transcript: []TranscriptLine{}, Findings: []Finding{}}
+	d := &Detail{Scorecard: c, Transcript: []TranscriptLine{}, Findings: []Finding{}, Waits: []Wait{}}
 	var after int64
 	for read := 0; read < MaxTranscript; {
 		page, err := s.convs.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, ConversationID: conv, AfterCursor: after})
@@ -56,6 +59,11 @@ func (s *Store) Detail(ctx context.Context, ws, conv string, resolvedSeq int64) 
 				var b FindingBody
 				if e.DecodeBody(&b) == nil && b.ResolvedSeq == c.ResolvedSeq {
 					d.Findings = append(d.Findings, b.Finding)
+				}
+			case KindScore:
+				var b ScoreBody
+				if e.DecodeBody(&b) == nil && b.ResolvedSeq == c.ResolvedSeq && b.Waits != nil {
+					d.Waits = b.Waits
 				}
 			}
 		}

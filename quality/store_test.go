@@ -278,6 +278,11 @@ func TestStoreScorecardsAndReviews(t *testing.T) {
 		if len(d.Transcript) != 5 || len(d.Changes) != 4 {
 			t.Errorf("detail: %d lines, %d changes", len(d.Transcript), len(d.Changes))
 		}
+		// Waits: 10 s for the first reply, 6 min 30 s for the second.
+		if len(d.Waits) != 2 || d.Waits[0].Seconds != 10 || d.Waits[1].Seconds != 390 || !d.Waits[1].Breach ||
+			d.Waits[1].MessageSeq != d.Transcript[2].Seq {
+			t.Errorf("waits %+v", d.Waits)
+		}
 		linked := false
 		for _, f := range d.Findings {
 			if f.Rule == quality.RuleIgnoredCustomer && f.MessageSeq == d.Transcript[2].Seq && d.Transcript[2].Text == "my card is blocked" {

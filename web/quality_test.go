@@ -97,6 +97,7 @@ func TestBrowserQuality(t *testing.T) {
 	do(t, sup, "open the ignored chat", chromedp.Click(chromedp.CSS(`button[data-open="`+ignored+`"]`)))
 	wait(t, sup, "its scorecard", `document.querySelector('#qa-score')?.textContent.startsWith('Score 0')`)
 	wait(t, sup, "the ignored finding on the waiting message", `document.querySelector('#m-`+itoa(waited)+`.flagged .qa-badges')?.textContent.includes('Ignored customer')`)
+	wait(t, sup, "the long wait marked", `document.querySelector('#qa-waits tr.breach th a')?.getAttribute('href') === '#m-`+itoa(waited)+`'`)
 	do(t, sup, "follow the finding's link to the message", chromedp.Click(chromedp.CSS(`.qa-findings li[data-rule="ignored_customer"] a`)))
 	wait(t, sup, "the message focused", `document.activeElement.id === 'm-`+itoa(waited)+`'`)
 	sh.take(sup, "desktop-quality-review")

@@ -264,6 +264,14 @@ export function start(ctx) {
         h('span', { class: 'text', text: m.text }),
         fs.length ? h('ul', { class: 'qa-badges' }, ...fs.map((f) => h('li', { class: f.pass ? 'ok' : 'bad', text: findingText(f) }))) : null);
     }));
+    const waits = d.waits && d.waits.length
+      ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'qa-waits-h' }, h('table', { class: 'grid', id: 'qa-waits' },
+        h('thead', {}, h('tr', {}, ...[T.qa.waitFrom, T.qa.waited, T.qa.reply].map((x) => h('th', { scope: 'col', text: x })))),
+        h('tbody', {}, ...d.waits.map((x) => h('tr', { class: x.breach ? 'breach' : false },
+          h('th', { scope: 'row' }, msgLink(x.message_seq)),
+          h('td', { class: 'num' + (x.breach ? ' bad' : ''), text: `${Math.round(x.seconds)}s` + (x.breach ? ' · ' + T.qa.breach : '') }),
+          h('td', {}, x.reply_seq ? msgLink(x.reply_seq) : h('span', { class: 'bad', text: T.qa.noReply })))))))
+      : h('p', { class: 'empty', text: T.qa.noWaits });
     const history = d.changes.length
       ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'qa-hist-h' }, h('table', { class: 'grid', id: 'qa-history' },
         h('thead', {}, h('tr', {}, ...[T.qa.at, T.qa.by, T.qa.rule, T.qa.change, T.qa.comment].map((x) => h('th', { scope: 'col', text: x })))),
@@ -286,6 +294,7 @@ export function start(ctx) {
       h('p', { class: 'meta', text: `${T.qa.agent}: ${nameOf(Q.users, c.agent_id)} · ${T.qa.resolvedAt}: ${fmtTime(c.resolved_at)}` }),
       form,
       h('h3', { text: T.qa.findings }), findings,
+      h('h3', { id: 'qa-waits-h', text: T.qa.waits }), waits,
       h('h3', { text: T.qa.transcript }), transcript,
       h('h3', { id: 'qa-hist-h', text: T.qa.history }), history);
   }
