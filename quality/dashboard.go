@@ -2,6 +2,8 @@ package quality
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -112,7 +114,7 @@ type Dashboard struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
-// Days returns the dates from from to to inclusive (YYYY-MM-DD).
+// days returns the dates from from to to inclusive (YYYY-MM-DD).
 func days(from, to time.Time) []string {
 	var out []string
 	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
@@ -147,18 +149,19 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 		return nil, starpost.FieldError("to", "the range is longer than %d days", MaxDashboardDays)
 	}
 	f := ScorecardFilter{WorkspaceID: q.WorkspaceID, From: from, To: to.AddDate(0, 0, 1)}
+	starts := make([]int64, len(dayList)+1) // the start of each day, and the end of the last
+	for i := range starts {
+		starts[i] = from.AddDate(0, 0, i).UnixNano()
+	}
 	where, args := f.where()
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+cardColumns+` FROM qa_scorecards WHERE `+where+
-		` ORDER BY resolved_at DESC LIMIT ?`), append(args, MaxDashboardCards+1)...)
+	// Only the columns a dashboard needs: no item lists to decode.
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT resolved_at, agent_id, team_id, site_id, score, failed, failed_by_rule,
+		first_response_ms, csat FROM qa_scorecards WHERE `+where+` ORDER BY resolved_at DESC LIMIT ?`), append(args, MaxDashboardCards+1)...)
 	if err != nil {
 		return nil, fmt.Errorf("quality: dashboard: %w", err)
 	}
 	defer rows.Close()
 	dash := &Dashboard{GroupBy: q.GroupBy, From: dayList[0], To: dayList[len(dayList)-1], Zone: q.Location.String(), Days: dayList}
-	index := map[string]int{}
-	for i, d := range dayList {
-		index[d] = i
-	}
 	groups := map[string]*Series{}
 	n := 0
 	for rows.Next() {
@@ -166,9 +169,23 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 			dash.Truncated = true
 			break
 		}
-		c, err := scanCard(rows)
-		if err != nil {
+		var c Scorecard
+		var at int64
+		var failed int
+		var byRule string
+		var frt sql.NullInt64
+		if err := rows.Scan(&at, &c.AgentID, &c.TeamID, &c.SiteID, &c.Score, &failed, &byRule, &frt, &c.CSAT); err != nil {
 			return nil, fmt.Errorf("quality: dashboard: %w", err)
+		}
+		c.Failed = failed != 0
+		if byRule != "{}" && byRule != "null" {
+			if err := json.Unmarshal([]byte(byRule), &c.FailedByRule); err != nil {
+				return nil, fmt.Errorf("quality: dashboard: failed_by_rule: %w", err)
+			}
+		}
+		if frt.Valid {
+			v := float64(frt.Int64) / 1000
+			c.FirstResponseSeconds = &v
 		}
 		key := GroupAll
 		switch q.GroupBy {
@@ -187,12 +204,13 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 			}
 			groups[key] = g
 		}
-		i, ok := index[c.ResolvedAt.In(q.Location).Format(time.DateOnly)]
-		if !ok {
+		// Day i starts at midnight of dayList[i] in the zone (DST-safe).
+		i := sort.Search(len(starts), func(i int) bool { return starts[i] > at }) - 1
+		if i < 0 || i >= len(dayList) {
 			continue
 		}
-		g.Days[i].add(c)
-		g.Total.add(c)
+		g.Days[i].add(&c)
+		g.Total.add(&c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("quality: dashboard: %w", err)
