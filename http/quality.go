@@ -218,10 +218,8 @@ func (s *Server) handleQualityDashboard(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	group := r.URL.Query().Get("group_by")
-	switch group {
-	case "", quality.GroupAll, quality.GroupAgent, quality.GroupTeam, quality.GroupSite:
-	default:
-		return starpost.FieldError("group_by", "must be all, agent, team or site")
+	if err := quality.ValidGroup(group); err != nil {
+		return err
 	}
 	if err := s.qualityReady(); err != nil {
 		return err

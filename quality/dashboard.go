@@ -30,6 +30,15 @@ type DashboardQuery struct {
 	Location    *time.Location
 }
 
+// ValidGroup checks a dashboard grouping ("" means GroupAll).
+func ValidGroup(g string) error {
+	switch g {
+	case "", GroupAll, GroupAgent, GroupTeam, GroupSite:
+		return nil
+	}
+	return starpost.FieldError("group_by", "must be all, agent, team or site")
+}
+
 // MaxDashboardDays is the longest range of a dashboard.
 const MaxDashboardDays = 366
 
@@ -129,12 +138,11 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 	if q.WorkspaceID == "" {
 		return nil, starpost.FieldError("workspace_id", "required")
 	}
-	switch q.GroupBy {
-	case "":
+	if err := ValidGroup(q.GroupBy); err != nil {
+		return nil, err
+	}
+	if q.GroupBy == "" {
 		q.GroupBy = GroupAll
-	case GroupAll, GroupAgent, GroupTeam, GroupSite:
-	default:
-		return nil, starpost.FieldError("group_by", "must be all, agent, team or site")
 	}
 	if q.Location == nil {
 		q.Location = time.UTC
