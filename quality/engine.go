@@ -55,10 +55,20 @@ type ScoreBody struct {
 // conversation (see Ending: resolved, or closed without resolution) it reads the conversation's events from the store, inspects
 // them and writes the findings and the score.
 type Engine struct {
-	store starpost.ConversationService
-	cfg   Config
-	ws    map[string]Config
+	store  starpost.ConversationService
+	cfg    Config
+	ws     map[string]Config
+	search SearchFunc
 }
+
+// RetrievalDepth is how many knowledge-base entries RetrievalRelevance
+// compares for the engine.
+const RetrievalDepth = 3
+
+// UseRetrieval makes the off-topic rule of workspaces without a Relevance
+// of their own use RetrievalRelevance with search (the knowledge base).
+// Call it before the engine runs.
+func (e *Engine) UseRetrieval(search SearchFunc) { e.search = search }
 
 // NewEngine returns the QA engine reading from store with configuration
 // cfg, and perWorkspace overrides for some workspaces (nil for none). Every
@@ -122,7 +132,11 @@ func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Ev
 	if end == nil || !rating && end.Seq != ev.Seq {
 		return nil, nil // closing a resolved conversation: already inspected
 	}
-	rep, err := Inspect(evs, e.Config(ev.WorkspaceID))
+	cfg := e.Config(ev.WorkspaceID)
+	if e.search != nil && cfg.Relevance == nil {
+		cfg.Relevance = RetrievalRelevance(ctx, ev.WorkspaceID, e.search, RetrievalDepth)
+	}
+	rep, err := Inspect(evs, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 package quality_test
 
 import (
+	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,5 +189,61 @@ func TestLexicalRelevance(t *testing.T) {
 		if got := quality.LexicalRelevance(tt.a, tt.b); got < tt.min || got > tt.max {
 			t.Errorf("LexicalRelevance(%q, %q) = %.3f, want in [%v, %v]", tt.a, tt.b, got, tt.min, tt.max)
 		}
+	}
+}
+
+func TestRetrievalRelevance(t *testing.T) {
+	s, m := time.Second, time.Minute
+	// A toy knowledge base: each entry is found by its words.
+	kb := map[string][]string{"faq_reset": {"password", "forgot", "sign-in", "密码"}, "faq_refund": {"refund", "退款"}}
+	search := func(_ context.Context, ws, q string, k int) ([]string, error) {
+		if ws != "ws_1" {
+			return nil, errors.New("wrong workspace")
+		}
+		var ids []string
+		for _, id := range []string{"faq_reset", "faq_refund"} {
+			for _, w := range kb[id] {
+				if strings.Contains(strings.ToLower(q), w) {
+					ids = append(ids, id)
+					break
+				}
+			}
+		}
+		return ids[:min(k, len(ids))], nil
+	}
+	failing := func(context.Context, string, string, int) ([]string, error) { return nil, errors.New("down") }
+	evs := open(5*s).c(10*s, "How do I change my account password please?").a(20*s, "Click Forgot on the sign-in page").resolve(m, ada).evs
+	tests := []struct {
+		name string
+		rel  quality.RelevanceFunc
+		want []string
+	}{
+		{"words only: no shared word", nil, []string{"off_topic:fail@3"}},
+		{"the same FAQ on both sides", quality.RetrievalRelevance(context.Background(), "ws_1", search, 3), nil},
+		{"search down: words only", quality.RetrievalRelevance(context.Background(), "ws_1", failing, 3), []string{"off_topic:fail@3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := quality.DefaultConfig()
+			cfg.Relevance = tt.rel
+			rep, err := quality.Inspect(evs, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := brief(only(rep.Findings, quality.RuleOffTopic)); !slices.Equal(got, tt.want) {
+				t.Errorf("findings %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// An answer about another entry stays off topic.
+	other := open(5*s).c(10*s, "How do I change my account password please?").a(20*s, "Your refund was issued today").resolve(m, ada).evs
+	cfg := quality.DefaultConfig()
+	cfg.Relevance = quality.RetrievalRelevance(context.Background(), "ws_1", search, 3)
+	rep, err := quality.Inspect(other, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := brief(only(rep.Findings, quality.RuleOffTopic)); !slices.Equal(got, []string{"off_topic:fail@3"}) {
+		t.Errorf("refund answer to a password question: %v", got)
 	}
 }

@@ -290,6 +290,14 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
+	qa.UseRetrieval(func(ctx context.Context, ws, q string, k int) ([]string, error) { // off-topic check: same KB entry
+		rs, err := n.kb.Search(ctx, ws, q, k)
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		return ids, err
+	})
 	runners := map[string]*engine.Runner{}
 	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), quality.NewIndexer(n.qa, n.store)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
