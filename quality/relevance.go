@@ -38,9 +38,9 @@ import (
 // the train-chosen thresholds on purpose: an answer carries content its
 // question lacks, which lowers the cosine of a good answer (a paraphrase
 // does not), so the rule flags only replies that share almost nothing
-// with the question. A workspace with an assist engine can plug its
-// retrieval in as Config.Relevance (for instance: both texts retrieve the
-// same knowledge-base article).
+// with the question. With a knowledge base (Engine.UseRetrieval, wired by
+// starpost serve) a reply that retrieves the question's best entry counts
+// as on topic even without a shared word (RetrievalRelevance).
 
 // LexicalRelevance returns the cosine similarity (0 to 1) of the term bags
 // of question and answer.
