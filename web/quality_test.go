@@ -72,7 +72,8 @@ func scoreChat(t *testing.T, n *testNode, agentID string, start time.Time, wait 
 	return conv, waited
 }
 
-// TestBrowserQuality: a supervisor opens the review screen, reads a
+// TestBrowserQuality: a supervisor opens the review screen (three scored
+// conversations over two days), reads a
 // conversation where the customer was ignored (the finding sits on the
 // waiting message), overrides the item with a comment (the score changes,
 // the history shows the change and the agreement table appears), then
@@ -86,11 +87,12 @@ func TestBrowserQuality(t *testing.T) {
 	now := time.Now().UTC()
 	ignored, waited := scoreChat(t, n, agents[0].UserID, now.Add(-3*time.Hour), 6*time.Minute)
 	good, _ := scoreChat(t, n, agents[1].UserID, now.Add(-2*time.Hour), 20*time.Second)
+	scoreChat(t, n, agents[0].UserID, now.Add(-72*time.Hour), 20*time.Second) // an earlier day: a trend
 
 	sup := newTab(t, browser, sizes[2])
 	sv := n.world.Logins[1]
 	signIn(t, sup, n.base, "/app/quality", sv.Email, sv.Password, "#qa-list")
-	wait(t, sup, "both scored conversations listed", `document.querySelectorAll('#qa-list tr[data-conv]').length === 2`)
+	wait(t, sup, "the three scored conversations listed", `document.querySelectorAll('#qa-list tr[data-conv]').length === 3`)
 	if got := eval[string](t, sup, `document.querySelector('#qa-list tr[data-conv="`+good+`"] .score').textContent`); got != "100" {
 		t.Errorf("the good chat's score %q, want 100", got)
 	}
@@ -130,8 +132,8 @@ func TestBrowserQuality(t *testing.T) {
 	if !strings.Contains(desc, "Average score per day") {
 		t.Errorf("chart description %q", desc)
 	}
-	if got := eval[string](t, sup, `document.querySelector('#qa-totals tbody tr td').textContent`); got != "2" {
-		t.Errorf("conversations in the totals: %q, want 2", got)
+	if got := eval[string](t, sup, `document.querySelector('#qa-totals tbody tr td').textContent`); got != "3" {
+		t.Errorf("conversations in the totals: %q, want 3", got)
 	}
 	do(t, sup, "group by agent", chromedp.SetValue(chromedp.CSS("#qd-group"), "agent"), chromedp.Click(chromedp.CSS(".qa-filters button.primary")))
 	wait(t, sup, "one row per agent", `document.querySelectorAll('#qa-totals tbody tr').length === 2`)
@@ -144,9 +146,14 @@ func TestBrowserQuality(t *testing.T) {
 			setLang(t, sup, sz.lang)
 			wait(t, sup, "the dashboards in Chinese", `document.querySelector('.qa h1').textContent === '质检复核' && document.querySelectorAll('svg.qa-chart').length === 4`)
 		}
+		wait(t, sup, "the charts", `document.querySelectorAll('svg.qa-chart').length === 4`)
 		sh.take(sup, sz.name+"-quality-dashboard")
+		do(t, sup, "scroll to the charts", chromedp.Evaluate[chromedp.Void](`document.querySelector('.qa-fig').scrollIntoView()`))
+		wait(t, sup, "the chart drawn at its shown width (its text not scaled)",
+			`(r => r > 0.9 && r < 1.1)(document.querySelector('svg.qa-chart').viewBox.baseVal.width / document.querySelector('svg.qa-chart').getBoundingClientRect().width)`)
+		sh.take(sup, sz.name+"-quality-chart")
 		do(t, sup, "open the review", chromedp.Click(chromedp.CSS(`.qa-tabs a[data-section="review"]`)))
-		wait(t, sup, "the list", `document.querySelectorAll('#qa-list tr[data-conv]').length === 2`)
+		wait(t, sup, "the list", `document.querySelectorAll('#qa-list tr[data-conv]').length === 3`)
 		do(t, sup, "open the reviewed chat", chromedp.Click(chromedp.CSS(`button[data-open="`+ignored+`"]`)))
 		wait(t, sup, "its history", `document.querySelector('#qa-history tbody tr') !== null`)
 		sh.take(sup, sz.name+"-quality-review")

@@ -335,9 +335,23 @@ export function start(ctx) {
     els.charts.replaceChildren(totals(), ...figs, findingTable());
   }
 
+  function chartWidth() {
+    const w = els.charts ? els.charts.clientWidth : 0;
+    if (!w) return 640;
+    const col = window.matchMedia('(max-width: 1000px)').matches ? w : (w - 14) / 2;
+    return Math.max(280, Math.round(col - 34));
+  }
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (section === 'dashboard' && Q.dash) drawCharts(); }, 200);
+  });
+
   function chart(id, key, title, fmt, series) {
     const days = Q.dash.days;
-    const W0 = 640, H0 = 220, L = 44, R = 12, TOP = 12, B = 28;
+    // Drawn at the width it is shown at, so its text stays readable on a
+    // phone (redrawn when the window is resized).
+    const W0 = chartWidth(), H0 = 220, L = 44, R = 12, TOP = 12, B = 28;
     let max = 0;
     for (const sr of series) for (const x of sr.days) if (x[key] != null) max = Math.max(max, x[key]);
     if (key === 'avg_score' || key === 'auto_fail_rate') max = key === 'avg_score' ? 100 : 1; else if (key === 'avg_csat') max = 5;
@@ -352,9 +366,9 @@ export function start(ctx) {
         'text-anchor': a.length > 1 && j === 0 ? 'start' : a.length > 1 && j === a.length - 1 ? 'end' : 'middle' }));
     const lines = series.map((sr, si) => {
       const pts = sr.days.map((x, i) => x[key] == null ? null : [xAt(i), yAt(x[key])]);
-      // Gaps (days without data) break the line.
-      let dpath = '', pen = false;
-      for (const p of pts) { if (!p) { pen = false; continue; } dpath += `${pen ? 'L' : 'M'}${p[0].toFixed(1)},${p[1].toFixed(1)}`; pen = true; }
+      // The line joins the days that have data; a dot marks each of them
+      // (the data table shows the days without any as —).
+      const dpath = pts.filter(Boolean).map((p, i) => `${i ? 'L' : 'M'}${p[0].toFixed(1)},${p[1].toFixed(1)}`).join('');
       return s('g', { class: 'series' },
         s('path', { class: 'ln', d: dpath, stroke: PALETTE[si] }),
         ...pts.filter(Boolean).map((p) => s('circle', { cx: p[0].toFixed(1), cy: p[1].toFixed(1), r: 3, fill: PALETTE[si] })));
@@ -394,7 +408,7 @@ export function start(ctx) {
     const f1 = (v, fn) => v == null ? '—' : fn(v);
     return h('div', { class: 'card table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'qa-tot-c' },
       h('table', { class: 'grid', id: 'qa-totals' }, h('caption', { id: 'qa-tot-c', text: `${T.qa.totals} (${d.from} – ${d.to})` }),
-        h('thead', {}, h('tr', {}, ...[T.qa.groupBy, T.qa.conversations, T.qa.avgScore, T.qa.failRate, T.qa.frt, T.qa.csat, T.qa.ratings]
+        h('thead', {}, h('tr', {}, ...[({ agent: T.qa.agent, team: T.qa.team, site: T.qa.site })[d.group_by] || T.qa.groupBy, T.qa.conversations, T.qa.avgScore, T.qa.failRate, T.qa.frt, T.qa.csat, T.qa.ratings]
           .map((x) => h('th', { scope: 'col', text: x })))),
         h('tbody', {}, ...d.series.map((sr) => h('tr', { 'data-key': sr.key },
           h('th', { scope: 'row', text: groupName(sr.key) }), h('td', { class: 'num', text: String(sr.total.conversations) }),
