@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -367,4 +368,40 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestConcurrentReviews: two supervisors save a review of the same
+// scorecard version at once: one wins, the other gets ECONFLICT, and the
+// history holds the winner's change only.
+func TestConcurrentReviews(t *testing.T) {
+	dialects(t, func(t *testing.T, w *world) {
+		ws, ada, _ := w.tenant("Acme")
+		conv := w.converse(ws, ada, day1, ignoredChat...)
+		const n = 4
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				_, err := w.qs.SaveReview(w.ctx, ws, conv, 0, "us_"+strconv.Itoa(i), quality.Review{Items: []quality.ItemReview{
+					{Rule: quality.RuleIgnoredCustomer, Passed: true, Comment: "reviewer " + strconv.Itoa(i)}}})
+				errs <- err
+			}()
+		}
+		won := 0
+		for range n {
+			switch err := <-errs; starpost.ErrorCode(err) {
+			case "":
+				won++
+			case starpost.ECONFLICT:
+			default:
+				t.Errorf("review: %v", err)
+			}
+		}
+		c, err := w.qs.Get(w.ctx, ws, conv, 0)
+		must(t, err)
+		chs, err := w.qs.Changes(w.ctx, ws, conv, c.ResolvedSeq)
+		must(t, err)
+		if won != 1 || len(chs) != 1 || c.ReviewVersion != 1 || chs[0].By != c.ReviewedBy {
+			t.Fatalf("%d reviews won, %d changes recorded", won, len(chs))
+		}
+	})
 }
