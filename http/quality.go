@@ -232,3 +232,46 @@ func (s *Server) handleQualityDashboard(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusOK, d)
 	return nil
 }
+
+// ConfigRequest is the body of PUT /api/v1/quality/config.
+type ConfigRequest struct {
+	// Version is the stored version read (0 when the workspace had none).
+	Version int64             `json:"version"`
+	Config  quality.ConfigDoc `json:"config"`
+}
+
+func (s *Server) handleGetQualityConfig(w http.ResponseWriter, r *http.Request) error {
+	if s.Quality == nil {
+		writeJSON(w, http.StatusOK, quality.StoredConfig{Config: quality.DefaultConfig().Doc()})
+		return nil
+	}
+	c, err := s.Quality.WorkspaceConfig(r.Context(), principal(r).WorkspaceID, quality.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) handlePutQualityConfig(w http.ResponseWriter, r *http.Request) error {
+	var req ConfigRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Version < 0 {
+		return starpost.FieldError("version", "must not be negative")
+	}
+	if _, err := req.Config.Config(); err != nil {
+		return err
+	}
+	if err := s.qualityReady(); err != nil {
+		return err
+	}
+	p := principal(r)
+	c, err := s.Quality.SaveWorkspaceConfig(r.Context(), p.WorkspaceID, editor(p), req.Version, req.Config)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}

@@ -223,3 +223,55 @@ func TestQualityTenantIsolation(t *testing.T) {
 		t.Fatalf("A's card changed: %+v", d.Scorecard)
 	}
 }
+
+func TestQualityConfigRoutes(t *testing.T) {
+	e := newEnv(t)
+	e.withQuality()
+	a, b := e.newTenant("acme"), e.newTenant("other")
+	admin, sup, agent := e.login(a.admin), e.login(a.supervisor), e.login(a.agent)
+
+	var sc quality.StoredConfig
+	sup.mustJSON("GET", "/api/v1/quality/config", nil, 200, &sc)
+	if sc.Version != 0 || sc.Config.CSATPass != 4 || len(sc.Config.Scorecard) == 0 {
+		t.Fatalf("default %+v", sc)
+	}
+	doc := sc.Config
+	doc.Disclosures = []quality.Disclosure{{Name: "recording notice", Phrases: []string{"录音", "recorded"}}}
+	body := map[string]any{"version": 0, "config": doc}
+	if r := sup.do("PUT", "/api/v1/quality/config", body); r.status != 403 {
+		t.Fatalf("supervisor saves: %d", r.status)
+	}
+	if r := agent.do("GET", "/api/v1/quality/config", nil); r.status != 403 {
+		t.Fatalf("agent reads: %d", r.status)
+	}
+	admin.mustJSON("PUT", "/api/v1/quality/config", body, 200, &sc)
+	if sc.Version != 1 || sc.UpdatedBy != a.admin.ID || len(sc.Config.Disclosures) != 1 {
+		t.Fatalf("saved %+v", sc)
+	}
+	bad := []struct {
+		body   any
+		status int
+		field  string
+	}{
+		{map[string]any{"version": 0, "config": doc}, 409, ""},
+		{map[string]any{"version": 1, "config": map[string]any{"first_response_seconds": 0}}, 400, "first_response_seconds"},
+		{map[string]any{"version": 1, "config": map[string]any{"first_response_seconds": 60, "colour": "red"}}, 400, "colour"},
+		{map[string]any{"version": -1, "config": doc}, 400, "version"},
+		{"[1,2]", 400, "body"},
+	}
+	for i, c := range bad {
+		r := admin.do("PUT", "/api/v1/quality/config", c.body)
+		if r.status != c.status || (c.field != "" && r.errorBody(t).Field != c.field) {
+			t.Errorf("bad %d: %d %s", i, r.status, r.body)
+		}
+	}
+	sup.mustJSON("GET", "/api/v1/quality/config", nil, 200, &sc)
+	if sc.Version != 1 {
+		t.Fatalf("after rejected saves: version %d", sc.Version)
+	}
+	// Tenant B still has the default.
+	e.login(b.supervisor).mustJSON("GET", "/api/v1/quality/config", nil, 200, &sc)
+	if sc.Version != 0 || len(sc.Config.Disclosures) != 0 {
+		t.Fatalf("B sees %+v", sc)
+	}
+}

@@ -331,6 +331,8 @@ func (s *Server) routes() []Route {
 		{"PUT", "/api/v1/quality/scorecards/{conversation}/review", AccessSupervisor, s.handleReviewScorecard},
 		{"GET", "/api/v1/quality/agreement", AccessSupervisor, s.handleQualityAgreement},
 		{"GET", "/api/v1/quality/dashboard", AccessSupervisor, s.handleQualityDashboard},
+		{"GET", "/api/v1/quality/config", AccessSupervisor, s.handleGetQualityConfig},
+		{"PUT", "/api/v1/quality/config", AccessAdmin, s.handlePutQualityConfig},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/starpost/starpost"
@@ -59,6 +60,50 @@ type Engine struct {
 	cfg    Config
 	ws     map[string]Config
 	search SearchFunc
+	qs     *Store
+
+	mu     sync.Mutex
+	stored map[string]storedConfig // workspace configurations read from qs, by workspace
+}
+
+type storedConfig struct {
+	version int64
+	cfg     Config
+}
+
+// UseStore makes the engine apply each workspace's own configuration
+// saved in qs (SaveWorkspaceConfig) when it has one. Call it before the
+// engine runs.
+func (e *Engine) UseStore(qs *Store) { e.qs = qs }
+
+// configFor returns the configuration that applies to a workspace now: its
+// stored one, else Config(ws).
+func (e *Engine) configFor(ctx context.Context, ws string) (Config, error) {
+	def := e.Config(ws)
+	if e.qs == nil {
+		return def, nil
+	}
+	sc, err := e.qs.WorkspaceConfig(ctx, ws, def)
+	if err != nil {
+		return Config{}, err
+	}
+	if sc.Version == 0 {
+		return def, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.stored[ws]; ok && c.version == sc.Version {
+		return c.cfg, nil
+	}
+	cfg, err := sc.Config.Config()
+	if err != nil {
+		return def, nil // validated when saved; a stored config that no longer validates falls back
+	}
+	if e.stored == nil {
+		e.stored = map[string]storedConfig{}
+	}
+	e.stored[ws] = storedConfig{version: sc.Version, cfg: cfg}
+	return cfg, nil
 }
 
 // RetrievalDepth is how many knowledge-base entries RetrievalRelevance
@@ -93,7 +138,9 @@ func NewEngine(store starpost.ConversationService, cfg Config, perWorkspace map[
 // Name returns EngineName.
 func (e *Engine) Name() string { return EngineName }
 
-// Config returns the configuration that applies to a workspace.
+// Config returns the configuration given in code for a workspace
+// (NewEngine); a workspace's stored configuration (UseStore) takes
+// precedence over it when the engine runs.
 func (e *Engine) Config(workspaceID string) Config {
 	if c, ok := e.ws[workspaceID]; ok {
 		return c
@@ -132,7 +179,10 @@ func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Ev
 	if end == nil || !rating && end.Seq != ev.Seq {
 		return nil, nil // closing a resolved conversation: already inspected
 	}
-	cfg := e.Config(ev.WorkspaceID)
+	cfg, err := e.configFor(ctx, ev.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
 	if e.search != nil && cfg.Relevance == nil {
 		cfg.Relevance = RetrievalRelevance(ctx, ev.WorkspaceID, e.search, RetrievalDepth)
 	}

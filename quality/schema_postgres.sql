@@ -4,7 +4,8 @@
 -- replaces it) with the agent's team and site at scoring time, and keeps the
 -- final score after a human review. qa_overrides holds the current human
 -- result of each overridden item; qa_review_changes records every change
--- (who, when, from what, to what, why).
+-- (who, when, from what, to what, why). qa_configs holds a workspace's own QA
+-- configuration (quality.ConfigDoc as JSON), versioned.
 CREATE TABLE IF NOT EXISTS qa_scorecards (
     workspace_id      TEXT    NOT NULL,
     conversation_id   TEXT    NOT NULL,
@@ -53,4 +54,11 @@ CREATE TABLE IF NOT EXISTS qa_review_changes (
     by_user         TEXT    NOT NULL,
     at              BIGINT  NOT NULL,
     PRIMARY KEY (workspace_id, conversation_id, resolved_seq, version, rule)
+);
+CREATE TABLE IF NOT EXISTS qa_configs (
+    workspace_id TEXT    NOT NULL PRIMARY KEY,
+    config       TEXT    NOT NULL,
+    version      BIGINT NOT NULL,
+    updated_by   TEXT    NOT NULL,
+    updated_at   BIGINT NOT NULL
 );

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -49,6 +50,7 @@ func newWorld(t *testing.T, dsn string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	qa.UseStore(qs)
 	return &world{t: t, ctx: ctx, db: db, qs: qs, qa: qa, ix: quality.NewIndexer(qs, db)}
 }
 
@@ -402,6 +404,61 @@ func TestConcurrentReviews(t *testing.T) {
 		must(t, err)
 		if won != 1 || len(chs) != 1 || c.ReviewVersion != 1 || chs[0].By != c.ReviewedBy {
 			t.Fatalf("%d reviews won, %d changes recorded", won, len(chs))
+		}
+	})
+}
+
+// TestWorkspaceConfig: a workspace saves its own configuration (a required
+// disclosure); its next conversations are inspected with it, another
+// workspace's are not; saves are versioned.
+func TestWorkspaceConfig(t *testing.T) {
+	dialects(t, func(t *testing.T, w *world) {
+		wsA, ada, _ := w.tenant("Acme")
+		wsB, eve, _ := w.tenant("Other")
+		sc, err := w.qs.WorkspaceConfig(w.ctx, wsA, quality.DefaultConfig())
+		must(t, err)
+		if sc.Version != 0 || len(sc.Config.Disclosures) != 0 {
+			t.Fatalf("default %+v", sc)
+		}
+		doc := sc.Config
+		doc.Disclosures = []quality.Disclosure{{Name: "recording notice", Phrases: []string{"录音", "recorded"}}}
+		saved, err := w.qs.SaveWorkspaceConfig(w.ctx, wsA, "us_admin", 0, doc)
+		must(t, err)
+		if saved.Version != 1 {
+			t.Fatalf("saved %+v", saved)
+		}
+		if _, err := w.qs.SaveWorkspaceConfig(w.ctx, wsA, "us_admin", 0, doc); starpost.ErrorCode(err) != starpost.ECONFLICT {
+			t.Errorf("second first save: %v", err)
+		}
+		bad := doc
+		bad.CSATPass = 0
+		if _, err := w.qs.SaveWorkspaceConfig(w.ctx, wsA, "us_admin", 1, bad); starpost.ErrorField(err) != "csat_pass" {
+			t.Errorf("invalid save: %v", err)
+		}
+		got, err := w.qs.WorkspaceConfig(w.ctx, wsA, quality.DefaultConfig())
+		must(t, err)
+		if got.Version != 1 || got.UpdatedBy != "us_admin" || !reflect.DeepEqual(got.Config, doc) {
+			t.Fatalf("read back %+v", got)
+		}
+
+		a := w.converse(wsA, ada, day1, goodChat...)
+		b := w.converse(wsB, eve, day1, goodChat...)
+		ca, err := w.qs.Get(w.ctx, wsA, a, 0)
+		must(t, err)
+		cb, err := w.qs.Get(w.ctx, wsB, b, 0)
+		must(t, err)
+		if ca.FailedByRule[quality.RuleDisclosure] != 1 || !ca.Failed || cb.FailedByRule[quality.RuleDisclosure] != 0 || cb.Failed {
+			t.Errorf("A %v failed %v; B %v failed %v", ca.FailedByRule, ca.Failed, cb.FailedByRule, cb.Failed)
+		}
+		// Version 2 drops the disclosure again: the engine sees the change.
+		doc.Disclosures = nil
+		_, err = w.qs.SaveWorkspaceConfig(w.ctx, wsA, "us_admin", 1, doc)
+		must(t, err)
+		a2 := w.converse(wsA, ada, day2, goodChat...)
+		c2, err := w.qs.Get(w.ctx, wsA, a2, 0)
+		must(t, err)
+		if c2.FailedByRule[quality.RuleDisclosure] != 0 || c2.Failed {
+			t.Errorf("after version 2: %v failed %v", c2.FailedByRule, c2.Failed)
 		}
 	})
 }
