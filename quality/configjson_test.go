@@ -35,13 +35,17 @@ func TestConfigDoc(t *testing.T) {
 		{"long pattern", func(d *quality.ConfigDoc) {
 			d.Forbidden = append(d.Forbidden, quality.PhraseRule{Name: "x", Regex: strings.Repeat("a", quality.MaxPatternLen+1)})
 		}, "forbidden"},
-		{"bad pattern", func(d *quality.ConfigDoc) { d.Forbidden = append(d.Forbidden, quality.PhraseRule{Name: "x", Regex: "(("}) }, "forbidden"},
+		{"bad pattern", func(d *quality.ConfigDoc) {
+			d.Forbidden = append(d.Forbidden, quality.PhraseRule{Name: "x", Regex: "(("})
+		}, "forbidden"},
 		{"too many phrases", func(d *quality.ConfigDoc) {
 			for i := range quality.MaxPhrases {
 				d.Empathy = append(d.Empathy, "p"+strings.Repeat("x", i%5))
 			}
 		}, "config"},
-		{"unknown rule", func(d *quality.ConfigDoc) { d.Scorecard = append(d.Scorecard, quality.ScoreItem{Rule: "tone", Weight: 1}) }, "scorecard"},
+		{"unknown rule", func(d *quality.ConfigDoc) {
+			d.Scorecard = append(d.Scorecard, quality.ScoreItem{Rule: "tone", Weight: 1})
+		}, "scorecard"},
 		{"disclosure without phrase", func(d *quality.ConfigDoc) { d.Disclosures = []quality.Disclosure{{Name: "x"}} }, "disclosures"},
 		{"csat pass 6", func(d *quality.ConfigDoc) { d.CSATPass = 6 }, "csat_pass"},
 	}

@@ -290,7 +290,7 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
-	qa.UseStore(n.qa) // each workspace's own QA configuration
+	qa.UseStore(n.qa)                                                                  // each workspace's own QA configuration
 	qa.UseRetrieval(func(ctx context.Context, ws, q string, k int) ([]string, error) { // off-topic check: same KB entry
 		rs, err := n.kb.Search(ctx, ws, q, k)
 		ids := make([]string, len(rs))
