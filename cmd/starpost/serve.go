@@ -290,8 +290,10 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
-	qa.UseStore(n.qa)                                                                  // each workspace's own QA configuration
-	qa.UseRetrieval(func(ctx context.Context, ws, q string, k int) ([]string, error) { // off-topic check: same KB entry
+	// Each workspace's own QA configuration; the off-topic check counts a
+	// reply that finds the question's knowledge-base entry as on topic.
+	qa.UseStore(n.qa)
+	qa.UseRetrieval(func(ctx context.Context, ws, q string, k int) ([]string, error) {
 		rs, err := n.kb.Search(ctx, ws, q, k)
 		ids := make([]string, len(rs))
 		for i, r := range rs {
