@@ -167,3 +167,47 @@ func TestBrowserQuality(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestBrowserQualityRules: an admin adds a required disclosure and makes
+// greetings weigh more on the rules tab; the workspace's configuration is
+// saved (version 1); a malformed line is refused with a message; a
+// supervisor sees the rules read-only. axe-core on the tab.
+func TestBrowserQualityRules(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t)
+	ctx := context.Background()
+	adm := newTab(t, browser, sizes[2])
+	ad := n.world.Logins[0]
+	signIn(t, adm, n.base, "/app/quality#rules", ad.Email, ad.Password, "#qa-rules")
+	wait(t, adm, "the default rules", `document.querySelector('#qr-save') !== null && document.querySelector('#qr-w-greeting').value === '5'`)
+	do(t, adm, "a malformed disclosure line", chromedp.SendKeys(chromedp.CSS("#qr-disc"), "no colon here"), chromedp.Click(chromedp.CSS("#qr-save")))
+	wait(t, adm, "the line refused", `document.querySelector('.qa-rules .error').textContent.includes('line 1')`)
+	do(t, adm, "a disclosure and a weight",
+		chromedp.SetValue(chromedp.CSS("#qr-disc"), "recording notice: 录音 | recorded"),
+		chromedp.SetValue(chromedp.CSS("#qr-w-greeting"), "12"),
+		chromedp.Click(chromedp.CSS("#qr-save")))
+	wait(t, adm, "version 1 saved", `document.querySelector('#qr-version').textContent.startsWith('Version 1')`)
+	audit(t, adm, "the rules tab", "")
+	qs := openQuality(t, ctx, n.db)
+	sc, err := qs.WorkspaceConfig(ctx, n.world.Workspace.ID, quality.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var greeting float64
+	for _, it := range sc.Config.Scorecard {
+		if it.Rule == quality.RuleGreeting {
+			greeting = it.Weight
+		}
+	}
+	if sc.Version != 1 || len(sc.Config.Disclosures) != 1 || len(sc.Config.Disclosures[0].Phrases) != 2 || greeting != 12 ||
+		len(sc.Config.Forbidden) != len(quality.DefaultConfig().Forbidden) {
+		t.Fatalf("stored %+v", sc)
+	}
+
+	sup := newTab(t, browser, sizes[0])
+	sv := n.world.Logins[1]
+	signIn(t, sup, n.base, "/app/quality#rules", sv.Email, sv.Password, "#qa-rules")
+	wait(t, sup, "the rules read-only", `document.querySelector('#qr-save') === null && document.querySelector('#qr-disc').disabled &&
+		document.querySelector('#qr-disc').value.startsWith('recording notice: 录音')`)
+	audit(t, sup, "the rules tab, read-only at phone size", "")
+}

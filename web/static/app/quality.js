@@ -14,7 +14,7 @@
 import { call } from './api.js';
 import { h, s } from './dom.js';
 
-const SECTIONS = ['review', 'dashboard'];
+const SECTIONS = ['review', 'dashboard', 'rules'];
 const PALETTE = ['#0b57d0', '#b3261e', '#146c2e', '#7c4dff', '#8a5000', '#00696f'];
 const METRICS = [
   ['avg_score', 'avgScore', (v) => v.toFixed(0)],
@@ -37,6 +37,7 @@ export function start(ctx) {
     filter: { agent: '', team: '', site: '', from: daysAgo(13), to: daysAgo(0), score_below: '', auto_failed: '', reviewed: '' },
     list: null, detail: null, agreement: null,
     dash: null, dashQ: { group_by: 'all', from: daysAgo(13), to: daysAgo(0) },
+    rules: null, // the workspace's QA configuration {version, config}
   };
   let T = ctx.T();
   let els = {};
@@ -102,7 +103,7 @@ export function start(ctx) {
   }
 
   function draw() {
-    if (section === 'review') drawReview(); else drawDashboard();
+    if (section === 'review') drawReview(); else if (section === 'rules') drawRules(); else drawDashboard();
   }
 
   window.addEventListener('hashchange', () => {
@@ -430,9 +431,76 @@ export function start(ctx) {
           ...d.series.map((sr) => h('td', { class: 'num', text: String(sr.total.findings[r] || 0) })))))));
   }
 
+  // ---- rules (the workspace's QA configuration; admins edit) ----
+  async function loadRules() { Q.rules = await call('GET', '/api/v1/quality/config'); }
+
+  // Lines of the text areas: "name: phrase | phrase" for disclosures,
+  // "name: phrase" or "name: /pattern/" for forbidden phrases.
+  const discLines = (ds) => ds.map((d) => `${d.name}: ${d.phrases.join(' | ')}`).join('\n');
+  const forbLines = (fs) => fs.map((f) => `${f.name}: ${f.regex ? '/' + f.regex + '/' : f.phrase}`).join('\n');
+  function parseLines(text, field) {
+    const out = [];
+    for (const [i, raw] of text.split('\n').entries()) {
+      const line = raw.trim();
+      if (!line) continue;
+      const at = line.indexOf(':');
+      if (at <= 0 || !line.slice(at + 1).trim()) throw new Error(T.qa.lineError(field, i + 1));
+      out.push([line.slice(0, at).trim(), line.slice(at + 1).trim()]);
+    }
+    return out;
+  }
+
+  function drawRules() {
+    if (!Q.rules) { els.body.replaceChildren(h('p', { class: 'empty', text: T.qa.loading })); return; }
+    const admin = ctx.me.role === 'admin';
+    const c = Q.rules.config;
+    const num = (v, min, max) => h('input', { type: 'number', min, max, step: 'any', value: String(v), required: true, disabled: !admin });
+    const frt = num(c.first_response_seconds, '1', '604800'), slow = num(c.slow_reply_seconds, '1', '604800');
+    const ign = num(c.ignored_after_seconds, '1', '604800'), van = num(c.vanished_after_seconds, '1', '604800');
+    const disc = h('textarea', { rows: '4', disabled: !admin, 'aria-describedby': 'qr-disc-hint' });
+    disc.value = discLines(c.disclosures || []);
+    const forb = h('textarea', { rows: '8', disabled: !admin, 'aria-describedby': 'qr-forb-hint' });
+    forb.value = forbLines(c.forbidden || []);
+    const items = c.scorecard.map((it) => [it,
+      h('input', { type: 'number', min: '0', max: '1000', step: 'any', value: String(it.weight), id: 'qr-w-' + it.rule, disabled: !admin, 'aria-label': T.qa.weightOf(rule(it.rule)) }),
+      h('input', { type: 'checkbox', checked: !!it.auto_fail, id: 'qr-af-' + it.rule, disabled: !admin, 'aria-label': T.qa.autoFailOf(rule(it.rule)) })]);
+    const err = h('p', { class: 'error', role: 'alert' });
+    const form = h('form', { class: 'card qa-rules', id: 'qa-rules', 'aria-labelledby': 'qr-h', onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      try {
+        const config = { ...c,
+          first_response_seconds: Number(frt.value), slow_reply_seconds: Number(slow.value),
+          ignored_after_seconds: Number(ign.value), vanished_after_seconds: Number(van.value),
+          disclosures: parseLines(disc.value, T.qa.disclosures).map(([name, rest]) => ({ name, phrases: rest.split('|').map((x) => x.trim()).filter(Boolean) })),
+          forbidden: parseLines(forb.value, T.qa.forbidden).map(([name, rest]) => rest.length > 2 && rest.startsWith('/') && rest.endsWith('/')
+            ? { name, regex: rest.slice(1, -1) } : { name, phrase: rest }),
+          scorecard: items.map(([it, w, af]) => ({ rule: it.rule, weight: Number(w.value), auto_fail: af.checked })),
+        };
+        Q.rules = await call('PUT', '/api/v1/quality/config', { version: Q.rules.version, config });
+        drawRules();
+        announce(T.qa.rulesSaved(Q.rules.version));
+        const v = document.getElementById('qr-version');
+        if (v) v.focus();
+      } catch (x) { err.textContent = x.message; }
+    } },
+    h('h2', { id: 'qr-h', text: T.qa.rulesTitle }),
+    h('p', { class: 'meta', id: 'qr-version', tabindex: '-1', text: Q.rules.version ? T.qa.rulesVersion(Q.rules.version, nameOf(Q.users, Q.rules.updated_by), fmtTime(Q.rules.updated_at)) : T.qa.rulesDefault }),
+    admin ? null : h('p', { class: 'note', text: T.qa.rulesReadOnly }),
+    h('div', { class: 'qa-fields' }, field('qr-frt', T.qa.frtSla, frt), field('qr-slow', T.qa.slowLimit, slow), field('qr-ign', T.qa.ignoredAfter, ign), field('qr-van', T.qa.vanishedAfter, van)),
+    h('div', { class: 'field' }, h('label', { for: 'qr-disc', text: T.qa.disclosures }), Object.assign(disc, { id: 'qr-disc' }), h('small', { id: 'qr-disc-hint', text: T.qa.disclosuresHint })),
+    h('div', { class: 'field' }, h('label', { for: 'qr-forb', text: T.qa.forbidden }), Object.assign(forb, { id: 'qr-forb' }), h('small', { id: 'qr-forb-hint', text: T.qa.forbiddenHint })),
+    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'qr-card-c' },
+      h('table', { class: 'grid' }, h('caption', { id: 'qr-card-c', text: T.qa.items }),
+        h('thead', {}, h('tr', {}, ...[T.qa.rule, T.qa.weight, T.qa.autoFailed].map((x) => h('th', { scope: 'col', text: x })))),
+        h('tbody', {}, ...items.map(([it, w, af]) => h('tr', {}, h('th', { scope: 'row', text: rule(it.rule) }), h('td', {}, w), h('td', {}, af)))))),
+    err, admin ? h('button', { type: 'submit', class: 'primary', id: 'qr-save', text: T.qa.saveRules }) : null);
+    els.body.replaceChildren(form);
+  }
+
   async function refresh() {
     try {
-      if (section === 'review') { await loadList(); drawList(); } else { await loadDash(); drawCharts(); }
+      if (section === 'review') { await loadList(); drawList(); } else if (section === 'rules') { await loadRules(); drawRules(); } else { await loadDash(); drawCharts(); }
     } catch (x) { announce(x.message); }
   }
 

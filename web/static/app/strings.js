@@ -151,7 +151,14 @@ export const en = {
   },
   // Quality review and dashboards (quality.js).
   qa: {
-    nav: 'Quality', title: 'Quality review', sections: 'Quality sections', review: 'Review', dashboard: 'Dashboards',
+    nav: 'Quality', title: 'Quality review', sections: 'Quality sections', review: 'Review', dashboard: 'Dashboards', rules: 'Rules',
+    rulesTitle: 'QA rules of this workspace', rulesDefault: 'The server’s default rules apply (not changed yet).',
+    rulesVersion: (v, by, at) => `Version ${v}, saved by ${by}, ${at}.`, rulesReadOnly: 'Only admins can change the rules.',
+    rulesSaved: (v) => `Rules saved (version ${v}). Conversations resolved from now on are scored with them.`, saveRules: 'Save rules',
+    frtSla: 'First-response SLA (s)', slowLimit: 'Slow reply after (s)', ignoredAfter: 'Ignored after (s)', vanishedAfter: 'Vanished after (s)',
+    disclosures: 'Required disclosures', disclosuresHint: 'One per line: name: phrase | another phrase (any one counts).',
+    forbidden: 'Forbidden phrases', forbiddenHint: 'One per line: name: phrase, or name: /regular expression/.',
+    lineError: (f, n) => `${f}, line ${n}: write “name: phrase”.`, weightOf: (r) => `Weight of ${r}`, autoFailOf: (r) => `${r} is an auto-fail item`,
     filters: 'Filter scored conversations', agent: 'Agent', team: 'Team', site: 'Site', any: 'Any', none: '(none)',
     from: 'From', to: 'To', scoreBelow: 'Score below', autoFailed: 'Auto-failed', reviewed: 'Reviewed', yes: 'Yes', no: 'No', apply: 'Apply',
     scored: 'Scored conversations', noneScored: 'No scored conversations match.', conversation: 'Conversation', resolvedAt: 'Resolved',
@@ -329,7 +336,14 @@ export const zh = {
   },
   // Quality review and dashboards (quality.js).
   qa: {
-    nav: '质检', title: '质检复核', sections: '质检栏目', review: '复核', dashboard: '看板',
+    nav: '质检', title: '质检复核', sections: '质检栏目', review: '复核', dashboard: '看板', rules: '规则',
+    rulesTitle: '本工作区的质检规则', rulesDefault: '使用服务器默认规则（尚未修改）。',
+    rulesVersion: (v, by, at) => `第 ${v} 版，由 ${by} 于 ${at} 保存。`, rulesReadOnly: '只有管理员可以修改规则。',
+    rulesSaved: (v) => `规则已保存（第 ${v} 版）。此后解决的会话将按新规则评分。`, saveRules: '保存规则',
+    frtSla: '首次响应时限（秒）', slowLimit: '回复慢阈值（秒）', ignoredAfter: '不理客户阈值（秒）', vanishedAfter: '坐席消失阈值（秒）',
+    disclosures: '必要告知', disclosuresHint: '每行一条：名称: 用语 | 另一用语（任一即可）。',
+    forbidden: '禁用语', forbiddenHint: '每行一条：名称: 用语，或 名称: /正则表达式/。',
+    lineError: (f, n) => `${f}，第 ${n} 行：请写成“名称: 用语”。`, weightOf: (r) => `${r} 的权重`, autoFailOf: (r) => `${r} 为一票否决项`,
     filters: '筛选已评分会话', agent: '坐席', team: '班组', site: '站点', any: '全部', none: '（无）',
     from: '开始日期', to: '结束日期', scoreBelow: '分数低于', autoFailed: '一票否决', reviewed: '已复核', yes: '是', no: '否', apply: '应用',
     scored: '已评分会话', noneScored: '没有符合条件的已评分会话。', conversation: '会话', resolvedAt: '解决时间',
