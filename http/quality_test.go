@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -83,6 +84,11 @@ func TestQualityReviewFlow(t *testing.T) {
 	sup.mustJSON("GET", "/api/v1/quality/scorecards/"+conv, nil, 200, &d)
 	if d.Scorecard.Score != 0 || len(d.Transcript) != 4 || len(d.Findings) == 0 || len(d.Changes) != 0 {
 		t.Fatalf("detail %+v", d)
+	}
+	seq := strconv.FormatInt(d.Scorecard.ResolvedSeq, 10)
+	sup.mustJSON("GET", "/api/v1/quality/scorecards/"+conv+"?resolved_seq="+seq, nil, 200, &d)
+	if r := sup.do("GET", "/api/v1/quality/scorecards/"+conv+"?resolved_seq=999", nil); r.status != 404 {
+		t.Fatalf("another resolution: %d", r.status)
 	}
 	review := map[string]any{"version": 0, "items": []map[string]any{
 		{"rule": quality.RuleIgnoredCustomer, "passed": true, "comment": "the customer asked for time to find the card"}}}

@@ -77,8 +77,10 @@ export function start(ctx) {
       call('GET', '/api/v1/quality/agreement?' + query({ from: Q.filter.from, to: Q.filter.to }))]);
     Q.list = l.items; Q.agreement = a;
   }
-  async function openCard(id) {
-    Q.detail = await call('GET', '/api/v1/quality/scorecards/' + encodeURIComponent(id));
+  // openCard opens the scorecard of one resolution of a conversation (a
+  // reopened conversation has one per resolution).
+  async function openCard(id, seq) {
+    Q.detail = await call('GET', '/api/v1/quality/scorecards/' + encodeURIComponent(id) + (seq ? '?resolved_seq=' + seq : ''));
     drawDetail();
     const h2 = document.getElementById('qa-detail-h');
     if (h2) { h2.focus(); h2.scrollIntoView({ block: 'start' }); }
@@ -161,10 +163,11 @@ export function start(ctx) {
     drawAgreement();
     if (!Q.list) { els.list.replaceChildren(h('p', { class: 'empty', text: T.qa.loading })); return; }
     if (!Q.list.length) { els.list.replaceChildren(h('section', { class: 'card', 'aria-label': T.qa.scored }, h('p', { class: 'empty', text: T.qa.noneScored }))); return; }
-    const open = Q.detail && Q.detail.scorecard.conversation_id;
-    const rows = Q.list.map((c) => h('tr', { 'data-conv': c.conversation_id, class: c.conversation_id === open ? 'sel' : false },
+    const open = Q.detail && Q.detail.scorecard;
+    const rows = Q.list.map((c) => h('tr', { 'data-conv': c.conversation_id,
+      class: open && c.conversation_id === open.conversation_id && c.resolved_seq === open.resolved_seq ? 'sel' : false },
       h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linkish', 'data-open': c.conversation_id,
-        'aria-label': T.qa.openLabel(c.conversation_id.slice(0, 11)), onclick: () => openCard(c.conversation_id).catch((x) => announce(x.message)),
+        'aria-label': T.qa.openLabel(c.conversation_id.slice(0, 11)), onclick: () => openCard(c.conversation_id, c.resolved_seq).catch((x) => announce(x.message)),
         text: c.conversation_id.slice(0, 11) })),
       h('td', { text: nameOf(Q.users, c.agent_id) }),
       h('td', { class: 'hide-sm', text: fmtTime(c.resolved_at) }),
@@ -235,7 +238,7 @@ export function start(ctx) {
         Q.detail = await call('PUT', '/api/v1/quality/scorecards/' + encodeURIComponent(c.conversation_id) + '/review',
           { resolved_seq: c.resolved_seq, version: c.review_version, items });
         const sc = Q.detail.scorecard;
-        const row = Q.list && Q.list.find((x) => x.conversation_id === sc.conversation_id);
+        const row = Q.list && Q.list.find((x) => x.conversation_id === sc.conversation_id && x.resolved_seq === sc.resolved_seq);
         if (row) Object.assign(row, sc);
         drawList();
         drawDetail();
