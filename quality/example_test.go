@@ -55,3 +55,38 @@ func ExampleCohenKappa() {
 	// Output:
 	// n=10 observed=0.80 expected=0.58 kappa=0.524
 }
+
+// A reviewer's overrides change a scorecard's final score: Score computes
+// it from the item results.
+func ExampleScore() {
+	items := []quality.ItemResult{
+		{Rule: quality.RuleFirstResponse, Weight: 15, Applicable: true, Passed: true},
+		{Rule: quality.RuleIgnoredCustomer, Weight: 20, AutoFail: true, Applicable: true, Passed: false},
+		{Rule: quality.RuleGreeting, Weight: 5, Applicable: true, Passed: true},
+		{Rule: quality.RuleEmpathy, Weight: 10, Applicable: false},
+	}
+	score, autoFailed, failed := quality.Score(items)
+	fmt.Println(score, autoFailed, failed)
+	items[1].Passed = true // the reviewer's override
+	score, autoFailed, failed = quality.Score(items)
+	fmt.Println(score, autoFailed, failed)
+	items[2].Passed = false
+	score, _, _ = quality.Score(items)
+	fmt.Println(score)
+	// Output:
+	// 0 true [ignored_customer]
+	// 100 false []
+	// 88
+}
+
+// How well a reply addresses a question, by the words they share.
+func ExampleLexicalRelevance() {
+	q := "我的退款什么时候到账？"
+	for _, a := range []string{"退款会在三个工作日内到账", "我们新推出了会员积分活动"} {
+		r := quality.LexicalRelevance(q, a)
+		fmt.Printf("%.2f off-topic=%v\n", r, r < quality.DefaultConfig().OffTopicBelow)
+	}
+	// Output:
+	// 0.29 off-topic=false
+	// 0.05 off-topic=true
+}
