@@ -146,8 +146,8 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
-	// Quality holds QA scorecards and reviews. Nil leaves the lists empty
-	// and the rest unavailable.
+	// Quality holds QA scorecards, reviews and workspace rules. Nil leaves
+	// the lists empty, scorecards not found and changes unavailable.
 	Quality *quality.Store
 
 	once      sync.Once

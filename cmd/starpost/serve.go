@@ -273,9 +273,7 @@ func (n *node) lease() (lease.Lease, error) {
 // engines builds the runners of the engines that add events to
 // conversations: emotion (scores every customer message, coaches the
 // agent, applies the abuse policy), quality (scores every resolved
-// conversation) and kb (suggests answers for every customer message), and
-// the quality indexer (stores every QA score for review and dashboards).
-// They run on the leader only; their idempotency keys make
+// conversation) and kb (suggests answers for every customer message). They run on the leader only; their idempotency keys make
 // a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
@@ -302,6 +300,7 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 		return ids, err
 	})
 	runners := map[string]*engine.Runner{}
+	// The quality indexer stores every QA score for review and dashboards.
 	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), quality.NewIndexer(n.qa, n.store)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
