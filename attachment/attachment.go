@@ -151,7 +151,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("attachment: unknown driver %q", opts.Driver)
 	}
-	if err := createSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
 		return nil, fmt.Errorf("attachment: create table: %w", err)
 	}
 	s := &Store{db: opts.SQL, driver: opts.Driver, clock: opts.Clock, max: opts.MaxBytes, img: opts.Images.withDefaults()}
@@ -169,43 +169,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.total = 20 * s.max
 	}
 	return s, nil
-}
-
-// createSchema runs the idempotent schema, statement by statement. On
-// PostgreSQL concurrent CREATE TABLE IF NOT EXISTS can collide in the
-// catalog (nodes starting together), so a transaction-scoped advisory lock
-// serialises them.
-func createSchema(ctx context.Context, db *sql.DB, driver, schema string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if driver == "postgres" {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7311190532)"); err != nil {
-			return err
-		}
-	}
-	for _, stmt := range strings.Split(stripComments(schema), ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for line := range strings.SplitSeq(s, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
-			b.WriteString(line)
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
 }
 
 // MaxBytes is the largest file the store accepts.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/starpost/starpost"
-	"github.com/starpost/starpost/engine"
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/text"
 )
@@ -99,7 +98,7 @@ func OpenModels(ctx context.Context, opts ModelsOptions) (*Models, error) {
 	default:
 		return nil, fmt.Errorf("bot: unknown driver %q", opts.Driver)
 	}
-	if err := engine.CreateSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
 		return nil, fmt.Errorf("bot: create tables: %w", err)
 	}
 	if opts.Keep <= 0 {

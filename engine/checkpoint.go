@@ -41,16 +41,10 @@ func OpenCheckpoints(ctx context.Context, db *sql.DB, driver string) (*Checkpoin
 	default:
 		return nil, fmt.Errorf("engine: checkpoints: unknown driver %q", driver)
 	}
-	if err := createSchema(ctx, db, driver, schema); err != nil {
+	if err := store.ExecSchema(ctx, db, driver, schema); err != nil {
 		return nil, fmt.Errorf("engine: create checkpoint table: %w", err)
 	}
 	return &Checkpoints{db: db, driver: driver}, nil
-}
-
-// createSchema runs the idempotent schema, serialised on PostgreSQL (see
-// store.ExecSchema).
-func createSchema(ctx context.Context, db *sql.DB, driver, schema string) error {
-	return store.ExecSchema(ctx, db, driver, schema)
 }
 
 // q rewrites ? placeholders for the database in use.

@@ -26,6 +26,7 @@ import (
 	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/draft"
 	"github.com/starpost/starpost/kb"
+	"github.com/starpost/starpost/quality"
 )
 
 // Rate is a token bucket: up to Burst requests at once, refilled by one
@@ -168,6 +169,10 @@ type Server struct {
 	// RunHeartbeats re-announces the agents whose sockets this node serves.
 	Node      string
 	Heartbeat time.Duration
+
+	// Quality holds QA scorecards, reviews and workspace rules. Nil leaves
+	// the lists empty, scorecards not found and changes unavailable.
+	Quality *quality.Store
 
 	once      sync.Once
 	handler   http.Handler
@@ -370,6 +375,15 @@ func (s *Server) routes() []Route {
 		{"DELETE", "/api/v1/canned/{id}", AccessAdmin, s.handleDeleteCanned},
 		{"GET", "/api/v1/directory", AccessAgent, s.handleDirectory},
 		{"GET", "/api/v1/me/wellbeing", AccessAgent, s.handleWellbeing},
+
+		// Quality review and dashboards (package quality).
+		{"GET", "/api/v1/quality/scorecards", AccessSupervisor, s.handleListScorecards},
+		{"GET", "/api/v1/quality/scorecards/{conversation}", AccessSupervisor, s.handleGetScorecard},
+		{"PUT", "/api/v1/quality/scorecards/{conversation}/review", AccessSupervisor, s.handleReviewScorecard},
+		{"GET", "/api/v1/quality/agreement", AccessSupervisor, s.handleQualityAgreement},
+		{"GET", "/api/v1/quality/dashboard", AccessSupervisor, s.handleQualityDashboard},
+		{"GET", "/api/v1/quality/config", AccessSupervisor, s.handleGetQualityConfig},
+		{"PUT", "/api/v1/quality/config", AccessAdmin, s.handlePutQualityConfig},
 	}
 }
 

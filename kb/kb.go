@@ -228,13 +228,8 @@ func Open(ctx context.Context, opts Options) (*KB, error) {
 	default:
 		return nil, fmt.Errorf("kb: unknown driver %q", opts.Driver)
 	}
-	for _, stmt := range strings.Split(stripComments(schema), ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := opts.SQL.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("kb: create tables: %w", err)
-		}
+	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+		return nil, fmt.Errorf("kb: %w", err)
 	}
 	if opts.Clock == nil {
 		opts.Clock = starpost.SystemClock{}
@@ -250,17 +245,6 @@ func Open(ctx context.Context, opts Options) (*KB, error) {
 	}
 	return &KB{db: opts.SQL, driver: opts.Driver, tok: opts.Tokenizer, clock: opts.Clock, log: opts.Logger,
 		opts: opts, wss: map[string]*wsIndex{}}, nil
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
-			b.WriteString(line)
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
 }
 
 // q rewrites ? placeholders for the database in use.

@@ -18,12 +18,16 @@ const (
 	RuleClosing         = "closing"          // the agent closed politely
 	RuleForbidden       = "forbidden_phrase" // the agent said something forbidden
 	RuleEmpathy         = "empathy"          // the agent showed empathy to an angry customer
+	RuleOffTopic        = "off_topic"        // the agent's answer does not address the customer's question
+	RuleDisclosure      = "disclosure"       // a required disclosure was said
+	RuleResolution      = "resolution"       // the resolution was confirmed with the customer
+	RuleCSAT            = "csat"             // the customer's satisfaction rating
 )
 
 // Rules lists every rule name, in report order.
 func Rules() []string {
 	return []string{RuleFirstResponse, RuleSlowReply, RuleIgnoredCustomer, RuleAgentVanished,
-		RuleGreeting, RuleClosing, RuleForbidden, RuleEmpathy}
+		RuleGreeting, RuleClosing, RuleForbidden, RuleEmpathy, RuleOffTopic, RuleDisclosure, RuleResolution, RuleCSAT}
 }
 
 // PhraseRule forbids a phrase (case-insensitive substring) or a regular
@@ -34,6 +38,16 @@ type PhraseRule struct {
 	Phrase string `json:"phrase,omitempty"`
 	Regex  string `json:"regex,omitempty"`
 }
+
+// Disclosure is a statement the agent must make in every conversation
+// ("this chat is recorded", "本次对话将被录音"): any one of its phrases counts.
+type Disclosure struct {
+	Name    string   `json:"name"`
+	Phrases []string `json:"phrases"`
+}
+
+// RelevanceFunc scores from 0 to 1 how well answer addresses question.
+type RelevanceFunc func(question, answer string) float64
 
 // ScoreItem is one line of a scorecard.
 type ScoreItem struct {
@@ -74,6 +88,29 @@ type Config struct {
 	Empathy        []string
 	EmpathyWithin  int
 	AngerThreshold float64
+	// Disclosures the agent must make in every conversation (none by
+	// default: they are the workspace's own).
+	Disclosures []Disclosure
+	// OffTopicBelow is the relevance (see Relevance) under which the
+	// agent's replies to a customer question count as answering beside it;
+	// 0 turns the rule off. Questions with fewer than MinQuestionTerms
+	// content terms ("ok?") are not judged.
+	OffTopicBelow    float64
+	MinQuestionTerms int
+	// Relevance scores a question against the agent's reply; nil means
+	// LexicalRelevance.
+	Relevance RelevanceFunc
+	// Resolution is confirmed when, among the last ResolutionWithin
+	// messages, the customer says one of Confirmations or the agent asks
+	// one of ResolutionChecks and the customer does not answer with one of
+	// Denials.
+	ResolutionChecks []string
+	Confirmations    []string
+	Denials          []string
+	ResolutionWithin int
+	// CSATPass is the lowest satisfaction score (1 to 5, csat events) that
+	// passes the csat item.
+	CSATPass int
 	// MaxFindings bounds the findings of one conversation (0 means 100).
 	MaxFindings int
 	Scorecard   []ScoreItem
@@ -93,6 +130,19 @@ func DefaultConfig() Config {
 		EmpathyWithin:  2,
 		AngerThreshold: 0.6,
 		MaxFindings:    100,
+		// Below the thresholds chosen on AFQMC train pairs (0.313 best
+		// accuracy, 0.286 at most 1 % false alarms), because answers carry
+		// content their questions lack (see relevance.go).
+		OffTopicBelow:    0.2,
+		MinQuestionTerms: 3,
+		ResolutionWithin: 4,
+		CSATPass:         4,
+		ResolutionChecks: []string{"解决了吗", "解决您的问题", "还有其他", "还有什么", "清楚了吗", "明白了吗", "可以了吗",
+			"did that solve", "does that help", "did that help", "does that answer", "anything else", "is that ok", "resolved your"},
+		Confirmations: []string{"解决了", "好了", "可以了", "明白了", "清楚了", "知道了", "收到", "谢谢", "感谢", "没有了", "没问题",
+			"thanks", "thank you", "that works", "it works", "solved", "got it", "perfect", "great", "no that's all", "all good"},
+		Denials: []string{"没解决", "还是不行", "不行", "没用", "不对", "还没", "没有用",
+			"not solved", "still not", "doesn't work", "does not work", "didn't work", "not working", "no it"},
 		Greetings: []string{"您好", "你好", "欢迎", "很高兴为您服务", "有什么可以帮", "早上好", "下午好", "晚上好",
 			"hello", "hi", "hey", "good morning", "good afternoon", "good evening", "welcome", "how can i help", "thanks for contacting"},
 		Closings: []string{"还有其他", "还有什么", "祝您", "感谢您的", "谢谢您", "再见", "欢迎再次", "满意",
@@ -121,6 +171,10 @@ func DefaultConfig() Config {
 			{Rule: RuleClosing, Weight: 5},
 			{Rule: RuleForbidden, Weight: 15, AutoFail: true},
 			{Rule: RuleEmpathy, Weight: 10},
+			{Rule: RuleOffTopic, Weight: 10},
+			{Rule: RuleDisclosure, Weight: 5, AutoFail: true},
+			{Rule: RuleResolution, Weight: 5},
+			{Rule: RuleCSAT, Weight: 10},
 		},
 	}
 }
@@ -139,8 +193,27 @@ func (c *Config) Validate() error {
 	if c.IgnoredAfter < c.SlowReply {
 		return starpost.FieldError("ignored_after", "must not be shorter than slow_reply")
 	}
-	if c.GreetingWithin <= 0 || c.ClosingWithin <= 0 || c.EmpathyWithin <= 0 {
-		return starpost.FieldError("within", "greeting, closing and empathy windows must be positive")
+	if c.GreetingWithin <= 0 || c.ClosingWithin <= 0 || c.EmpathyWithin <= 0 || c.ResolutionWithin <= 0 {
+		return starpost.FieldError("within", "greeting, closing, empathy and resolution windows must be positive")
+	}
+	if c.OffTopicBelow < 0 || c.OffTopicBelow >= 1 {
+		return starpost.FieldError("off_topic_below", "must be in [0, 1)")
+	}
+	if c.MinQuestionTerms < 0 {
+		return starpost.FieldError("min_question_terms", "must not be negative")
+	}
+	if c.CSATPass < 1 || c.CSATPass > 5 {
+		return starpost.FieldError("csat_pass", "must be 1 to 5")
+	}
+	for i, d := range c.Disclosures {
+		if strings.TrimSpace(d.Name) == "" || len(d.Phrases) == 0 {
+			return starpost.FieldError("disclosures", "disclosure %d: needs a name and at least one phrase", i)
+		}
+		for _, p := range d.Phrases {
+			if strings.TrimSpace(p) == "" {
+				return starpost.FieldError("disclosures", "disclosure %d: empty phrase", i)
+			}
+		}
 	}
 	if c.AngerThreshold <= 0 || c.AngerThreshold > 1 {
 		return starpost.FieldError("anger_threshold", "must be in (0, 1]")
@@ -148,7 +221,8 @@ func (c *Config) Validate() error {
 	if c.MaxFindings < 0 {
 		return starpost.FieldError("max_findings", "must not be negative")
 	}
-	for name, list := range map[string][]string{"greetings": c.Greetings, "closings": c.Closings, "empathy": c.Empathy} {
+	for name, list := range map[string][]string{"greetings": c.Greetings, "closings": c.Closings, "empathy": c.Empathy,
+		"resolution_checks": c.ResolutionChecks, "confirmations": c.Confirmations, "denials": c.Denials} {
 		for _, p := range list {
 			if strings.TrimSpace(p) == "" {
 				return starpost.FieldError(name, "empty phrase")

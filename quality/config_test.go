@@ -24,6 +24,11 @@ func TestConfigValidate(t *testing.T) {
 		{"phrase and regex", func(c *quality.Config) {
 			c.Forbidden = append(c.Forbidden, quality.PhraseRule{Name: "x", Phrase: "a", Regex: "b"})
 		}, "forbidden"},
+		{"off-topic threshold 1", func(c *quality.Config) { c.OffTopicBelow = 1 }, "off_topic_below"},
+		{"csat pass 0", func(c *quality.Config) { c.CSATPass = 0 }, "csat_pass"},
+		{"zero resolution window", func(c *quality.Config) { c.ResolutionWithin = 0 }, "within"},
+		{"disclosure without phrases", func(c *quality.Config) { c.Disclosures = []quality.Disclosure{{Name: "x"}} }, "disclosures"},
+		{"empty confirmation", func(c *quality.Config) { c.Confirmations = append(c.Confirmations, "") }, "confirmations"},
 		{"no scorecard", func(c *quality.Config) { c.Scorecard = nil }, "scorecard"},
 		{"unknown rule", func(c *quality.Config) { c.Scorecard = append(c.Scorecard, quality.ScoreItem{Rule: "tone", Weight: 1}) }, "scorecard"},
 		{"rule twice", func(c *quality.Config) { c.Scorecard = append(c.Scorecard, c.Scorecard[0]) }, "scorecard"},

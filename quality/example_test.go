@@ -41,5 +41,52 @@ func Example() {
 	// ignored_customer pass=false message=5 wait=360s
 	// greeting pass=true message=4 wait=0s
 	// closing pass=true message=6 wait=0s
+	// resolution pass=true message=6 wait=0s
 	// score 0 auto-failed true
+}
+
+// Agreement between the automatic greeting check and a reviewer over ten
+// conversations: they agree on eight.
+func ExampleCohenKappa() {
+	auto := []string{"pass", "pass", "pass", "pass", "pass", "pass", "fail", "fail", "fail", "pass"}
+	human := []string{"pass", "pass", "pass", "pass", "pass", "pass", "fail", "fail", "pass", "fail"}
+	k := quality.CohenKappa(auto, human)
+	fmt.Printf("n=%d observed=%.2f expected=%.2f kappa=%.3f\n", k.N, k.Observed, k.Expected, *k.Value)
+	// Output:
+	// n=10 observed=0.80 expected=0.58 kappa=0.524
+}
+
+// A reviewer's overrides change a scorecard's final score: Score computes
+// it from the item results.
+func ExampleScore() {
+	items := []quality.ItemResult{
+		{Rule: quality.RuleFirstResponse, Weight: 15, Applicable: true, Passed: true},
+		{Rule: quality.RuleIgnoredCustomer, Weight: 20, AutoFail: true, Applicable: true, Passed: false},
+		{Rule: quality.RuleGreeting, Weight: 5, Applicable: true, Passed: true},
+		{Rule: quality.RuleEmpathy, Weight: 10, Applicable: false},
+	}
+	score, autoFailed, failed := quality.Score(items)
+	fmt.Println(score, autoFailed, failed)
+	items[1].Passed = true // the reviewer's override
+	score, autoFailed, failed = quality.Score(items)
+	fmt.Println(score, autoFailed, failed)
+	items[2].Passed = false
+	score, _, _ = quality.Score(items)
+	fmt.Println(score)
+	// Output:
+	// 0 true [ignored_customer]
+	// 100 false []
+	// 88
+}
+
+// How well a reply addresses a question, by the words they share.
+func ExampleLexicalRelevance() {
+	q := "我的退款什么时候到账？"
+	for _, a := range []string{"退款会在三个工作日内到账", "我们新推出了会员积分活动"} {
+		r := quality.LexicalRelevance(q, a)
+		fmt.Printf("%.2f off-topic=%v\n", r, r < quality.DefaultConfig().OffTopicBelow)
+	}
+	// Output:
+	// 0.29 off-topic=false
+	// 0.05 off-topic=true
 }

@@ -29,8 +29,15 @@ type Finding struct {
 	// WaitSeconds is how long the customer waited, for timing rules.
 	WaitSeconds float64 `json:"wait_seconds,omitempty"`
 	AgentID     string  `json:"agent_id,omitempty"`
-	// Phrase is the phrase found (greeting, closing, empathy, forbidden).
+	// BreachAt is the moment a timing SLA was breached: when the customer
+	// had waited the rule's limit (first response, slow reply, ignored).
+	BreachAt time.Time `json:"breach_at,omitzero"`
+	// Phrase is the phrase found (greeting, closing, empathy, forbidden,
+	// disclosure, resolution).
 	Phrase string `json:"phrase,omitempty"`
+	// Value is the rule's measure where it has one: the relevance of the
+	// best reply (off_topic), the rating (csat).
+	Value float64 `json:"value,omitempty"`
 	// Detail explains the finding in a few words (English).
 	Detail string `json:"detail"`
 }
@@ -50,6 +57,8 @@ type Report struct {
 	// ResolvedSeq is the seq of the resolution that was inspected (0 when
 	// the events hold none).
 	ResolvedSeq int64 `json:"resolved_seq"`
+	// ResolvedAt is the time of that resolution.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	// AgentID is the agent who held the conversation last.
 	AgentID  string    `json:"agent_id,omitempty"`
 	Findings []Finding `json:"findings"`
@@ -61,6 +70,36 @@ type Report struct {
 	Score      int      `json:"score"`
 	AutoFailed bool     `json:"auto_failed,omitempty"`
 	Failed     []string `json:"failed,omitempty"`
+	// Waits lists every time the customer waited for an agent, answered
+	// or not, in order.
+	Waits []Wait `json:"waits,omitempty"`
+	// FirstResponseSeconds is the wait for the first agent reply (nil when
+	// there was no customer message to answer).
+	FirstResponseSeconds *float64 `json:"first_response_seconds,omitempty"`
+	// CSAT is the customer's latest satisfaction rating (1 to 5; 0: none).
+	CSAT int `json:"csat,omitempty"`
+}
+
+// Wait is one customer-waiting gap: from the customer's message (or the
+// hand-over from a bot) to the agent's reply, or to the resolution when no
+// reply came (ReplySeq 0).
+type Wait struct {
+	MessageSeq int64     `json:"message_seq"`
+	ReplySeq   int64     `json:"reply_seq,omitempty"`
+	From       time.Time `json:"from"`
+	Seconds    float64   `json:"seconds"`
+	// Breach is true when the wait exceeded its limit (the first-response
+	// SLA for the first wait, SlowReply after).
+	Breach bool `json:"breach,omitempty"`
+}
+
+// kindCSAT is the kind of a customer satisfaction rating; body csatSignal.
+const kindCSAT starpost.EventKind = "csat"
+
+// csatSignal is the body of a csat event.
+type csatSignal struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment"`
 }
 
 // emotionSignal is what QA reads from an emotion event (the JSON contract
@@ -100,16 +139,21 @@ func Inspect(events []*starpost.Event, cfg Config) (Report, error) {
 		rep.ConversationID = evs[0].ConversationID
 	}
 	// Cut at the last ending.
+	all := evs
 	resolved := Ending(evs)
 	if resolved != nil {
-		rep.ResolvedSeq = resolved.Seq
+		rep.ResolvedSeq, rep.ResolvedAt = resolved.Seq, resolved.At
 		evs = evs[:slices.Index(evs, resolved)+1]
 	}
 
-	in := inspection{cfg: &cfg, rep: &rep}
+	in := inspection{cfg: &cfg, rep: &rep, judged: map[string]bool{}}
 	in.walk(evs, resolved)
 	in.phrases()
 	in.empathy(evs)
+	in.offTopic()
+	in.disclosures()
+	in.resolution()
+	in.csat(all)
 	in.score()
 	if cfg.MaxFindings > 0 && len(rep.Findings) > cfg.MaxFindings {
 		rep.Findings, rep.Truncated = rep.Findings[:cfg.MaxFindings], true
@@ -163,7 +207,9 @@ type inspection struct {
 	cfg      *Config
 	rep      *Report
 	agentMsg []message
+	msgs     []message // customer and agent messages, in order
 	bySeq    map[int64]*starpost.Event
+	judged   map[string]bool // rules that had something to judge
 }
 
 func (in *inspection) add(f Finding) { in.rep.Findings = append(in.rep.Findings, f) }
@@ -179,6 +225,7 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 		agent     string          // agent holding the conversation
 		bot       bool            // a bot is answering: the customer is not waiting for an agent
 		pending   *starpost.Event // first customer message not yet answered
+		ack       bool            // every pending message only acknowledges ("thanks", "好的")
 		waitFrom  time.Time       // when that wait started
 		answered  bool            // an agent replied at least once
 		lastAgent = map[string]*starpost.Event{}
@@ -188,18 +235,28 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 		w := reply.At.Sub(waitFrom)
 		f := Finding{MessageSeq: pending.Seq, ReplySeq: reply.Seq, At: pending.At, WaitSeconds: seconds(w), AgentID: reply.Actor.ID}
 		first := !answered
+		limit := cfg.SlowReply
 		if first {
+			limit = cfg.FirstResponse
+			sec := seconds(w)
+			in.rep.FirstResponseSeconds = &sec
 			ff := f
 			ff.Rule, ff.Pass = RuleFirstResponse, w <= cfg.FirstResponse
 			ff.Detail = fmt.Sprintf("first response after %s (SLA %s)", w.Round(time.Second), cfg.FirstResponse)
+			if !ff.Pass {
+				ff.BreachAt = waitFrom.Add(cfg.FirstResponse)
+			}
 			in.add(ff)
 		}
+		in.rep.Waits = append(in.rep.Waits, Wait{MessageSeq: pending.Seq, ReplySeq: reply.Seq, From: waitFrom, Seconds: seconds(w), Breach: w > limit})
 		switch {
 		case w >= cfg.IgnoredAfter:
 			f.Rule, f.Detail = RuleIgnoredCustomer, fmt.Sprintf("customer waited %s for a reply", w.Round(time.Second))
+			f.BreachAt = waitFrom.Add(cfg.IgnoredAfter)
 			in.add(f)
 		case !first && w > cfg.SlowReply:
 			f.Rule, f.Detail = RuleSlowReply, fmt.Sprintf("reply after %s (limit %s)", w.Round(time.Second), cfg.SlowReply)
+			f.BreachAt = waitFrom.Add(cfg.SlowReply)
 			in.add(f)
 		}
 	}
@@ -244,7 +301,9 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 				if e != resolved && pending != nil {
 					// An earlier resolution: what was pending then is
 					// judged as ignored at that moment.
-					in.unanswered(pending, waitFrom, e)
+					if !ack {
+						in.unanswered(pending, waitFrom, e)
+					}
 					pending = nil
 				}
 			}
@@ -255,11 +314,16 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 			}
 			switch {
 			case isCustomer(e.Actor.Role):
+				in.msgs = append(in.msgs, message{ev: e, text: strings.ToLower(b.Text)})
+				isAck := in.acknowledges(in.msgs[len(in.msgs)-1].text)
 				if pending == nil {
-					pending, waitFrom = e, e.At
+					pending, waitFrom, ack = e, e.At, isAck
+				} else {
+					ack = ack && isAck
 				}
 			case e.Actor.Role == starpost.RoleAgentParticipant:
 				in.agentMsg = append(in.agentMsg, message{ev: e, text: strings.ToLower(b.Text)})
+				in.msgs = append(in.msgs, in.agentMsg[len(in.agentMsg)-1])
 				if pending != nil {
 					gap(e)
 					pending, answered = nil, true
@@ -281,11 +345,18 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 	if resolved == nil {
 		return
 	}
+	if pending != nil && ack && answered {
+		pending = nil // the customer only said thanks: nothing to answer
+	}
 	if pending != nil {
 		in.unanswered(pending, waitFrom, resolved)
 		if !answered {
-			in.add(Finding{Rule: RuleFirstResponse, MessageSeq: pending.Seq, At: pending.At,
-				WaitSeconds: seconds(resolved.At.Sub(waitFrom)), Detail: "the customer never got a reply"})
+			f := Finding{Rule: RuleFirstResponse, MessageSeq: pending.Seq, At: pending.At,
+				WaitSeconds: seconds(resolved.At.Sub(waitFrom)), Detail: "the customer never got a reply"}
+			if resolved.At.Sub(waitFrom) > cfg.FirstResponse {
+				f.BreachAt = waitFrom.Add(cfg.FirstResponse)
+			}
+			in.add(f)
 		}
 		// Resolved by someone else after the holding agent went silent.
 		if agent != "" && resolved.Actor.ID != agent {
@@ -302,6 +373,13 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 	}
 }
 
+// acknowledges reports whether a customer message (lower-cased) only
+// acknowledges or thanks ("好的，谢谢", "thanks, that works"): a message that
+// needs no reply before the resolution.
+func (in *inspection) acknowledges(text string) bool {
+	return firstPhrase(text, in.cfg.Confirmations) != "" && firstPhrase(text, in.cfg.Denials) == "" && !isQuestion(text)
+}
+
 // unanswered reports a customer message that got no reply before the
 // resolution res.
 func (in *inspection) unanswered(pending *starpost.Event, from time.Time, res *starpost.Event) {
@@ -309,8 +387,13 @@ func (in *inspection) unanswered(pending *starpost.Event, from time.Time, res *s
 		return
 	}
 	w := res.At.Sub(from)
-	in.add(Finding{Rule: RuleIgnoredCustomer, MessageSeq: pending.Seq, At: pending.At, WaitSeconds: seconds(w),
-		Detail: fmt.Sprintf("no reply before the conversation was resolved (%s later)", w.Round(time.Second))})
+	in.rep.Waits = append(in.rep.Waits, Wait{MessageSeq: pending.Seq, From: from, Seconds: seconds(w), Breach: true})
+	f := Finding{Rule: RuleIgnoredCustomer, MessageSeq: pending.Seq, At: pending.At, WaitSeconds: seconds(w),
+		Detail: fmt.Sprintf("no reply before the conversation was resolved (%s later)", w.Round(time.Second))}
+	if w >= in.cfg.IgnoredAfter {
+		f.BreachAt = from.Add(in.cfg.IgnoredAfter)
+	}
+	in.add(f)
 }
 
 // firstPhrase returns the first of phrases found in text (lower-cased).
@@ -454,35 +537,210 @@ func (in *inspection) score() {
 			failed[f.Rule] = true
 		}
 	}
-	var total, got float64
 	for _, it := range in.cfg.Scorecard {
 		r := ItemResult{Rule: it.Rule, Weight: it.Weight, AutoFail: it.AutoFail}
 		switch it.Rule {
-		case RuleFirstResponse, RuleGreeting, RuleClosing, RuleEmpathy:
+		case RuleFirstResponse, RuleGreeting, RuleClosing, RuleEmpathy, RuleDisclosure, RuleResolution, RuleCSAT:
 			r.Applicable = has[it.Rule] // only when there was something to judge
+		case RuleOffTopic:
+			r.Applicable = in.judged[it.Rule]
 		default:
 			r.Applicable = true // absence of a failure is a pass
 		}
 		r.Passed = r.Applicable && !failed[it.Rule]
-		if r.Applicable {
-			total += it.Weight
-			if r.Passed {
-				got += it.Weight
+		rep.Items = append(rep.Items, r)
+	}
+	rep.Score, rep.AutoFailed, rep.Failed = Score(rep.Items)
+}
+
+// Score computes a scorecard's score from its item results: 0 to 100, the
+// weighted share of applicable items passed, or 0 when an applicable
+// auto-fail item failed (autoFailed); 100 when no item applies. failed
+// lists the applicable items that failed.
+func Score(items []ItemResult) (score int, autoFailed bool, failed []string) {
+	var total, got float64
+	for _, r := range items {
+		if !r.Applicable {
+			continue
+		}
+		total += r.Weight
+		if r.Passed {
+			got += r.Weight
+			continue
+		}
+		failed = append(failed, r.Rule)
+		if r.AutoFail {
+			autoFailed = true
+		}
+	}
+	switch {
+	case autoFailed:
+		return 0, true, failed
+	case total == 0:
+		return 100, false, failed
+	}
+	return int(math.Round(100 * got / total)), false, failed
+}
+
+// offTopic reports customer questions that the agent's following replies
+// do not address (see relevance.go for the method).
+func (in *inspection) offTopic() {
+	cfg := in.cfg
+	if cfg.OffTopicBelow <= 0 {
+		return
+	}
+	// With the default relevance each message's bag is made once.
+	bags := map[int64][]term{}
+	bagOf := func(m message) []term {
+		b, ok := bags[m.ev.Seq]
+		if !ok {
+			b = bag(m.text)
+			bags[m.ev.Seq] = b
+		}
+		return b
+	}
+	for i, q := range in.msgs {
+		if !isCustomer(q.ev.Actor.Role) || !isQuestion(q.text) {
+			continue
+		}
+		// The question is the customer's run of messages ending at q when
+		// the next message is the agent's reply; the replies judged run to
+		// the customer's next message that is more than an "ok".
+		if i+1 >= len(in.msgs) || isCustomer(in.msgs[i+1].ev.Actor.Role) {
+			continue
+		}
+		first := i
+		for first > 0 && isCustomer(in.msgs[first-1].ev.Actor.Role) {
+			first--
+		}
+		var question string
+		var qbag []term
+		if first == i {
+			question, qbag = q.text, bagOf(q)
+		} else {
+			parts := make([]string, 0, i-first+1)
+			for _, m := range in.msgs[first : i+1] {
+				parts = append(parts, m.text)
+			}
+			question = strings.Join(parts, " ")
+			qbag = bag(question)
+		}
+		if contentTerms(qbag) < cfg.MinQuestionTerms {
+			continue
+		}
+		best := -1.0
+		reply := in.msgs[i+1]
+		for j := i + 1; j < len(in.msgs); j++ {
+			if isCustomer(in.msgs[j].ev.Actor.Role) {
+				if in.acknowledges(in.msgs[j].text) || isHolding(in.msgs[j].text) {
+					continue // "ok" after "let me check": the answer may follow
+				}
+				break
+			}
+			var r float64
+			if cfg.Relevance != nil {
+				r = cfg.Relevance(question, in.msgs[j].text)
 			} else {
-				rep.Failed = append(rep.Failed, it.Rule)
-				if it.AutoFail {
-					rep.AutoFailed = true
+				r = cosine(qbag, bagOf(in.msgs[j]))
+			}
+			best = max(best, r)
+		}
+		in.judged[RuleOffTopic] = true
+		if best < cfg.OffTopicBelow {
+			in.add(Finding{Rule: RuleOffTopic, MessageSeq: q.ev.Seq, ReplySeq: reply.ev.Seq, At: q.ev.At, AgentID: reply.ev.Actor.ID,
+				Value: math.Round(best*1000) / 1000, Detail: fmt.Sprintf("the reply does not address the question (relevance %.2f)", best)})
+		}
+	}
+}
+
+// disclosures reports each required disclosure as said (at the first agent
+// message that says it) or missing (at the agent's last message).
+func (in *inspection) disclosures() {
+	if len(in.cfg.Disclosures) == 0 || len(in.agentMsg) == 0 {
+		return
+	}
+	last := in.agentMsg[len(in.agentMsg)-1]
+	for _, d := range in.cfg.Disclosures {
+		f := Finding{Rule: RuleDisclosure, MessageSeq: last.ev.Seq, At: last.ev.At, AgentID: last.ev.Actor.ID, Detail: d.Name + " missing"}
+		for _, m := range in.agentMsg {
+			if p := firstPhrase(m.text, d.Phrases); p != "" {
+				f = Finding{Rule: RuleDisclosure, Pass: true, MessageSeq: m.ev.Seq, At: m.ev.At, AgentID: m.ev.Actor.ID, Phrase: p, Detail: d.Name + " said"}
+				break
+			}
+		}
+		in.add(f)
+	}
+}
+
+// resolution checks that the resolution was confirmed with the customer in
+// the last messages: the customer confirmed, or the agent asked and the
+// customer did not deny.
+func (in *inspection) resolution() {
+	if len(in.agentMsg) == 0 {
+		return
+	}
+	cfg := in.cfg
+	tail := in.msgs[max(0, len(in.msgs)-cfg.ResolutionWithin):]
+	last := in.agentMsg[len(in.agentMsg)-1]
+	f := Finding{Rule: RuleResolution, MessageSeq: last.ev.Seq, At: last.ev.At, AgentID: last.ev.Actor.ID, Detail: "resolution not confirmed with the customer"}
+	asked, agentSpoke := false, false
+	for _, m := range tail {
+		switch {
+		case isCustomer(m.ev.Actor.Role):
+			if !agentSpoke {
+				continue // the customer's question, not an answer to the agent
+			}
+			if p := firstPhrase(m.text, cfg.Denials); p != "" {
+				f.Pass, f.Phrase, f.MessageSeq, f.At, f.Detail = false, p, m.ev.Seq, m.ev.At, "the customer said the problem is not solved"
+				asked = false
+				continue
+			}
+			if p := firstPhrase(m.text, cfg.Confirmations); p != "" {
+				f.Pass, f.Phrase, f.MessageSeq, f.At, f.Detail = true, p, m.ev.Seq, m.ev.At, "the customer confirmed the resolution"
+			}
+		default:
+			agentSpoke = true
+			if p := firstPhrase(m.text, cfg.ResolutionChecks); p != "" {
+				asked = true
+				if !f.Pass {
+					f.Phrase, f.MessageSeq, f.At = p, m.ev.Seq, m.ev.At
 				}
 			}
 		}
-		rep.Items = append(rep.Items, r)
 	}
-	switch {
-	case rep.AutoFailed:
-		rep.Score = 0
-	case total == 0:
-		rep.Score = 100
-	default:
-		rep.Score = int(math.Round(100 * got / total))
+	if !f.Pass && asked {
+		f.Pass, f.Detail = true, "the agent checked the problem was solved"
 	}
+	in.add(f)
+}
+
+// csat reports the customer's latest satisfaction rating among evs (a
+// rating may come after the resolution).
+func (in *inspection) csat(evs []*starpost.Event) {
+	var last *starpost.Event
+	var s csatSignal
+	for _, e := range evs {
+		var b csatSignal
+		if e.Kind == kindCSAT && e.DecodeBody(&b) == nil && b.Score >= 1 && b.Score <= 5 {
+			last, s = e, b
+		}
+	}
+	if last == nil {
+		return
+	}
+	in.rep.CSAT = s.Score
+	f := Finding{Rule: RuleCSAT, Pass: s.Score >= in.cfg.CSATPass, MessageSeq: last.Seq, At: last.At, Value: float64(s.Score),
+		Detail: fmt.Sprintf("customer rated %d of 5", s.Score)}
+	if c := strings.TrimSpace(s.Comment); c != "" {
+		f.Detail += ": " + truncateRunes(c, 200)
+	}
+	in.add(f)
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }

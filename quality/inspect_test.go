@@ -74,44 +74,44 @@ func TestInspect(t *testing.T) {
 	}{
 		{"good zh", open(5*s).c(10*s, "你好，我的订单还没发货").a(30*s, "您好，很高兴为您服务，我帮您查一下").
 			c(60*s, "好的").a(90*s, "已经发货了，请问还有其他问题吗？").resolve(100*s, ada).evs,
-			[]string{"first_response:pass@3", "greeting:pass@4", "closing:pass@6"}, 100},
+			[]string{"first_response:pass@3", "greeting:pass@4", "closing:pass@6", "resolution:pass@6"}, 100},
 		{"good en", open(5*s).c(10*s, "Hi, where is my parcel?").a(40*s, "Hello! Let me check that for you.").
 			c(60*s, "ok").a(80*s, "It arrives tomorrow. Anything else I can help with?").resolve(2*m, ada).evs,
-			[]string{"first_response:pass@3", "greeting:pass@4", "closing:pass@6"}, 100},
+			[]string{"first_response:pass@3", "greeting:pass@4", "closing:pass@6", "resolution:pass@6"}, 100},
 		{"slow first response", open(5*s).c(10*s, "在吗").a(100*s, "您好，在的").a(110*s, "祝您生活愉快").resolve(2*m, ada).evs,
-			[]string{"first_response:fail@3", "greeting:pass@4", "closing:pass@5"}, 83},
+			[]string{"first_response:fail@3", "greeting:pass@4", "closing:pass@5", "resolution:fail@5"}, 79},
 		{"slow reply", open(5*s).c(10*s, "hello?").a(20*s, "Hi, how can I help?").c(30*s, "my refund").
 			a(30*s+3*m, "Done. Have a nice day").resolve(4*m, ada).evs,
-			[]string{"first_response:pass@3", "slow_reply:fail@5", "greeting:pass@4", "closing:pass@6"}, 83},
+			[]string{"first_response:pass@3", "slow_reply:fail@5", "greeting:pass@4", "closing:pass@6", "resolution:fail@6"}, 79},
 		{"agent silent five minutes", open(5*s).c(10*s, "你好").a(20*s, "您好").c(30*s, "我的快递丢了").
 			a(30*s+6*m, "抱歉久等，已为您补发，祝您愉快").resolve(7*m, ada).evs,
-			[]string{"first_response:pass@3", "ignored_customer:fail@5", "greeting:pass@4", "closing:pass@6"}, 0},
+			[]string{"first_response:pass@3", "ignored_customer:fail@5", "greeting:pass@4", "closing:pass@6", "resolution:fail@6"}, 0},
 		{"never answered", open(5*s).c(10*s, "有人吗").c(20*s, "???").resolve(10*m, ada).evs,
 			[]string{"ignored_customer:fail@3", "first_response:fail@3"}, 0},
 		{"agent disconnected", open(5*s).c(10*s, "hello").a(15*s, "Hello, one moment").c(20*s, "still there?").
 			add(2*m, starpost.KindUnassigned, starpost.System, starpost.UnassignedBody{AgentID: "ag_ada", Reason: "disconnected"}).
 			resolve(3*m, boss).evs,
-			[]string{"first_response:pass@3", "agent_vanished:fail@6", "ignored_customer:fail@5", "greeting:pass@4", "closing:fail@4"}, 0},
+			[]string{"first_response:pass@3", "agent_vanished:fail@6", "ignored_customer:fail@5", "greeting:pass@4", "closing:fail@4", "resolution:fail@4"}, 0},
 		{"agent went silent, supervisor resolved", open(5*s).c(10*s, "hello").a(15*s, "Hello, one moment").c(20*s, "any news?").
 			resolve(12*m, boss).evs,
-			[]string{"first_response:pass@3", "ignored_customer:fail@5", "agent_vanished:fail@4", "greeting:pass@4", "closing:fail@4"}, 0},
+			[]string{"first_response:pass@3", "ignored_customer:fail@5", "agent_vanished:fail@4", "greeting:pass@4", "closing:fail@4", "resolution:fail@4"}, 0},
 		{"forbidden phrases", open(5*s).c(10*s, "怎么还没到").a(20*s, "您好，这个不归我管").a(25*s, "Calm down, it's your own fault, thanks for waiting").
 			resolve(1*m, ada).evs,
 			[]string{"first_response:pass@3", "greeting:pass@4", "closing:pass@5", "forbidden_phrase:fail@4",
-				"forbidden_phrase:fail@5", "forbidden_phrase:fail@5"}, 0},
+				"forbidden_phrase:fail@5", "forbidden_phrase:fail@5", "resolution:fail@5"}, 0},
 		{"forbidden regex", open(5*s).c(10*s, "hi").a(20*s, "Hi. That was a STUPID question. Bye").resolve(1*m, ada).evs,
-			[]string{"first_response:pass@3", "greeting:pass@4", "closing:pass@4", "forbidden_phrase:fail@4"}, 0},
+			[]string{"first_response:pass@3", "greeting:pass@4", "closing:pass@4", "forbidden_phrase:fail@4", "resolution:fail@4"}, 0},
 		{"no greeting or closing", open(5*s).c(10*s, "订单号123").a(20*s, "查到了，明天到").resolve(1*m, ada).evs,
-			[]string{"first_response:pass@3", "greeting:fail@4", "closing:fail@4"}, 89},
+			[]string{"first_response:pass@3", "greeting:fail@4", "closing:fail@4", "resolution:fail@4"}, 84},
 		{"angry customer, no empathy", open(5*s).c(10*s, "你们太差了，气死我了！！！").emotion(11*s, 3, 0.8).
 			a(20*s, "您好，请提供订单号").a(30*s, "好的，祝您愉快").resolve(1*m, ada).evs,
-			[]string{"first_response:pass@3", "greeting:pass@5", "closing:pass@6", "empathy:fail@3"}, 90},
+			[]string{"first_response:pass@3", "greeting:pass@5", "closing:pass@6", "empathy:fail@3", "resolution:fail@6"}, 86},
 		{"angry customer, empathy shown", open(5*s).c(10*s, "This is ridiculous!!!").emotion(11*s, 3, 0.95).
 			a(20*s, "Hello, I'm so sorry about this.").a(30*s, "Fixed. Anything else?").resolve(1*m, ada).evs,
-			[]string{"first_response:pass@3", "greeting:pass@5", "closing:pass@6", "empathy:pass@3"}, 100},
+			[]string{"first_response:pass@3", "greeting:pass@5", "closing:pass@6", "empathy:pass@3", "resolution:pass@6"}, 100},
 		{"calm customer, no empathy needed", open(5*s).c(10*s, "你好").emotion(11*s, 3, 0.1).
 			a(20*s, "您好").a(30*s, "再见").resolve(1*m, ada).evs,
-			[]string{"first_response:pass@3", "greeting:pass@5", "closing:pass@6"}, 100},
+			[]string{"first_response:pass@3", "greeting:pass@5", "closing:pass@6", "resolution:fail@6"}, 95},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -273,21 +273,26 @@ func Rebind(driver, query string) string {
 // serialises them. driver is "sqlite" or "postgres" (DB.Driver).
 func ExecSchema(ctx context.Context, db *sql.DB, driver, schema string) error {
 	if driver != postgresDialect.name {
-		_, err := db.ExecContext(ctx, schema)
-		return err
+		if _, err := db.ExecContext(ctx, schema); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+		return nil
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7311190531)"); err != nil {
-		return err
+		return fmt.Errorf("create schema: lock: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
-		return err
+		return fmt.Errorf("create schema: %w", err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	return nil
 }
 
 // placeholders returns "?, ?, ?" for n values.

@@ -99,6 +99,7 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 	if _, err := api.Canned.SeedDefaults(ctx, world.Workspace.ID, "demo"); err != nil {
 		t.Fatal(err)
 	}
+	api.Quality = openQuality(t, ctx, db) // quality review (quality_test.go)
 	var setup nodeSetup
 	for _, o := range opts {
 		o(&setup)

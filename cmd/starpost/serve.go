@@ -52,6 +52,7 @@ type node struct {
 	bus    *bus.Bus
 	store  starpost.Store // db, instrumented
 	kb     *kb.KB
+	qa     *quality.Store
 	api    *http.Server
 	server *nethttp.Server
 	ln     net.Listener
@@ -91,12 +92,16 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		Clock: n.clock, Logger: log.With("component", "kb")}); err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
+	// Quality review: scorecards, reviews, dashboards.
+	if n.qa, err = quality.Open(ctx, quality.StoreOptions{SQL: n.db.SQL(), Driver: n.db.Driver(), Conversations: n.store, Clock: n.clock}); err != nil {
+		return nil, fmt.Errorf("quality store: %w", err)
+	}
 	att, err := attachment.Open(ctx, attachment.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Clock: n.clock, MaxBytes: cfg.AttachmentMaxBytes})
 	if err != nil {
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att}
+		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att, Quality: n.qa}
 	if cfg.LLMURL != "" {
 		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("--llm-url %q: want an http:// or https:// URL such as http://localhost:11434/v1", cfg.LLMURL)
@@ -348,8 +353,20 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot engine: %w", err)
 	}
+	// Each workspace's own QA configuration; the off-topic check counts a
+	// reply that finds the question's knowledge-base entry as on topic.
+	qa.UseStore(n.qa)
+	qa.UseRetrieval(func(ctx context.Context, ws, q string, k int) ([]string, error) {
+		rs, err := n.kb.Search(ctx, ws, q, k)
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		return ids, err
+	})
 	runners := map[string]*engine.Runner{}
-	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), bt} {
+	// The quality indexer stores every QA score for review and dashboards.
+	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), bt, quality.NewIndexer(n.qa, n.store)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
 		if err != nil {

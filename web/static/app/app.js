@@ -95,6 +95,7 @@ async function enter() {
   const p = location.pathname.replace(/\/+$/, '');
   const role = S.me.role;
   const mod = p === '/app/wall' && (role === 'supervisor' || role === 'admin') ? './wall.js'
+    : p === '/app/quality' && (role === 'supervisor' || role === 'admin') ? './quality.js'
     : p === '/app/admin' && role === 'admin' ? './admin.js'
     : p === '/app/kb' && (role === 'supervisor' || role === 'admin') ? './kb.js' : '';
   if (mod) {
@@ -210,7 +211,7 @@ function renderWorkspace() {
   h('span', { 'aria-hidden': 'true', text: '♪' }), h('span', { class: 'label', text: ' ' + T.ws.alerts }));
   const nav = S.me.role === 'agent' ? null : h('nav', { class: 'pages', 'aria-label': T.nav.label },
     h('a', { href: '/app/', 'aria-current': 'page', text: T.nav.inbox }),
-    h('a', { href: '/app/wall', text: T.nav.wall }),
+    h('a', { href: '/app/wall', text: T.nav.wall }), h('a', { href: '/app/quality', text: T.qa.nav }),
     S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null,
     h('a', { href: '/app/kb', text: T.kb.nav }));
   const top = h('header', { class: 'top' },

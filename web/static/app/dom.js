@@ -50,7 +50,7 @@ export function ts(v) { return v ? Date.parse(v) : 0; }
  */
 export function topBar(T, me, page, lang, languages, onLang, onSignOut) {
   const links = [['inbox', '/app/', T.nav.inbox]];
-  if (me.role === 'supervisor' || me.role === 'admin') links.push(['wall', '/app/wall', T.nav.wall]);
+  if (me.role === 'supervisor' || me.role === 'admin') links.push(['wall', '/app/wall', T.nav.wall], ['quality', '/app/quality', T.qa.nav]);
   if (me.role === 'admin') links.push(['admin', '/app/admin', T.nav.admin]);
   if (me.role === 'supervisor' || me.role === 'admin') links.push(['kb', '/app/kb', T.kb.nav]); // knowledge base
   const sel = h('select', { id: 'app-lang', onchange: (e) => onLang(e.target.value) },
