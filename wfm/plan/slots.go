@@ -143,6 +143,23 @@ func (s *Service) Claim(ctx context.Context, ws, agentID, slotID string) (*Shift
 		return nil, err
 	}
 	now := s.clock.Now().UTC()
+	// The slot's queue never changes: check the skills before the
+	// transaction (on PostgreSQL the directory shares the pool, and a
+	// transaction must not wait for a second connection).
+	sls, err := s.slotsWhere(ctx, nil, "id = ?", ws, slotID)
+	if err != nil {
+		return nil, err
+	}
+	if len(sls) == 0 {
+		return nil, starpost.Errorf(starpost.ENOTFOUND, "slot %s not found", slotID)
+	}
+	q, err := s.findQueue(ctx, ws, sls[0].QueueID)
+	if err != nil {
+		return nil, err
+	}
+	if !qualified(u, q) {
+		return nil, starpost.Errorf(starpost.EFORBIDDEN, "you lack a skill the queue %s needs", q.Name)
+	}
 	var out *Shift
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockAgent(ctx, tx, ws, agentID); err != nil {
@@ -152,22 +169,12 @@ func (s *Service) Claim(ctx context.Context, ws, agentID, slotID string) (*Shift
 		if err != nil {
 			return err
 		}
-		if len(sls) == 0 {
-			return starpost.Errorf(starpost.ENOTFOUND, "slot %s not found", slotID)
-		}
 		sl := sls[0]
 		if sl.Status != SlotOpen {
 			return starpost.Errorf(starpost.ECONFLICT, "the slot is no longer open")
 		}
 		if !sl.End.After(now) {
 			return starpost.Errorf(starpost.ECONFLICT, "the slot has ended")
-		}
-		q, err := s.findQueue(ctx, ws, sl.QueueID)
-		if err != nil {
-			return err
-		}
-		if !qualified(u, q) {
-			return starpost.Errorf(starpost.EFORBIDDEN, "you lack a skill the queue %s needs", q.Name)
 		}
 		mine, err := s.shiftsWhere(ctx, tx, "agent_id = ? AND published = 1 AND start_at < ? AND end_at > ?", ws, agentID,
 			unix(sl.End.Add(24*time.Hour)), unix(sl.Start.Add(-24*time.Hour)))
