@@ -22,6 +22,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/kb"
+	"github.com/starpost/starpost/wfm/plan"
 )
 
 // Rate is a token bucket: up to Burst requests at once, refilled by one
@@ -145,6 +146,9 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+	// WFM is workforce management (forecasts, schedules, open slots,
+	// adherence). Nil makes its routes answer 503.
+	WFM *plan.Service
 
 	once      sync.Once
 	handler   http.Handler
@@ -320,6 +324,20 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+
+		// Workforce management (wfm/plan): planners, then agents.
+		{"GET", "/api/v1/wfm/queues/{id}/day", AccessSupervisor, s.handleWFMDay},
+		{"POST", "/api/v1/wfm/queues/{id}/schedules", AccessSupervisor, s.handleWFMGenerate},
+		{"GET", "/api/v1/wfm/schedules", AccessSupervisor, s.handleWFMListSchedules},
+		{"GET", "/api/v1/wfm/schedules/{id}", AccessSupervisor, s.handleWFMGetSchedule},
+		{"POST", "/api/v1/wfm/schedules/{id}/publish", AccessSupervisor, s.handleWFMPublish},
+		{"GET", "/api/v1/wfm/shifts", AccessSupervisor, s.handleWFMShifts},
+		{"POST", "/api/v1/wfm/slots", AccessSupervisor, s.handleWFMOpenSlot},
+		{"GET", "/api/v1/wfm/adherence", AccessSupervisor, s.handleWFMAdherence},
+		{"GET", "/api/v1/wfm/me", AccessAgent, s.handleWFMMe},
+		{"POST", "/api/v1/wfm/slots/{id}/claim", AccessAgent, s.handleWFMClaim},
+		{"POST", "/api/v1/wfm/offers/{id}/accept", AccessAgent, s.handleWFMAcceptOffer},
+		{"POST", "/api/v1/wfm/offers/{id}/decline", AccessAgent, s.handleWFMDeclineOffer},
 	}
 }
 

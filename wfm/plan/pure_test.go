@@ -63,7 +63,9 @@ func TestComputeAdherence(t *testing.T) {
 	day := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
 	at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
 	shift := []plan.Span{{Start: at(9, 0), End: at(12, 0)}, {Start: at(13, 0), End: at(17, 0)}} // lunch 12–13
-	pc := func(h, m int, p starpost.Presence) plan.PresenceChange { return plan.PresenceChange{At: at(h, m), Presence: p} }
+	pc := func(h, m int, p starpost.Presence) plan.PresenceChange {
+		return plan.PresenceChange{At: at(h, m), Presence: p}
+	}
 	for _, tc := range []struct {
 		name    string
 		changes []plan.PresenceChange

@@ -394,3 +394,27 @@ func (s *Service) OpenSlot(ctx context.Context, ws, queueID string, start, end t
 	}
 	return sl, nil
 }
+
+// FindSlot returns a slot of the workspace.
+func (s *Service) FindSlot(ctx context.Context, ws, id string) (*Slot, error) {
+	sls, err := s.slotsWhere(ctx, nil, "id = ?", ws, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(sls) == 0 {
+		return nil, starpost.Errorf(starpost.ENOTFOUND, "slot %s not found", id)
+	}
+	return sls[0], nil
+}
+
+// FindOffer returns an offer of the workspace.
+func (s *Service) FindOffer(ctx context.Context, ws, id string) (*Offer, error) {
+	os, err := s.offersWhere(ctx, nil, "id = ?", ws, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(os) == 0 {
+		return nil, starpost.Errorf(starpost.ENOTFOUND, "offer %s not found", id)
+	}
+	return os[0], nil
+}
