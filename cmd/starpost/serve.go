@@ -34,6 +34,7 @@ import (
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/web"
+	"github.com/starpost/starpost/wfm/plan"
 )
 
 // node is one running Starpost: store, bus, router and API.
@@ -46,6 +47,7 @@ type node struct {
 	bus    *bus.Bus
 	store  starpost.Store // db, instrumented
 	kb     *kb.KB
+	wfm    *plan.Service
 	api    *http.Server
 	server *nethttp.Server
 	ln     net.Listener
@@ -85,8 +87,12 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		Clock: n.clock, Logger: log.With("component", "kb")}); err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
+	if n.wfm, err = plan.Open(ctx, plan.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Directory: n.store,
+		Clock: n.clock, Logger: log.With("component", "wfm")}); err != nil {
+		return nil, fmt.Errorf("workforce management: %w", err)
+	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg, KB: n.kb}
+		Secret: secret, Registry: n.reg, KB: n.kb, WFM: n.wfm}
 	return n, nil
 }
 
@@ -268,7 +274,8 @@ func (n *node) lease() (lease.Lease, error) {
 // engines builds the runners of the engines that add events to
 // conversations: emotion (scores every customer message, coaches the
 // agent, applies the abuse policy), quality (scores every resolved
-// conversation) and kb (suggests answers for every customer message). They run on the leader only; their idempotency keys make
+// conversation), kb (suggests answers for every customer message) and wfm
+// (interval history, intraday re-planning, presence for adherence). They run on the leader only; their idempotency keys make
 // a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
@@ -284,7 +291,7 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
 	runners := map[string]*engine.Runner{}
-	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb)} {
+	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), plan.NewEngine(n.wfm)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
 		if err != nil {
@@ -308,6 +315,9 @@ func (n *node) seed(ctx context.Context, stdout io.Writer, simulate bool) (*demo
 		world, err := demo.Seed(ctx, n.store, auth.HashPassword)
 		if err != nil {
 			return nil, err
+		}
+		if err := n.seedWFM(ctx, world); err != nil {
+			return nil, fmt.Errorf("demo workforce plan: %w", err)
 		}
 		b, _ := json.MarshalIndent(world, "", "  ")
 		if err := os.WriteFile(path, b, 0o600); err != nil {
