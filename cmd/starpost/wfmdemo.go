@@ -42,7 +42,7 @@ func (n *node) seedWFM(ctx context.Context, world *demo.World) error {
 		return err
 	}
 	today := plan.DayStart(now)
-	monday := today.AddDate(0, 0, -((int(today.Weekday())+6)%7))
+	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	for _, q := range world.Queues {
 		sc, err := quick.Generate(ctx, world.Workspace.ID, q.ID, monday)
 		if err != nil {
