@@ -20,6 +20,7 @@ import (
 	"github.com/starpost/starpost/router"
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/web"
+	"github.com/starpost/starpost/wfm/plan"
 )
 
 // testNode is a whole Starpost node (store, embedded NATS, router, API and
@@ -28,6 +29,8 @@ type testNode struct {
 	base  string
 	world *demo.World
 	db    *store.DB
+	bus   *bus.Bus
+	wfm   *plan.Service
 }
 
 // startNode wires a node as "starpost serve" does and stops it when the
@@ -52,7 +55,11 @@ func startNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789")}
+	wfm, err := plan.Open(ctx, plan.Options{SQL: db.SQL(), Driver: db.Driver(), Directory: db, Clock: clock, Config: plan.Config{SolveTime: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789"), WFM: wfm}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +90,7 @@ func startNode(t *testing.T) *testNode {
 		b.Close()
 		db.Close()
 	})
-	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db}
+	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, bus: b, wfm: wfm}
 }
 
 // proxy forwards TCP connections to a target and can cut the network: while

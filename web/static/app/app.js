@@ -79,7 +79,8 @@ async function enter() {
   const p = location.pathname.replace(/\/+$/, '');
   const role = S.me.role;
   const mod = p === '/app/wall' && (role === 'supervisor' || role === 'admin') ? './wall.js'
-    : p === '/app/admin' && role === 'admin' ? './admin.js' : '';
+    : p === '/app/admin' && role === 'admin' ? './admin.js'
+      : p === '/app/wfm' ? './wfm.js' : '';
   if (mod) {
     document.documentElement.lang = lang;
     const m = await import(mod);
@@ -184,10 +185,11 @@ function renderWorkspace() {
   const alertsBtn = h('button', { type: 'button', class: 'ghost alerts-btn', id: 'alerts', 'aria-pressed': String(S.alerts), 'aria-label': T.ws.alerts,
     title: S.alerts ? T.ws.alertsOn : T.ws.alertsOff, onclick: toggleAlerts },
   h('span', { 'aria-hidden': 'true', text: '♪' }), h('span', { class: 'label', text: ' ' + T.ws.alerts }));
-  const nav = S.me.role === 'agent' ? null : h('nav', { class: 'pages', 'aria-label': T.nav.label },
+  const nav = h('nav', { class: 'pages', 'aria-label': T.nav.label },
     h('a', { href: '/app/', 'aria-current': 'page', text: T.nav.inbox }),
-    h('a', { href: '/app/wall', text: T.nav.wall }),
-    S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null);
+    S.me.role === 'agent' ? null : h('a', { href: '/app/wall', text: T.nav.wall }),
+    S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null,
+    h('a', { href: '/app/wfm', text: T.wfm.nav }));
   const top = h('header', { class: 'top' },
     h('span', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' Starpost'),
     nav, presence,

@@ -52,6 +52,7 @@ export function topBar(T, me, page, lang, languages, onLang, onSignOut) {
   const links = [['inbox', '/app/', T.nav.inbox]];
   if (me.role === 'supervisor' || me.role === 'admin') links.push(['wall', '/app/wall', T.nav.wall]);
   if (me.role === 'admin') links.push(['admin', '/app/admin', T.nav.admin]);
+  links.push(['wfm', '/app/wfm', T.wfm.nav]);
   const sel = h('select', { id: 'app-lang', onchange: (e) => onLang(e.target.value) },
     ...languages.map(([v, name]) => h('option', { value: v, text: name, selected: v === lang })));
   return h('header', { class: 'top' },
