@@ -146,7 +146,8 @@ export function start(ctx) {
           h('p', { class: 'meta', text: T.wfm.slotMeta(hours(sl.start, sl.end).toFixed(1), sl.reason === 'surge') }),
           btn);
       })) : h('p', { class: 'empty', text: T.wfm.noSlots }));
-    els.body.replaceChildren(offers, shifts, slots);
+    // Offers only when there are some: a phone screen is short.
+    els.body.replaceChildren(...(m.offers.length ? [offers] : []), shifts, slots);
   }
 
   // ---- planner view ----
@@ -252,7 +253,7 @@ export function start(ctx) {
     }
     const siteOf = (id) => { const u = P.users.find((x) => x.id === id); return (u && u.site_id) || ''; };
     const groups = [...P.sites.map((si) => [si.id, si.name]), ['', T.wfm.noSite]];
-    const hoursRow = h('div', { class: 'g-hours', 'aria-hidden': 'true' }, ...[0, 3, 6, 9, 12, 15, 18, 21].map((hr) => h('span', { style: `left:${(hr / 24) * 100}%`, text: `${String(hr).padStart(2, '0')}` })));
+    const hoursRow = h('div', { class: 'g-hours', 'aria-hidden': 'true' }, ...[0, 3, 6, 9, 12, 15, 18, 21].map((hr) => place(h('span', { text: `${String(hr).padStart(2, '0')}:00` }), (hr / 24) * 100)));
     const body = [];
     for (const [sid, sname] of groups) {
       const agents = [...byAgent.keys()].filter((a) => siteOf(a) === sid);
@@ -264,8 +265,8 @@ export function start(ctx) {
         body.push(h('tr', {}, h('th', { scope: 'row', text: userName(a) }),
           h('td', { class: 'g-track' }, h('span', { class: 'sr', text }),
             ...list.flatMap((sh) => [
-              h('span', { class: 'g-shift' + (sh.kind === 'slot' ? ' extra' : ''), 'aria-hidden': 'true', style: `left:${pct(sh.start)}%;width:${pct(sh.end) - pct(sh.start)}%`, title: text }),
-              sh.break_start ? h('span', { class: 'g-break', 'aria-hidden': 'true', style: `left:${pct(sh.break_start)}%;width:${pct(sh.break_end) - pct(sh.break_start)}%` }) : null]))));
+              place(h('span', { class: 'g-shift' + (sh.kind === 'slot' ? ' extra' : ''), 'aria-hidden': 'true', title: text }), pct(sh.start), pct(sh.end) - pct(sh.start)),
+              sh.break_start ? place(h('span', { class: 'g-break', 'aria-hidden': 'true' }), pct(sh.break_start), pct(sh.break_end) - pct(sh.break_start)) : null]))));
       }
     }
     return h('section', { class: 'card', 'aria-labelledby': 'wfm-grid' }, h('h2', { id: 'wfm-grid', text: T.wfm.grid(fmtDay(day0)) }),
@@ -296,6 +297,14 @@ export function start(ctx) {
   reload();
   const timer = setInterval(reload, 60e3);
   return { render, stop: () => clearInterval(timer) };
+}
+
+/** place positions an absolutely placed element in percent (through the
+ * CSSOM: the content security policy refuses inline style attributes). */
+function place(el, left, width) {
+  el.style.left = left + '%';
+  if (width != null) el.style.width = width + '%';
+  return el;
 }
 
 function sum(items, k) { return items.reduce((a, x) => a + x[k], 0); }
