@@ -66,9 +66,7 @@ func TestEngineSurge(t *testing.T) {
 	// The planner generates and publishes this week from the history
 	// (the engine has not run: the schedule needs only the history it
 	// replays, so run it once first).
-	r, err := engine.NewRunner(plan.NewEngine(f.svc), engine.Options{Store: f.db, Bus: b, SQL: f.db.SQL(), Driver: f.db.Driver(), Clock: f.clock})
-	must(t, err)
-	must(t, r.Sync(ctx))
+	r := syncEngineOn(t, f, b)
 	ivs, err := f.svc.Intervals(ctx, f.ws, f.queue.ID, today.AddDate(0, 0, -30), today)
 	must(t, err)
 	total := 0.0
@@ -189,4 +187,22 @@ func TestEngineSurge(t *testing.T) {
 	if !found {
 		t.Fatalf("no adherence for the agent who claimed: %+v", adh)
 	}
+}
+
+// syncEngineOn replays the store once through the wfm engine.
+func syncEngineOn(t *testing.T, f *fixture, b starpost.EventBus) *engine.Runner {
+	t.Helper()
+	r, err := engine.NewRunner(plan.NewEngine(f.svc), engine.Options{Store: f.db, Bus: b, SQL: f.db.SQL(), Driver: f.db.Driver(), Clock: f.clock})
+	must(t, err)
+	must(t, r.Sync(f.ctx))
+	return r
+}
+
+// syncEngine is syncEngineOn with a bus of its own.
+func syncEngine(t *testing.T, f *fixture) *engine.Runner {
+	t.Helper()
+	b, err := bus.Open(f.ctx, bus.Options{Store: f.db})
+	must(t, err)
+	t.Cleanup(func() { b.Close() })
+	return syncEngineOn(t, f, b)
 }

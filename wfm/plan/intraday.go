@@ -154,6 +154,17 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 		for i := from; i < SlotsPerDay; i++ {
 			over[i] = sched[i] - reReq[i]
 		}
+		// Time off already offered counts as taken.
+		offered, err := s.offersWhere(ctx, tx, "queue_id = ? AND kind = ? AND status = ? AND end_at > ? AND start_at < ?", ws, queueID, OfferVTO, OfferOpen,
+			unix(day), unix(day.Add(24*time.Hour)))
+		if err != nil {
+			return err
+		}
+		for _, o := range offered {
+			for i := max(0, int(o.Start.Sub(day)/Step)); i < min(SlotsPerDay, int(o.End.Sub(day)/Step)); i++ {
+				over[i]--
+			}
+		}
 		for _, sh := range shifts {
 			e := int(sh.End.Sub(day) / Step)
 			b := int(sh.Start.Sub(day) / Step)

@@ -134,3 +134,23 @@ func TestRulesCheck(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseDay: a day from a query string either parses to UTC midnight
+// that formats back to the input, or is a field error; it never panics.
+func FuzzParseDay(f *testing.F) {
+	for _, s := range []string{"2026-11-11", "", "2026-02-30", "9999-12-31", "2026-1-1", "２０２６-11-11"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := plan.ParseDay("date", s)
+		if err != nil {
+			if starpost.ErrorField(err) != "date" {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if d.Format(time.DateOnly) != s || !d.Equal(plan.DayStart(d)) {
+			t.Fatalf("%q parsed to %v", s, d)
+		}
+	})
+}
