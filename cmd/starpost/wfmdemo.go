@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/demo"
-	"github.com/starpost/starpost/engine"
 	"github.com/starpost/starpost/wfm/plan"
 )
 
@@ -15,26 +15,28 @@ import (
 const demoHistoryDays = 35
 
 // seedWFM gives a new demo workspace something real to plan from: weeks
-// of past conversations, replayed once by the wfm engine into its interval
-// history, and a published schedule of the current week for every queue
-// (shifts no demo agent can take become open slots).
+// of past contacts imported into the wfm history (as a planner would load
+// an older system's export — not as conversation events, which would flood
+// every engine and agent stream on first start), and a published schedule
+// of the current week for every queue (shifts no demo agent can take
+// become open slots). Live demo traffic then reaches the history through
+// the wfm engine.
 func (n *node) seedWFM(ctx context.Context, world *demo.World) error {
 	now := n.clock.Now()
 	t0 := time.Now()
-	convs, err := demo.SeedHistory(ctx, n.store, world, now, demoHistoryDays)
+	hist, err := demo.History(world, now, demoHistoryDays)
 	if err != nil {
 		return err
 	}
+	cs := make([]plan.Contact, len(hist))
+	for i, c := range hist {
+		cs[i] = plan.Contact{ID: fmt.Sprintf("demo-%d", i), QueueID: c.QueueID, Channel: starpost.ChannelChat,
+			Arrived: c.Arrived, Assigned: c.Assigned, Ended: c.Ended}
+	}
+	if err := n.wfm.ImportContacts(ctx, world.Workspace.ID, cs); err != nil {
+		return fmt.Errorf("demo history: %w", err)
+	}
 	t1 := time.Now()
-	r, err := engine.NewRunner(plan.NewEngine(n.wfm), engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
-		Clock: n.clock, Logger: n.log.With("component", plan.EngineName)})
-	if err != nil {
-		return fmt.Errorf("wfm runner: %w", err)
-	}
-	if err := r.Sync(ctx); err != nil {
-		return fmt.Errorf("wfm history: %w", err)
-	}
-	t2 := time.Now()
 	// A short optimiser budget: the demo's first start should be quick.
 	quick, err := plan.Open(ctx, plan.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Directory: n.store, Clock: n.clock,
 		Config: plan.Config{SolveTime: 500 * time.Millisecond}})
@@ -52,7 +54,7 @@ func (n *node) seedWFM(ctx context.Context, world *demo.World) error {
 			return fmt.Errorf("publish demo schedule of %s: %w", q.Name, err)
 		}
 	}
-	n.log.Info("demo workforce plan seeded", "conversations", convs, "history", t1.Sub(t0).Round(time.Millisecond),
-		"replay", t2.Sub(t1).Round(time.Millisecond), "schedules", time.Since(t2).Round(time.Millisecond))
+	n.log.Info("demo workforce plan seeded", "contacts", len(cs), "history", t1.Sub(t0).Round(time.Millisecond),
+		"schedules", time.Since(t1).Round(time.Millisecond))
 	return nil
 }

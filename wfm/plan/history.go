@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -134,4 +135,53 @@ ORDER BY at, cursor`), ws, agentID, unix(from), unix(to))
 		out = append(out, PresenceChange{At: fromUnix(at), Presence: starpost.Presence(p)})
 	}
 	return out, rows.Err()
+}
+
+// Contact is a past contact imported from elsewhere (a planner's export of
+// an older system, or the demo): it counts in the history exactly as a
+// conversation recorded by the engine does.
+type Contact struct {
+	// ID identifies the contact; importing the same ID again changes
+	// nothing.
+	ID      string
+	QueueID string
+	Channel starpost.Channel
+	// Arrived is when it arrived; Assigned and Ended, when known, give its
+	// handle time.
+	Arrived, Assigned, Ended time.Time
+}
+
+// ImportContacts adds past contacts to the workspace's history in one
+// transaction. Every queue must exist.
+func (s *Service) ImportContacts(ctx context.Context, ws string, cs []Contact) error {
+	queues := map[string]bool{}
+	for i, c := range cs {
+		if c.ID == "" || c.Arrived.IsZero() {
+			return starpost.FieldError("contacts", "entry %d needs an id and an arrival time", i)
+		}
+		if !c.Channel.Valid() {
+			return starpost.FieldError("contacts", "entry %d: unknown channel %q", i, c.Channel)
+		}
+		if !queues[c.QueueID] {
+			if _, err := s.findQueue(ctx, ws, c.QueueID); err != nil {
+				return err
+			}
+			queues[c.QueueID] = true
+		}
+	}
+	opt := func(t time.Time) int64 {
+		if t.IsZero() {
+			return 0
+		}
+		return unix(t)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, c := range cs {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO wfm_contacts (workspace_id, conversation_id, queue_id, channel, arrived_at, assigned_at, ended_at)
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, conversation_id) DO NOTHING`), ws, c.ID, c.QueueID, string(c.Channel), unix(c.Arrived), opt(c.Assigned), opt(c.Ended)); err != nil {
+				return fmt.Errorf("plan: import contacts: %w", err)
+			}
+		}
+		return nil
+	})
 }
