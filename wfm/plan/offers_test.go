@@ -73,3 +73,73 @@ func TestReplanOffers(t *testing.T) {
 		t.Fatalf("the shift did not end at %v: %+v", vto.Start, mine)
 	}
 }
+
+// TestOvertimeOffer: a surge imported into the history (ImportContacts)
+// after a published schedule; re-planning at noon offers overtime next to
+// the short stretch, and accepting it extends the shift within the rules.
+func TestOvertimeOffer(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "starpost.db"), 24)
+	ctx := f.ctx
+	day := plan.DayStart(today)
+	var cs []plan.Contact
+	for d := 1; d <= 7; d++ {
+		for k := 36; k < 72; k++ {
+			for j := range 4 {
+				at := day.AddDate(0, 0, -d).Add(time.Duration(k)*plan.Step + time.Duration(j)*time.Minute)
+				cs = append(cs, plan.Contact{ID: at.Format(time.RFC3339), QueueID: f.queue.ID, Channel: starpost.ChannelChat,
+					Arrived: at, Assigned: at.Add(time.Minute), Ended: at.Add(6 * time.Minute)})
+			}
+		}
+	}
+	must(t, f.svc.ImportContacts(ctx, f.ws, cs))
+	must(t, f.svc.ImportContacts(ctx, f.ws, cs)) // again: nothing changes
+	ivs, err := f.svc.Intervals(ctx, f.ws, f.queue.ID, day.AddDate(0, 0, -7), day)
+	must(t, err)
+	if len(ivs) != 7*36 || ivs[0].Contacts != 4 || ivs[0].HandleSeconds != 4*300 {
+		t.Fatalf("imported history: %d intervals, first %+v", len(ivs), ivs[0])
+	}
+	if err := f.svc.ImportContacts(ctx, f.ws, []plan.Contact{{ID: "x", QueueID: "qu_nope", Channel: "chat", Arrived: today}}); starpost.ErrorCode(err) != starpost.ENOTFOUND {
+		t.Fatalf("unknown queue: %v", err)
+	}
+	sc, err := f.svc.Generate(ctx, f.ws, f.queue.ID, day)
+	must(t, err)
+	_, err = f.svc.Publish(ctx, f.ws, sc.ID)
+	must(t, err)
+	// Today the morning is four times as busy.
+	var surge []plan.Contact
+	for k := 36; k < 48; k++ {
+		for j := range 16 {
+			at := day.Add(time.Duration(k)*plan.Step + time.Duration(j)*30*time.Second)
+			surge = append(surge, plan.Contact{ID: "s" + at.Format(time.RFC3339), QueueID: f.queue.ID, Channel: starpost.ChannelChat, Arrived: at})
+		}
+	}
+	must(t, f.svc.ImportContacts(ctx, f.ws, surge))
+	noon := day.Add(12 * time.Hour)
+	f.clock.set(noon)
+	res, err := f.svc.Replan(ctx, f.ws, f.queue.ID, noon)
+	must(t, err)
+	if res.Factor <= 2 || res.SlotsOpened == 0 || res.Overtime == 0 {
+		t.Fatalf("surge at noon: %+v", res)
+	}
+	for _, a := range f.agents {
+		os, err := f.svc.MyOffers(ctx, f.ws, a.ID)
+		must(t, err)
+		for _, o := range os {
+			if o.Kind != plan.OfferOvertime {
+				continue
+			}
+			if _, err := f.svc.AnswerOffer(ctx, f.ws, a.ID, o.ID, true); err != nil {
+				continue // a rule may refuse this one (a 10-hour day)
+			}
+			mine, err := f.svc.MyShifts(ctx, f.ws, a.ID, day, day.Add(48*time.Hour))
+			must(t, err)
+			for _, sh := range mine {
+				if sh.ID == o.ShiftID && (sh.End.Equal(o.End) || sh.Start.Equal(o.Start)) {
+					return
+				}
+			}
+			t.Fatalf("accepted overtime %+v did not extend the shift: %+v", o, mine)
+		}
+	}
+	t.Fatal("no overtime offer could be accepted")
+}
