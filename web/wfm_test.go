@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -45,13 +46,9 @@ func TestBrowserWFM(t *testing.T) {
 	if _, err := n.wfm.Publish(ctx, ws, sc.ID); err != nil {
 		t.Fatal(err)
 	}
-	// An open slot late tomorrow evening that no rule can block for an
-	// agent free then: one is made for the test.
+	// The planner will publish an open slot late tomorrow evening, when no
+	// rule blocks the agent.
 	start := today.Add(24*time.Hour + 21*time.Hour)
-	slot, err := n.wfm.OpenSlot(ctx, ws, q.ID, start, start.Add(2*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// The planner, on a desktop.
 	sup := newTab(t, browser, sizes[2])
@@ -67,6 +64,25 @@ func TestBrowserWFM(t *testing.T) {
 	}
 	wait(t, sup, "the schedule grid with agents", `document.querySelectorAll('.wfm-grid tbody th[scope=row]').length > 0`)
 	wait(t, sup, "the week's published schedule listed", `[...document.querySelectorAll('.wfm-list li')].some(li => li.textContent.includes('published'))`)
+	do(t, sup, "choose the queue", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#wfm-queue'); s.value = `+jsString(q.ID)+`; s.dispatchEvent(new Event('change')) })()`))
+	wait(t, sup, "the queue's slot form", `document.querySelector('#wfm-os').textContent.includes(`+jsString(q.Name)+`)`)
+	do(t, sup, "fill in the slot", chromedp.Evaluate[chromedp.Void](`(() => { const ms = `+strconv.FormatInt(start.UnixMilli(), 10)+`;
+		document.querySelector('#wfm-slot-start').value = new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 16) })()`),
+		chromedp.Click(chromedp.CSS(`#wfm-slot-len + button[type=submit]`)))
+	wait(t, sup, "the slot announced", `document.querySelector('#wfm-announce').textContent !== ''`)
+	var slot *plan.Slot
+	open, err := n.wfm.OpenSlots(ctx, ws, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sl := range open {
+		if sl.Reason == "planner" && sl.Start.Equal(start) && sl.End.Equal(start.Add(2*time.Hour)) && sl.QueueID == q.ID {
+			slot = sl
+		}
+	}
+	if slot == nil {
+		t.Fatalf("the planner's slot was not published: %+v", open)
+	}
 	sh.take(sup, "desktop-wfm-planner")
 	audit(t, sup, "the planner view", "")
 	setLang(t, sup, "zh-CN")

@@ -211,6 +211,11 @@ export const en = {
     outKind: { absent: 'absent', unscheduled: 'working off schedule' },
     none: 'none',
     noAdherence: 'Nobody is scheduled on this day.',
+    openSlotTitle: (q) => `Publish an open slot · ${q}`,
+    slotStart: 'Start',
+    slotHours: 'Hours',
+    openSlotBtn: 'Publish the slot',
+    slotOpened: 'Open slot published; qualified agents can claim it now.',
   },
 };
 
@@ -424,5 +429,10 @@ export const zh = {
     outKind: { absent: '缺席', unscheduled: '排班外工作' },
     none: '无',
     noAdherence: '当天没有人排班。',
+    openSlotTitle: (q) => `发布可认领时段 · ${q}`,
+    slotStart: '开始时间',
+    slotHours: '小时数',
+    openSlotBtn: '发布时段',
+    slotOpened: '已发布可认领时段，符合技能的坐席现在即可认领。',
   },
 };

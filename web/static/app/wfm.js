@@ -199,7 +199,7 @@ export function start(ctx) {
     els.body.replaceChildren(controls,
       h('section', { class: 'card', 'aria-labelledby': 'wfm-fc' }, h('h2', { id: 'wfm-fc', text: T.wfm.fcChart }), fcChart),
       h('section', { class: 'card', 'aria-labelledby': 'wfm-rq' }, h('h2', { id: 'wfm-rq', text: T.wfm.reqChart }), reqChart, table),
-      grid(), schedules, adherence());
+      grid(), schedules, slotForm(), adherence());
   }
 
   // chart draws series of per-interval values over the day.
@@ -274,6 +274,25 @@ export function start(ctx) {
         h('table', { class: 'wfm-grid' }, h('caption', { id: 'wfm-gcap', class: 'sr', text: T.wfm.grid(fmtDay(day0)) }),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: T.wfm.agent }), h('th', { scope: 'col' }, h('span', { class: 'sr', text: T.wfm.shifts }), hoursRow))),
           h('tbody', {}, ...body))) : h('p', { class: 'empty', text: T.wfm.noGrid }));
+  }
+
+  // slotForm publishes an open slot of the selected queue by hand.
+  function slotForm() {
+    const startIn = h('input', { id: 'wfm-slot-start', type: 'datetime-local', step: '900', required: true });
+    const len = h('select', { id: 'wfm-slot-len' }, ...[1, 2, 3, 4, 6, 8].map((n) => h('option', { value: String(n), text: String(n), selected: n === 2 })));
+    const btn = h('button', { type: 'submit', class: 'small', text: T.wfm.openSlotBtn });
+    const form = h('form', { class: 'wfm-controls', 'aria-labelledby': 'wfm-os' },
+      h('label', { for: 'wfm-slot-start', text: T.wfm.slotStart }), startIn,
+      h('label', { for: 'wfm-slot-len', text: T.wfm.slotHours }), len, btn);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const t = Date.parse(startIn.value);
+      if (!startIn.value || Number.isNaN(t)) { fail(new Error(T.wfm.slotStart)); return; }
+      const start = new Date(t).toISOString();
+      const end = new Date(t + Number(len.value) * 3600e3).toISOString();
+      act(btn, () => call('POST', '/api/v1/wfm/slots', { queue_id: P.queue, start, end }), T.wfm.slotOpened);
+    });
+    return h('section', { class: 'card', 'aria-labelledby': 'wfm-os' }, h('h2', { id: 'wfm-os', text: T.wfm.openSlotTitle(queueName(P.queue)) }), form);
   }
 
   function adherence() {
