@@ -204,7 +204,9 @@ export function start(ctx) {
 
   // chart draws series of per-interval values over the day.
   function chart(id, title, desc, items, series) {
-    const W0 = 720, H0 = 220, padL = 36, padR = 8, padT = 10, padB = 24;
+    // Drawn at about its displayed width, so labels stay readable on a phone.
+    const cols = window.innerWidth > 760 ? 2 : 1;
+    const W0 = Math.max(300, Math.min(720, Math.round((els.body.clientWidth || 720) / cols) - 34)), H0 = 220, padL = 36, padR = 14, padT = 10, padB = 24;
     const n = items.length;
     const max = Math.max(2, ...series.flatMap((sr) => items.map((x) => x[sr.key])));
     const x = (i) => padL + ((W0 - padL - padR) * i) / n;
@@ -236,7 +238,7 @@ export function start(ctx) {
       if (sr.area) parts.push(s('path', { d: `${d}L${x(n).toFixed(1)},${y(0)}L${x(0).toFixed(1)},${y(0)}Z`, class: sr.cls + ' area' }));
       else parts.push(s('path', { d, class: sr.cls + ' line' }));
     }
-    const svg = s('svg', { viewBox: `0 0 ${W0} ${H0}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'wfm-chart', preserveAspectRatio: 'none' },
+    const svg = s('svg', { viewBox: `0 0 ${W0} ${H0}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'wfm-chart' },
       s('title', { id: `${id}-t`, text: title }), s('desc', { id: `${id}-d`, text: desc }), ...parts);
     const legend = h('ul', { class: 'legend', 'aria-hidden': 'true' }, ...series.map((sr) => h('li', {}, h('span', { class: 'sw ' + sr.cls }), sr.label)));
     return h('figure', { class: 'chart', id: 'wfm-' + id }, svg, legend, h('figcaption', { class: 'chart-text', text: desc }));
@@ -315,7 +317,11 @@ export function start(ctx) {
   render();
   reload();
   const timer = setInterval(reload, 60e3);
-  return { render, stop: () => clearInterval(timer) };
+  // Charts are drawn at their displayed width: redraw after a resize.
+  let resizeTimer = 0;
+  const onResize = () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(draw, 200); };
+  if (planner) window.addEventListener('resize', onResize);
+  return { render, stop: () => { clearInterval(timer); window.removeEventListener('resize', onResize); } };
 }
 
 /** place positions an absolutely placed element in percent (through the
