@@ -219,7 +219,8 @@ export function start(ctx) {
     }
     for (let hr = 0; hr <= 24; hr += 6) {
       const i = hr * 4;
-      parts.push(s('text', { x: x(Math.min(i, n)), y: H0 - 6, 'text-anchor': 'middle', class: 'ax', text: `${String(hr).padStart(2, '0')}:00` }));
+      const at = Date.parse(items[0].start) + hr * 3600e3; // labelled in the viewer's time zone
+      parts.push(s('text', { x: x(Math.min(i, n)), y: H0 - 6, 'text-anchor': hr === 0 ? 'start' : hr === 24 ? 'end' : 'middle', class: 'ax', text: fmtTime(at) }));
     }
     for (const sr of series) {
       if (sr.bars) {
@@ -255,7 +256,7 @@ export function start(ctx) {
     }
     const siteOf = (id) => { const u = P.users.find((x) => x.id === id); return (u && u.site_id) || ''; };
     const groups = [...P.sites.map((si) => [si.id, si.name]), ['', T.wfm.noSite]];
-    const hoursRow = h('div', { class: 'g-hours', 'aria-hidden': 'true' }, ...[0, 3, 6, 9, 12, 15, 18, 21].map((hr) => place(h('span', { text: `${String(hr).padStart(2, '0')}:00` }), (hr / 24) * 100)));
+    const hoursRow = h('div', { class: 'g-hours', 'aria-hidden': 'true' }, ...[0, 3, 6, 9, 12, 15, 18, 21].map((hr) => place(h('span', { text: fmtTime(day0 + hr * 3600e3) }), (hr / 24) * 100)));
     const body = [];
     for (const [sid, sname] of groups) {
       const agents = [...byAgent.keys()].filter((a) => siteOf(a) === sid);
