@@ -143,3 +143,57 @@ func TestOvertimeOffer(t *testing.T) {
 	}
 	t.Fatal("no overtime offer could be accepted")
 }
+
+// TestSchedulesAcrossQueues: two queues scheduled for the same agents,
+// one after the other; every agent's published week keeps the rules
+// across both (no overlap, at most 10 paid hours a working day, 11 h
+// rest), shifts that could not be kept became open slots.
+func TestSchedulesAcrossQueues(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "starpost.db"), 5)
+	ctx := f.ctx
+	second := &starpost.Queue{WorkspaceID: f.ws, Name: "Refunds", Skills: f.queue.Skills}
+	must(t, f.db.CreateQueue(ctx, second))
+	day := plan.DayStart(today)
+	var cs []plan.Contact
+	for _, q := range []string{f.queue.ID, second.ID} {
+		for d := 1; d <= 7; d++ {
+			for k := 28; k < 92; k++ { // 07:00–23:00: long days, 8-hour shifts
+				for j := range 3 {
+					at := day.AddDate(0, 0, -d).Add(time.Duration(k)*plan.Step + time.Duration(j)*time.Minute)
+					cs = append(cs, plan.Contact{ID: q + at.Format(time.RFC3339), QueueID: q, Channel: starpost.ChannelChat, Arrived: at})
+				}
+			}
+		}
+	}
+	must(t, f.svc.ImportContacts(ctx, f.ws, cs))
+	for _, q := range []string{f.queue.ID, second.ID} {
+		sc, err := f.svc.Generate(ctx, f.ws, q, day)
+		must(t, err)
+		_, err = f.svc.Publish(ctx, f.ws, sc.ID)
+		must(t, err)
+	}
+	rules := f.svc.Config().Rules
+	total := 0
+	for _, a := range f.agents {
+		mine, err := f.svc.MyShifts(ctx, f.ws, a.ID, day.AddDate(0, 0, -1), day.AddDate(0, 0, 8))
+		must(t, err)
+		total += len(mine)
+		for i, sh := range mine {
+			var others []plan.Work
+			for j, o := range mine {
+				if j != i {
+					others = append(others, plan.Work{Start: o.Start, End: o.End, PaidHours: o.PaidHours()})
+				}
+			}
+			if err := rules.Check(others, plan.Work{Start: sh.Start, End: sh.End, PaidHours: sh.PaidHours()}); err != nil {
+				t.Fatalf("agent %s, shift %v–%v: %v", a.Name, sh.Start, sh.End, err)
+			}
+		}
+	}
+	if total == 0 {
+		t.Fatal("nobody was scheduled")
+	}
+	open, err := f.svc.OpenSlots(ctx, f.ws, "")
+	must(t, err)
+	t.Logf("%d shifts assigned, %d open slots", total, len(open))
+}

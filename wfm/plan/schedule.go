@@ -204,13 +204,19 @@ func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekS
 	}
 	weekEnd := weekStart.AddDate(0, 0, 7)
 	var agents []schedule.Agent
+	elsewhere := map[string][]Work{} // agents' published work outside this queue's planned shifts
 	for _, u := range users {
 		if u.Role != starpost.RoleAgent || !qualified(u, q) {
 			continue
 		}
-		busy, err := s.agentShifts(ctx, ws, u.ID, weekStart, weekEnd)
+		busy, err := s.agentShifts(ctx, ws, u.ID, weekStart.Add(-24*time.Hour), weekEnd.Add(24*time.Hour))
 		if err != nil {
 			return err
+		}
+		for _, sh := range busy {
+			if sh.QueueID != q.ID || sh.Kind != KindPlanned {
+				elsewhere[u.ID] = append(elsewhere[u.ID], sh.work())
+			}
 		}
 		agents = append(agents, schedule.Agent{ID: u.ID, MaxHours: s.cfg.Rules.MaxWeekHours, Available: freeWindows(busy, q.ID, weekStart, 7*SlotsPerDay)})
 	}
@@ -240,6 +246,19 @@ func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekS
 		sc.Shifts = append(sc.Shifts, sh)
 	}
 	slices.SortFunc(sc.Shifts, func(a, b *Shift) int { return a.Start.Compare(b.Start) })
+	// The roster knows this queue only: a shift that would break a rule
+	// with the agent's work elsewhere (other queues, claimed slots) is
+	// left without an agent, to be published as an open slot.
+	for _, sh := range sc.Shifts {
+		if sh.AgentID == "" {
+			continue
+		}
+		if err := s.cfg.Rules.Check(elsewhere[sh.AgentID], sh.work()); err != nil {
+			sh.AgentID = ""
+			continue
+		}
+		elsewhere[sh.AgentID] = append(elsewhere[sh.AgentID], sh.work())
+	}
 	return nil
 }
 
