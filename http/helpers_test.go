@@ -22,6 +22,7 @@ import (
 	"github.com/starpost/starpost/canned"
 	sphttp "github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/store"
+	"github.com/starpost/starpost/wfm/plan"
 )
 
 // testClock is a manual clock: it moves only when a test advances it, plus
@@ -70,8 +71,13 @@ func newEnv(t *testing.T) *env {
 		db.Close()
 		t.Fatalf("open bus: %v", err)
 	}
+	wfm, err := plan.Open(ctx, plan.Options{SQL: db.SQL(), Driver: db.Driver(), Directory: db, Clock: clock, Config: plan.Config{SolveTime: time.Second}})
+	if err != nil {
+		db.Close()
+		t.Fatalf("open wfm: %v", err)
+	}
 	srv := &sphttp.Server{
-		Store: db, Bus: b, Clock: clock,
+		Store: db, Bus: b, Clock: clock, WFM: wfm,
 		Secret:   []byte("0123456789abcdef0123456789abcdef-test"),
 		Registry: prometheus.NewRegistry(),
 	}

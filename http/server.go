@@ -27,6 +27,7 @@ import (
 	"github.com/starpost/starpost/draft"
 	"github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/quality"
+	"github.com/starpost/starpost/wfm/plan"
 )
 
 // Rate is a token bucket: up to Burst requests at once, refilled by one
@@ -173,6 +174,10 @@ type Server struct {
 	// Quality holds QA scorecards, reviews and workspace rules. Nil leaves
 	// the lists empty, scorecards not found and changes unavailable.
 	Quality *quality.Store
+
+	// WFM is workforce management (forecasts, schedules, open slots,
+	// adherence). Nil makes its routes answer 503.
+	WFM *plan.Service
 
 	once      sync.Once
 	handler   http.Handler
@@ -384,6 +389,20 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/quality/dashboard", AccessSupervisor, s.handleQualityDashboard},
 		{"GET", "/api/v1/quality/config", AccessSupervisor, s.handleGetQualityConfig},
 		{"PUT", "/api/v1/quality/config", AccessAdmin, s.handlePutQualityConfig},
+
+		// Workforce management (wfm/plan): planners, then agents.
+		{"GET", "/api/v1/wfm/queues/{id}/day", AccessSupervisor, s.handleWFMDay},
+		{"POST", "/api/v1/wfm/queues/{id}/schedules", AccessSupervisor, s.handleWFMGenerate},
+		{"GET", "/api/v1/wfm/schedules", AccessSupervisor, s.handleWFMListSchedules},
+		{"GET", "/api/v1/wfm/schedules/{id}", AccessSupervisor, s.handleWFMGetSchedule},
+		{"POST", "/api/v1/wfm/schedules/{id}/publish", AccessSupervisor, s.handleWFMPublish},
+		{"GET", "/api/v1/wfm/shifts", AccessSupervisor, s.handleWFMShifts},
+		{"POST", "/api/v1/wfm/slots", AccessSupervisor, s.handleWFMOpenSlot},
+		{"GET", "/api/v1/wfm/adherence", AccessSupervisor, s.handleWFMAdherence},
+		{"GET", "/api/v1/wfm/me", AccessAgent, s.handleWFMMe},
+		{"POST", "/api/v1/wfm/slots/{id}/claim", AccessAgent, s.handleWFMClaim},
+		{"POST", "/api/v1/wfm/offers/{id}/accept", AccessAgent, s.handleWFMAcceptOffer},
+		{"POST", "/api/v1/wfm/offers/{id}/decline", AccessAgent, s.handleWFMDeclineOffer},
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/web"
+	"github.com/starpost/starpost/wfm/plan"
 )
 
 // tokenizer loads the segmenter once for the test binary, as a process does.
@@ -39,6 +40,7 @@ type testNode struct {
 	db    *store.DB
 	bus   *bus.Bus // for engines a test runs beside the node
 	kb    *spkb.KB
+	wfm   *plan.Service
 }
 
 // nodeOption changes how startNode wires the node.
@@ -79,6 +81,10 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wfm, err := plan.Open(ctx, plan.Options{SQL: db.SQL(), Driver: db.Driver(), Directory: db, Clock: clock, Config: plan.Config{SolveTime: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok, err := tokenizer()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +98,7 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 		t.Fatal(err)
 	}
 	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789"),
-		Attachments: atts, KB: kbase}
+		Attachments: atts, KB: kbase, WFM: wfm}
 	if api.Canned, err = canned.Open(ctx, canned.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock}); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +152,7 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 		b.Close()
 		db.Close()
 	})
-	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, bus: b, kb: kbase}
+	return &testNode{base: "http://" + ln.Addr().String(), world: world, db: db, bus: b, kb: kbase, wfm: wfm}
 }
 
 // proxy forwards TCP connections to a target and can cut the network: while

@@ -40,6 +40,7 @@ import (
 	"github.com/starpost/starpost/store"
 	"github.com/starpost/starpost/text"
 	"github.com/starpost/starpost/web"
+	"github.com/starpost/starpost/wfm/plan"
 )
 
 // node is one running Starpost: store, bus, router and API.
@@ -53,6 +54,7 @@ type node struct {
 	store  starpost.Store // db, instrumented
 	kb     *kb.KB
 	qa     *quality.Store
+	wfm    *plan.Service
 	api    *http.Server
 	server *nethttp.Server
 	ln     net.Listener
@@ -92,6 +94,10 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		Clock: n.clock, Logger: log.With("component", "kb")}); err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
+	if n.wfm, err = plan.Open(ctx, plan.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Directory: n.store,
+		Clock: n.clock, Logger: log.With("component", "wfm")}); err != nil {
+		return nil, fmt.Errorf("workforce management: %w", err)
+	}
 	// Quality review: scorecards, reviews, dashboards.
 	if n.qa, err = quality.Open(ctx, quality.StoreOptions{SQL: n.db.SQL(), Driver: n.db.Driver(), Conversations: n.store, Clock: n.clock}); err != nil {
 		return nil, fmt.Errorf("quality store: %w", err)
@@ -101,7 +107,7 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att, Quality: n.qa}
+		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att, Quality: n.qa, WFM: n.wfm}
 	if cfg.LLMURL != "" {
 		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("--llm-url %q: want an http:// or https:// URL such as http://localhost:11434/v1", cfg.LLMURL)
@@ -326,8 +332,9 @@ func (n *node) lease() (lease.Lease, error) {
 // engines builds the runners of the engines that add events to
 // conversations: emotion (scores every customer message, coaches the
 // agent, applies the abuse policy), quality (scores every resolved
-// conversation), kb (suggests answers for every customer message) and bot
-// (answers bot queues' conversations, hands over). They run on the leader
+// conversation), kb (suggests answers for every customer message), bot
+// (answers bot queues' conversations, hands over) and wfm (interval history,
+// intraday re-planning, presence for adherence). They run on the leader
 // only; their idempotency keys make a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
 	analyzer, err := emotion.LoadEmbedded()
@@ -366,7 +373,7 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	})
 	runners := map[string]*engine.Runner{}
 	// The quality indexer stores every QA score for review and dashboards.
-	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), bt, quality.NewIndexer(n.qa, n.store)} {
+	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), bt, quality.NewIndexer(n.qa, n.store), plan.NewEngine(n.wfm)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
 		if err != nil {
@@ -396,6 +403,9 @@ func (n *node) seed(ctx context.Context, stdout io.Writer, simulate bool) (*demo
 		}
 		if _, err := n.api.Canned.SeedDefaults(ctx, world.Workspace.ID, "demo"); err != nil {
 			return nil, err
+		}
+		if err := n.seedWFM(ctx, world); err != nil {
+			return nil, fmt.Errorf("demo workforce plan: %w", err)
 		}
 		b, _ := json.MarshalIndent(world, "", "  ")
 		if err := os.WriteFile(path, b, 0o600); err != nil {

@@ -97,7 +97,8 @@ async function enter() {
   const mod = p === '/app/wall' && (role === 'supervisor' || role === 'admin') ? './wall.js'
     : p === '/app/quality' && (role === 'supervisor' || role === 'admin') ? './quality.js'
     : p === '/app/admin' && role === 'admin' ? './admin.js'
-    : p === '/app/kb' && (role === 'supervisor' || role === 'admin') ? './kb.js' : '';
+    : p === '/app/kb' && (role === 'supervisor' || role === 'admin') ? './kb.js'
+    : p === '/app/wfm' ? './wfm.js' : '';
   if (mod) {
     document.documentElement.lang = lang;
     const m = await import(mod);
@@ -209,11 +210,13 @@ function renderWorkspace() {
   const alertsBtn = h('button', { type: 'button', class: 'ghost alerts-btn', id: 'alerts', 'aria-pressed': String(S.alerts), 'aria-label': T.ws.alerts,
     title: S.alerts ? T.ws.alertsOn : T.ws.alertsOff, onclick: toggleAlerts },
   h('span', { 'aria-hidden': 'true', text: '♪' }), h('span', { class: 'label', text: ' ' + T.ws.alerts }));
-  const nav = S.me.role === 'agent' ? null : h('nav', { class: 'pages', 'aria-label': T.nav.label },
+  const nav = h('nav', { class: 'pages', 'aria-label': T.nav.label },
     h('a', { href: '/app/', 'aria-current': 'page', text: T.nav.inbox }),
-    h('a', { href: '/app/wall', text: T.nav.wall }), h('a', { href: '/app/quality', text: T.qa.nav }),
+    S.me.role === 'agent' ? null : h('a', { href: '/app/wall', text: T.nav.wall }),
+    S.me.role === 'agent' ? null : h('a', { href: '/app/quality', text: T.qa.nav }),
     S.me.role === 'admin' ? h('a', { href: '/app/admin', text: T.nav.admin }) : null,
-    h('a', { href: '/app/kb', text: T.kb.nav }));
+    S.me.role === 'agent' ? null : h('a', { href: '/app/kb', text: T.kb.nav }),
+    h('a', { href: '/app/wfm', text: T.wfm.nav }));
   const top = h('header', { class: 'top' },
     h('span', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: '✦' }), ' Starpost'),
     nav, presence,

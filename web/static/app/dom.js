@@ -53,6 +53,7 @@ export function topBar(T, me, page, lang, languages, onLang, onSignOut) {
   if (me.role === 'supervisor' || me.role === 'admin') links.push(['wall', '/app/wall', T.nav.wall], ['quality', '/app/quality', T.qa.nav]);
   if (me.role === 'admin') links.push(['admin', '/app/admin', T.nav.admin]);
   if (me.role === 'supervisor' || me.role === 'admin') links.push(['kb', '/app/kb', T.kb.nav]); // knowledge base
+  links.push(['wfm', '/app/wfm', T.wfm.nav]);
   const sel = h('select', { id: 'app-lang', onchange: (e) => onLang(e.target.value) },
     ...languages.map(([v, name]) => h('option', { value: v, text: name, selected: v === lang })));
   return h('header', { class: 'top' },

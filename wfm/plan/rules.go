@@ -1,0 +1,74 @@
+package plan
+
+import (
+	"slices"
+	"time"
+
+	"github.com/starpost/starpost"
+)
+
+// Work is a piece of an agent's working time: a shift, a claimed slot or
+// an overtime extension.
+type Work struct {
+	Start, End time.Time
+	// PaidHours is the paid time (the span minus unpaid breaks).
+	PaidHours float64
+}
+
+// Check reports whether adding add to an agent's existing work keeps the
+// rules: no overlap; work separated by less than MinRest belongs to one
+// working day, whose span (first start to last end) must leave MinRest in
+// 24 hours and whose paid hours must not exceed MaxDayHours. The error is
+// an ECONFLICT whose message says which rule failed.
+func (r Rules) Check(existing []Work, add Work) error {
+	if !add.End.After(add.Start) {
+		return starpost.Errorf(starpost.EINVALID, "empty work period")
+	}
+	all := []Work{add}
+	for _, w := range existing {
+		if w.Start.Before(add.End) && add.Start.Before(w.End) {
+			return starpost.Errorf(starpost.ECONFLICT, "overlaps your shift %s–%s", w.Start.Format("Mon 15:04"), w.End.Format("15:04"))
+		}
+		all = append(all, w)
+	}
+	slices.SortFunc(all, func(a, b Work) int { return a.Start.Compare(b.Start) })
+	// Find the working day (block) that contains add.
+	var bs, be time.Time
+	var hours float64
+	in := false
+	flush := func() error {
+		if !in {
+			return nil
+		}
+		if span := be.Sub(bs); r.MinRest > 0 && span > 24*time.Hour-r.MinRest {
+			return starpost.Errorf(starpost.ECONFLICT, "leaves less than %v rest in 24 hours (working day %s–%s)",
+				r.MinRest, bs.Format("Mon 15:04"), be.Format("Mon 15:04"))
+		}
+		if r.MaxDayHours > 0 && hours > r.MaxDayHours+1e-9 {
+			return starpost.Errorf(starpost.ECONFLICT, "makes a %.1f-hour working day (at most %.1f)", hours, r.MaxDayHours)
+		}
+		return nil
+	}
+	blockHasAdd := false
+	for i, w := range all {
+		if i == 0 || w.Start.Sub(be) >= r.MinRest {
+			if blockHasAdd {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			bs, be, hours, in, blockHasAdd = w.Start, w.End, 0, true, false
+		}
+		if w.End.After(be) {
+			be = w.End
+		}
+		hours += w.PaidHours
+		if w == add {
+			blockHasAdd = true
+		}
+	}
+	if blockHasAdd {
+		return flush()
+	}
+	return nil
+}
