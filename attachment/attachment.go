@@ -142,16 +142,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.SQL == nil {
 		return nil, errors.New("attachment: nil database")
 	}
-	var schema string
-	switch opts.Driver {
-	case "sqlite":
-		schema = sqliteSchema
-	case "postgres":
-		schema = postgresSchema
-	default:
-		return nil, fmt.Errorf("attachment: unknown driver %q", opts.Driver)
-	}
-	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.CreateTables(ctx, opts.SQL, opts.Driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("attachment: create table: %w", err)
 	}
 	s := &Store{db: opts.SQL, driver: opts.Driver, clock: opts.Clock, max: opts.MaxBytes, img: opts.Images.withDefaults()}

@@ -89,16 +89,7 @@ func OpenModels(ctx context.Context, opts ModelsOptions) (*Models, error) {
 	if opts.SQL == nil || opts.Tokenizer == nil || opts.Source == nil {
 		return nil, errors.New("bot: models need SQL, Tokenizer and Source")
 	}
-	var schema string
-	switch opts.Driver {
-	case "sqlite":
-		schema = sqliteSchema
-	case "postgres":
-		schema = postgresSchema
-	default:
-		return nil, fmt.Errorf("bot: unknown driver %q", opts.Driver)
-	}
-	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.CreateTables(ctx, opts.SQL, opts.Driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("bot: create tables: %w", err)
 	}
 	if opts.Keep <= 0 {

@@ -160,16 +160,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.SQL == nil {
 		return nil, errors.New("canned: SQL is required")
 	}
-	var schema string
-	switch opts.Driver {
-	case "sqlite":
-		schema = sqliteSchema
-	case "postgres":
-		schema = postgresSchema
-	default:
-		return nil, fmt.Errorf("canned: unknown driver %q", opts.Driver)
-	}
-	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.CreateTables(ctx, opts.SQL, opts.Driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("canned: create table: %w", err)
 	}
 	if opts.Clock == nil {

@@ -32,16 +32,7 @@ func OpenCheckpoints(ctx context.Context, db *sql.DB, driver string) (*Checkpoin
 	if db == nil {
 		return nil, errors.New("engine: checkpoints: nil database")
 	}
-	var schema string
-	switch driver {
-	case "sqlite":
-		schema = sqliteSchema
-	case "postgres":
-		schema = postgresSchema
-	default:
-		return nil, fmt.Errorf("engine: checkpoints: unknown driver %q", driver)
-	}
-	if err := store.ExecSchema(ctx, db, driver, schema); err != nil {
+	if err := store.CreateTables(ctx, db, driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("engine: create checkpoint table: %w", err)
 	}
 	return &Checkpoints{db: db, driver: driver}, nil

@@ -120,11 +120,16 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 		}
 		key := rt.Method + " " + rt.Pattern
 		seen[key] = true
-		path := rt.Pattern
-		for prefix, id := range ids {
-			if strings.HasPrefix(path, prefix) {
-				path = strings.NewReplacer("{id}", id, "{workspace}", id).Replace(path)
+		// The longest matching prefix names the id: /api/v1/widget/ must
+		// not win over /api/v1/widget/conversations/ by map order.
+		path, best := rt.Pattern, ""
+		for prefix := range ids {
+			if strings.HasPrefix(path, prefix) && len(prefix) > len(best) {
+				best = prefix
 			}
+		}
+		if best != "" {
+			path = strings.NewReplacer("{id}", ids[best], "{workspace}", ids[best]).Replace(path)
 		}
 		c := admin
 		switch rt.Access {

@@ -219,16 +219,7 @@ func Open(ctx context.Context, opts Options) (*KB, error) {
 	if opts.SQL == nil || opts.Tokenizer == nil {
 		return nil, errors.New("kb: SQL and Tokenizer are required")
 	}
-	var schema string
-	switch opts.Driver {
-	case "sqlite":
-		schema = sqliteSchema
-	case "postgres":
-		schema = postgresSchema
-	default:
-		return nil, fmt.Errorf("kb: unknown driver %q", opts.Driver)
-	}
-	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.CreateTables(ctx, opts.SQL, opts.Driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("kb: %w", err)
 	}
 	if opts.Clock == nil {

@@ -49,16 +49,7 @@ func Open(ctx context.Context, opts StoreOptions) (*Store, error) {
 	if opts.SQL == nil || opts.Conversations == nil {
 		return nil, errors.New("quality: SQL and Conversations are required")
 	}
-	var schema string
-	switch opts.Driver {
-	case "sqlite":
-		schema = sqliteSchema
-	case "postgres":
-		schema = postgresSchema
-	default:
-		return nil, fmt.Errorf("quality: unknown driver %q", opts.Driver)
-	}
-	if err := store.ExecSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.CreateTables(ctx, opts.SQL, opts.Driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("quality: %w", err)
 	}
 	if opts.Clock == nil {

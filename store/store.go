@@ -295,6 +295,19 @@ func ExecSchema(ctx context.Context, db *sql.DB, driver, schema string) error {
 	return nil
 }
 
+// CreateTables creates a capability's own tables on db: it runs the
+// capability's idempotent schema for driver ("sqlite" or "postgres", as
+// DB.Driver says) with ExecSchema.
+func CreateTables(ctx context.Context, db *sql.DB, driver, sqliteSchema, postgresSchema string) error {
+	switch driver {
+	case sqliteDialect.name:
+		return ExecSchema(ctx, db, driver, sqliteSchema)
+	case postgresDialect.name:
+		return ExecSchema(ctx, db, driver, postgresSchema)
+	}
+	return fmt.Errorf("create tables: unknown database driver %q", driver)
+}
+
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")

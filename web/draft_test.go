@@ -19,22 +19,12 @@ import (
 	"github.com/starpost/starpost/store"
 )
 
-// withDraft gives the node a knowledge base and reply drafting through the
-// OpenAI-compatible endpoint at llmURL.
+// withDraft gives the node reply drafting through the OpenAI-compatible
+// endpoint at llmURL, grounded in the node's knowledge base.
 func withDraft(llmURL string) nodeOption {
 	return func(s *nodeSetup) {
 		s.runners = func(t *testing.T, db *store.DB, b *bus.Bus, api *sphttp.Server) []func(context.Context) error {
-			t.Helper()
-			tok, err := tokenizer()
-			if err != nil {
-				t.Fatal(err)
-			}
-			k, err := spkb.Open(context.Background(), spkb.Options{SQL: db.SQL(), Driver: db.Driver(), Tokenizer: tok})
-			if err != nil {
-				t.Fatal(err)
-			}
-			api.KB = k
-			api.Drafts = &draft.Writer{KB: k, LLM: &draft.OpenAI{URL: llmURL, Model: "test-model"}}
+			api.Drafts = &draft.Writer{KB: api.KB, LLM: &draft.OpenAI{URL: llmURL, Model: "test-model"}}
 			return nil
 		}
 	}

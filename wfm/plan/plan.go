@@ -151,16 +151,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if opts.SQL == nil || opts.Directory == nil {
 		return nil, errors.New("plan: SQL and Directory are required")
 	}
-	var schema string
-	switch opts.Driver {
-	case "sqlite":
-		schema = sqliteSchema
-	case "postgres":
-		schema = postgresSchema
-	default:
-		return nil, fmt.Errorf("plan: unknown driver %q", opts.Driver)
-	}
-	if err := createSchema(ctx, opts.SQL, opts.Driver, schema); err != nil {
+	if err := store.CreateTables(ctx, opts.SQL, opts.Driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("plan: create tables: %w", err)
 	}
 	if opts.Clock == nil {
