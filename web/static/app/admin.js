@@ -180,6 +180,22 @@ export function start(ctx) {
     };
     const addBtn = h('button', { type: 'button', class: 'small', onclick: addStep, text: '+ ' + T.adm.addStep });
     const overflow = h('fieldset', { class: 'overflow' }, h('legend', { text: T.adm.overflow }), steps, addBtn);
+    // Business hours: open around the clock, or per weekday in a time zone
+    // (outside them the widget offers its offline form).
+    const always = h('input', { type: 'checkbox', id: 'q-always', checked: true });
+    const hoursTz = input({ value: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', required: true });
+    const dayInputs = [1, 2, 3, 4, 5, 6, 0].map((d) => [d, input({ value: d >= 1 && d <= 5 ? '09:00-18:00' : '', placeholder: T.adm.closed,
+      pattern: '^\\s*(\\d{2}:\\d{2}-\\d{2}:\\d{2}\\s*(,\\s*\\d{2}:\\d{2}-\\d{2}:\\d{2}\\s*)*)?$', 'aria-describedby': 'q-hours-hint', 'data-day': String(d) })]);
+    const days = h('div', { class: 'hours-days' }, ...dayInputs.map(([d, inp]) => field('q-day-' + d, T.adm.weekdays[d], inp)));
+    const hoursBody = h('div', { class: 'hours-body', hidden: true }, field('q-hours-tz', T.adm.timeZone, hoursTz),
+      h('small', { id: 'q-hours-hint', text: T.adm.hoursHint }), days);
+    always.addEventListener('change', () => { hoursBody.hidden = always.checked; hoursTz.required = !always.checked; });
+    const hours = h('fieldset', { class: 'hours' }, h('legend', { text: T.adm.hours }),
+      h('div', { class: 'field check' }, always, h('label', { for: 'q-always', text: T.adm.alwaysOpen })), hoursBody);
+    const businessHours = () => always.checked ? null : {
+      time_zone: hoursTz.value.trim(),
+      days: Object.fromEntries(dayInputs.map(([d, inp]) => [d, inp.value.split(',').map((x) => x.trim()).filter(Boolean)]).filter(([, spans]) => spans.length)),
+    };
     // The bot (package bot): answers first, hands over after failed turns.
     const bot = h('input', { type: 'checkbox', id: 'q-bot', 'aria-describedby': 'q-bot-hint' });
     const botFailed = input({ type: 'number', min: '0', max: '10', value: '2', required: true });
@@ -187,7 +203,7 @@ export function start(ctx) {
       field('q-name', T.adm.label, name), field('q-priority', T.adm.priority, prio),
       h('div', { class: 'pair' }, field('q-sl-pct', T.adm.slPercent, pct), field('q-sl-secs', T.adm.slSeconds, secs)),
       h('div', { class: 'pair' }, field('q-offer', T.adm.offerTimeout, offer), field('q-reply', T.adm.replyTimeout, reply)),
-      skills, overflow,
+      skills, overflow, hours,
       h('div', { class: 'field' }, h('div', { class: 'field check' }, bot, h('label', { for: 'q-bot', text: T.bot.queueBot })), h('small', { id: 'q-bot-hint', text: T.bot.queueBotHint })),
       field('q-bot-failed', T.bot.maxFailed, botFailed),
     ], async () => {
@@ -195,7 +211,7 @@ export function start(ctx) {
         name: name.value.trim(), priority: Number(prio.value),
         service_level: { percent: Number(pct.value), seconds: Number(secs.value) },
         offer_timeout: Number(offer.value), reply_timeout: Number(reply.value),
-        bot: bot.checked, bot_max_failed_turns: Number(botFailed.value),
+        bot: bot.checked, bot_max_failed_turns: Number(botFailed.value), business_hours: businessHours(),
         skills: mins.filter(([, inp]) => Number(inp.value) > 0).map(([sk, inp]) => ({ skill_id: sk.id, min_level: Number(inp.value) })),
         overflow: [...steps.children].map((li) => ({
           after_seconds: Number(li.querySelector('.after').value), min_level_drop: Number(li.querySelector('.drop').value),
@@ -209,8 +225,15 @@ export function start(ctx) {
       h('td', { text: `${q.service_level.percent}% / ${q.service_level.seconds}s` }),
       h('td', { text: `${q.offer_timeout || 30}s / ${q.reply_timeout ? q.reply_timeout + 's' : '—'}` }),
       h('td', { text: (q.overflow || []).length ? T.adm.steps(q.overflow.length) : '—' }),
+      h('td', { text: hoursText(q.business_hours) }),
       h('td', {}, botToggle(q))));
-    return [f, listTable('q-cap', T.adm.queues, [T.adm.label, T.adm.skills_, T.adm.prio, T.adm.sl, T.adm.timeouts, T.adm.overflow, T.bot.column], rows)];
+    return [f, listTable('q-cap', T.adm.queues, [T.adm.label, T.adm.skills_, T.adm.prio, T.adm.sl, T.adm.timeouts, T.adm.overflow, T.adm.hours, T.bot.column], rows)];
+  }
+  // hoursText summarises business hours: "24/7", or the open weekdays' spans.
+  function hoursText(bh) {
+    if (!bh || !bh.days) return T.adm.alwaysOpenShort;
+    const parts = [1, 2, 3, 4, 5, 6, 0].filter((d) => (bh.days[d] || []).length).map((d) => `${T.adm.weekdaysShort[d]} ${bh.days[d].join(', ')}`);
+    return parts.length ? parts.join(' · ') + ` (${bh.time_zone})` : T.adm.closed;
   }
   // botToggle switches a queue's bot on or off in place.
   function botToggle(q) {
