@@ -163,3 +163,23 @@ func (s *Signer) mac(payload string) string {
 	m.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
+
+// HMACHex returns the hex HMAC-SHA256 of msg under key: how a business's
+// server signs an identified widget visitor's user id.
+func HMACHex(key []byte, msg string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyHex reports, in constant time, whether mac is HMACHex(key, msg).
+// Upper-case hex is accepted.
+func VerifyHex(key []byte, msg, mac string) bool {
+	got, err := hex.DecodeString(mac)
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return hmac.Equal(got, m.Sum(nil))
+}

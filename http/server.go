@@ -360,6 +360,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+		{"GET", "/api/v1/widget-identity", AccessAdmin, s.handleWidgetIdentity},
 
 		// Widget feature: status, attachments, read receipts, satisfaction rating.
 		{"GET", "/api/v1/widget/{workspace}/status", AccessPublic, s.handleWidgetStatus},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
@@ -13,9 +14,21 @@ import (
 
 // WidgetSessionRequest is the optional body of POST
 // /api/v1/widget/{workspace}/session.
+//
+// An identified visitor is a user the business knows: its page passes the
+// user's id and user_hash, the hex HMAC-SHA256 of the id under the
+// workspace's identity secret (GET /api/v1/widget-identity), computed on the
+// business's server. The visitor then gets the same contact, and so the same
+// history, on every device; without a valid hash nobody can claim another
+// user's conversations.
 type WidgetSessionRequest struct {
-	Name string `json:"name"`
+	Name     string `json:"name"`
+	UserID   string `json:"user_id"`
+	UserHash string `json:"user_hash"`
 }
+
+// MaxUserIDLen is the longest identified-visitor user id, in bytes.
+const MaxUserIDLen = 128
 
 // WidgetSessionResponse carries a visitor token. Send it as
 // "Authorization: Bearer <token>" (or ?token= on the widget stream).
@@ -26,9 +39,10 @@ type WidgetSessionResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// handleWidgetSession starts an anonymous visitor of the workspace named in
-// the URL: a random visitor id becomes the contact's chat identity, and the
-// signed token binds the visitor to that workspace and contact.
+// handleWidgetSession starts a visitor of the workspace named in the URL:
+// a random visitor id, or for an identified visitor "user:" and the
+// business's user id, becomes the contact's chat identity, and the signed
+// token binds the visitor to that workspace and contact.
 func (s *Server) handleWidgetSession(w http.ResponseWriter, r *http.Request) error {
 	var req WidgetSessionRequest
 	if err := s.decodeOptional(w, r, &req); err != nil {
@@ -38,6 +52,14 @@ func (s *Server) handleWidgetSession(w http.ResponseWriter, r *http.Request) err
 	if len([]rune(req.Name)) > starpost.MaxNameLen {
 		return starpost.FieldError("name", "longer than %d characters", starpost.MaxNameLen)
 	}
+	switch {
+	case req.UserID == "" && req.UserHash != "":
+		return starpost.FieldError("user_id", "required with user_hash")
+	case req.UserID != "" && req.UserHash == "":
+		return starpost.FieldError("user_hash", "required with user_id: the HMAC-SHA256 of user_id under the workspace's identity secret")
+	case len(req.UserID) > MaxUserIDLen || strings.TrimSpace(req.UserID) != req.UserID || !utf8.ValidString(req.UserID):
+		return starpost.FieldError("user_id", "must be at most %d bytes of UTF-8 without surrounding spaces", MaxUserIDLen)
+	}
 	now := s.Clock.Now()
 	if ok, wait := s.widgetIP.allow(clientIP(r), now); !ok {
 		return tooMany(wait, "too many new visitors from this address")
@@ -46,8 +68,13 @@ func (s *Server) handleWidgetSession(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	visitor, err := auth.NewSecret("vi_")
-	if err != nil {
+	var visitor string
+	if req.UserID != "" {
+		if !auth.VerifyHex(s.identitySecret(ws.ID), req.UserID, req.UserHash) {
+			return starpost.Errorf(starpost.EFORBIDDEN, "user_hash does not match user_id: compute it on your server with the workspace's identity secret")
+		}
+		visitor = "user:" + req.UserID
+	} else if visitor, err = auth.NewSecret("vi_"); err != nil {
 		return err
 	}
 	c, err := s.Store.FindOrCreateContact(r.Context(), ws.ID, starpost.ChannelChat, visitor, req.Name)

@@ -15,6 +15,10 @@
 //     business hours; outside them, or with data-offline="true", the widget
 //     shows an offline form (name, email, message) instead of the chat.
 //   data-rating="off" turns off the satisfaction rating asked at the end.
+//   data-user-id and data-user-hash identify a signed-in user of the
+//     business: user-hash is hex(HMAC-SHA256(identity secret, user id)),
+//     computed on the business's server (Admin → Chat widget shows the
+//     secret). The user then finds the same conversations on every device.
 //
 // The widget lives in a shadow root, so the page's CSS cannot reach it. The
 // visitor's token, conversation, last cursor and unsent messages are kept in
@@ -27,6 +31,7 @@
   if (!script || !script.dataset.workspace || window.StarpostWidget) return;
   const cfg = script.dataset;
   const workspace = cfg.workspace;
+  const userID = cfg.userId || '', userHash = cfg.userHash || ''; // identified visitor (optional)
   const api = new URL(script.src, location.href).origin;
   const wsBase = api.replace(/^http/, 'ws');
 
@@ -187,6 +192,12 @@
   let state = { token: '', expires: 0, conv: '', convState: '', cursor: 0, outbox: [], open: false, profile: null, rated: {} };
   try { Object.assign(state, JSON.parse(localStorage.getItem(KEY)) || {}); } catch (_) { /* private mode */ }
   const save = () => { try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (_) { /* full or private */ } };
+  // Another signed-in user (or none) on this browser: never show the
+  // previous user's conversations; start afresh.
+  if ((state.user || '') !== userID) {
+    state = { token: '', expires: 0, conv: '', convState: '', cursor: 0, outbox: [], open: false, profile: null, rated: {}, user: userID };
+    save();
+  }
 
   function newKey() {
     const b = new Uint8Array(16);
@@ -874,8 +885,10 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     if (state.token && state.expires > Date.now() + 60000) return Promise.resolve();
     if (!sessionReq) {
       name = name || (state.profile && state.profile.name) || '';
-      sessionReq = call('POST', '/api/v1/widget/' + encodeURIComponent(workspace) + '/session', name ? { name } : undefined).then((s) => {
-        Object.assign(state, { token: s.token, expires: Date.parse(s.expires_at), conv: '', convState: '', cursor: 0 });
+      const body = name ? { name } : {};
+      if (userID) Object.assign(body, { user_id: userID, user_hash: userHash });
+      sessionReq = call('POST', '/api/v1/widget/' + encodeURIComponent(workspace) + '/session', Object.keys(body).length ? body : undefined).then((s) => {
+        Object.assign(state, { token: s.token, expires: Date.parse(s.expires_at), conv: '', convState: '', cursor: 0, user: userID });
         save();
       }).finally(() => { sessionReq = null; });
     }
@@ -898,8 +911,10 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     if (started) return;
     started = true;
     try {
-      // A visitor gets a token when they first write (or already has one).
-      if (state.token) {
+      // A visitor gets a token when they first write (or already has one);
+      // an identified user gets one at once, to find their conversations
+      // from other devices.
+      if (state.token || userID) {
         await ensureSession();
         if (!state.conv) {
           const list = await call('GET', '/api/v1/widget/conversations');

@@ -331,7 +331,31 @@ export function start(ctx) {
         h('h2', { id: 'snip-h', text: T.adm.snippet }), h('p', { text: T.adm.widgetIntro }),
         h('pre', { class: 'snippet', tabindex: '0' }, code), copyButton(() => code.textContent),
         h('h3', { text: T.adm.preview }), pv),
+      identityCard(),
     ];
+  }
+
+  // identityCard explains identified visitors and shows the workspace's
+  // identity secret on request (it is never drawn until asked for).
+  function identityCard() {
+    const out = h('div', { class: 'identity-out', 'aria-live': 'polite' });
+    const show = h('button', { type: 'button', class: 'small', id: 'identity-show', text: T.adm.identityShow, onclick: async () => {
+      show.disabled = true;
+      try {
+        const x = await call('GET', '/api/v1/widget-identity');
+        const secret = h('code', { id: 'identity-secret', text: x.secret });
+        const example = h('code', { text: `user_hash = hex(HMAC_SHA256(key = "${x.secret}", message = user_id))\n` +
+          `<script src="${location.origin}/widget.js" data-workspace="${ctx.me.workspace_id}" data-user-id="USER_ID" data-user-hash="USER_HASH" defer></script>` });
+        out.replaceChildren(h('p', { text: T.adm.identitySecret }), h('pre', { class: 'snippet', tabindex: '0' }, secret), copyButton(() => x.secret),
+          h('p', { text: T.adm.identityHow }), h('pre', { class: 'snippet', tabindex: '0' }, example));
+        secret.focus();
+      } catch (err) {
+        out.replaceChildren(h('p', { class: 'error', role: 'alert', text: err.message }));
+        show.disabled = false;
+      }
+    } });
+    return h('section', { class: 'card', 'aria-labelledby': 'identity-h' },
+      h('h2', { id: 'identity-h', text: T.adm.identity }), h('p', { text: T.adm.identityIntro }), show, out);
   }
 
   // ---- canned replies ----
