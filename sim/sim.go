@@ -173,7 +173,11 @@ type Customer struct {
 	Think Delay
 	// FollowUps is how many times the customer answers the agent.
 	FollowUps int
-	Stats     *Stats
+	// Angry makes the customer's answers escalate: an angry complaint,
+	// then insults (what the emotion engine, the coaching prompts and the
+	// supervisor's alerts are for), in the language of the question.
+	Angry bool
+	Stats *Stats
 }
 
 // Run starts a conversation and answers the agent until it is resolved,
@@ -225,7 +229,11 @@ func (cu *Customer) Run(ctx context.Context) error {
 			if e.Kind == starpost.KindMessage && e.Actor.Role == starpost.RoleAgentParticipant && left > 0 {
 				left--
 				sleep(ctx, cu.Think.pick())
-				if _, err := v.Send(ctx, id, followUps[rand.IntN(len(followUps))], fmt.Sprintf("sim-%s-%d", id, e.Seq)); err != nil {
+				text := followUps[rand.IntN(len(followUps))]
+				if cu.Angry {
+					text = angryLine(q, cu.FollowUps-left-1)
+				}
+				if _, err := v.Send(ctx, id, text, fmt.Sprintf("sim-%s-%d", id, e.Seq)); err != nil {
 					cu.Stats.Errors.Add(1)
 				} else {
 					cu.Stats.Messages.Add(1)
@@ -266,6 +274,26 @@ var questions = []string{
 }
 
 var followUps = []string{"好的，谢谢", "OK, and how long will that take?", "订单号是 20261111-0042", "Thanks, that helps."}
+
+// angry is what an angry customer answers, turn by turn: a complaint, then
+// insults, in Chinese and in English.
+var angry = map[bool][]string{
+	true:  {"都等了半个小时了，到底有没有人管？太让人生气了！", "你们这群骗子，垃圾客服，全是废物！"},
+	false: {"This is ridiculous! I have waited 30 minutes and nobody helps me. I am so angry.", "You are useless idiots, the worst scam company ever."},
+}
+
+// angryLine is an angry customer's answer number turn to question q.
+func angryLine(q string, turn int) string {
+	zh := false
+	for _, r := range q {
+		if r >= 0x4e00 && r <= 0x9fff {
+			zh = true
+			break
+		}
+	}
+	lines := angry[zh]
+	return lines[min(turn, len(lines)-1)]
+}
 
 var answers = []string{
 	"您好，我来帮您查一下。", "Hello! Let me check that for you.", "已为您加急处理，预计 24 小时内更新。",
