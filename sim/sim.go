@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,12 +54,18 @@ type Agent struct {
 	ResolveAfter int
 	Stats        *Stats
 	Logger       *slog.Logger
+	// HTTP is the agent's HTTP client (nil: a default one); load generators
+	// give each agent its own source address.
+	HTTP *http.Client
+	// Ready, when set, is called once the agent is signed in, available and
+	// listening to its stream.
+	Ready func()
 }
 
 // Run signs in, goes available and works offers and conversations until ctx
 // ends, reconnecting its stream with its cursor when the connection drops.
 func (a *Agent) Run(ctx context.Context) error {
-	c := client.New(a.Base, nil)
+	c := client.New(a.Base, a.HTTP)
 	me, err := c.Login(ctx, a.Email, a.Password)
 	if err != nil {
 		return fmt.Errorf("agent %s login: %w", a.Email, err)
@@ -74,12 +81,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	start := time.Now().Add(-time.Second)
 	replies := &counter{m: map[string]int{}}
 	var cursor int64
+	ready := a.Ready
 	for ctx.Err() == nil {
 		s, err := c.Stream(ctx, cursor)
 		if err != nil {
 			a.Stats.Errors.Add(1)
 			sleep(ctx, time.Second)
 			continue
+		}
+		if ready != nil {
+			ready()
+			ready = nil
 		}
 		for {
 			f, err := s.Read(ctx)
