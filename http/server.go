@@ -56,6 +56,24 @@ type Limits struct {
 	MaxFrameBytes int64
 	// RetryAfter is the Retry-After given with 503 responses.
 	RetryAfter time.Duration
+
+	// Surge limits (back-pressure, see backpressure.go). A customer's new
+	// widget conversation is refused with 503, Retry-After, an estimated
+	// wait and the offer to leave a message while MaxWaiting chat
+	// conversations of the workspace wait for an agent or MaxInflightWrites
+	// API writes wait for the store; a visitor's WebSocket is refused while
+	// MaxSockets WebSockets are open on this node. Agents are never refused
+	// by them. A negative value means no limit.
+	MaxWaiting        int
+	MaxInflightWrites int
+	MaxSockets        int
+	// VisitorRate and TokenRate limit the requests and WebSocket messages
+	// of one widget visitor and the requests of one API token (429).
+	VisitorRate Rate
+	TokenRate   Rate
+	// WaitingRefresh is how often a node recounts a workspace's waiting
+	// conversations; in between it adds the ones it let in.
+	WaitingRefresh time.Duration
 }
 
 // DefaultLimits are the limits used for zero fields of Server.Limits.
@@ -72,6 +90,12 @@ func DefaultLimits() Limits {
 		WriteTimeout:       10 * time.Second,
 		MaxFrameBytes:      64 << 10,
 		RetryAfter:         5 * time.Second,
+		MaxWaiting:         5000,
+		MaxInflightWrites:  4096,
+		MaxSockets:         60_000,
+		VisitorRate:        Rate{Burst: 20, Every: 250 * time.Millisecond},
+		TokenRate:          Rate{Burst: 200, Every: 5 * time.Millisecond},
+		WaitingRefresh:     time.Second,
 	}
 }
 
@@ -110,6 +134,20 @@ func (l Limits) withDefaults() Limits {
 	if l.RetryAfter > 0 {
 		d.RetryAfter = l.RetryAfter
 	}
+	for _, f := range []struct{ to, from *int }{{&d.MaxWaiting, &l.MaxWaiting}, {&d.MaxInflightWrites, &l.MaxInflightWrites}, {&d.MaxSockets, &l.MaxSockets}} {
+		if *f.from != 0 {
+			*f.to = *f.from
+		}
+	}
+	if l.VisitorRate.Burst > 0 {
+		d.VisitorRate = l.VisitorRate
+	}
+	if l.TokenRate.Burst > 0 {
+		d.TokenRate = l.TokenRate
+	}
+	if l.WaitingRefresh > 0 {
+		d.WaitingRefresh = l.WaitingRefresh
+	}
 	return d
 }
 
@@ -145,6 +183,9 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+	// Waiting counts waiting conversations for the surge limits (the store
+	// implements it); nil lists them from Store instead.
+	Waiting WaitingCounter
 
 	once      sync.Once
 	handler   http.Handler
@@ -155,6 +196,7 @@ type Server struct {
 	loginMail *limiter
 	widgetIP  *limiter
 	metrics   *metrics
+	pressure  *pressure
 
 	sockMu  sync.Mutex
 	sockets map[string]int // open user sockets on this node, by user id
@@ -206,6 +248,7 @@ func (s *Server) init() {
 	s.loginMail = newLimiter(s.limits.LoginPerEmail)
 	s.widgetIP = newLimiter(s.limits.WidgetSessionPerIP)
 	s.metrics = newMetrics(s.Registry)
+	s.pressure = newPressure(s.limits, s.Registry)
 
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -320,6 +363,9 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/conversations/{id}/events", AccessVisitor, s.handleWidgetEvents},
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
+
+		// Back-pressure: leave a message when a surge limit refused a chat.
+		{"POST", CallbackPath, AccessVisitor, s.handleCallback},
 	}
 }
 
@@ -331,6 +377,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 		start := s.Clock.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		r, err := s.authenticate(r, rt)
+		if err == nil {
+			err = s.rateLimit(r)
+		}
 		if err == nil {
 			err = rt.handle(rec, r)
 		}

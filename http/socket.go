@@ -120,6 +120,9 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if err := s.admitSocket(); err != nil {
+		return err
+	}
 	view := &visitorView{v: v, convSet: convSet{convs: map[string]bool{}}}
 	list := func(ctx context.Context) ([]string, error) {
 		cs, err := s.Store.ListConversations(ctx, starpost.ConversationFilter{WorkspaceID: v.WorkspaceID, ContactID: v.ContactID})
@@ -200,6 +203,8 @@ func (sk *socket) serve(parent context.Context, st *stream.Stream, view func(*st
 	sk.conn.SetReadLimit(s.limits.MaxFrameBytes)
 	s.metrics.sockets.WithLabelValues(sk.kind).Inc()
 	defer s.metrics.sockets.WithLabelValues(sk.kind).Dec()
+	s.pressure.sockets.Add(1)
+	defer s.pressure.sockets.Add(-1)
 
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -313,6 +318,10 @@ func (sk *socket) handleFrame(ctx context.Context, b []byte) {
 		var err error
 		body := starpost.MessageBody{Text: f.Text}
 		if sk.v != nil {
+			if err := sk.s.allowVisitor(sk.v, sk.s.Clock.Now()); err != nil {
+				sk.replyError(f.IdempotencyKey, err)
+				return
+			}
 			e, err = sk.s.visitorMessage(ctx, sk.v, f.ConversationID, body, f.IdempotencyKey, sk.allowed[f.ConversationID])
 		} else {
 			e, err = sk.s.postMessage(ctx, sk.p, f.ConversationID, starpost.KindMessage, body, f.IdempotencyKey)

@@ -8,7 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/starpost/starpost/http"
 )
 
 // config is what serve and demo read from flags and the environment.
@@ -22,6 +26,12 @@ type config struct {
 	Demo       bool
 	LogLevel   string
 	DebugAddr  string
+
+	// Surge limits (back-pressure): see http.Limits.
+	MaxWaiting        int
+	MaxInflightWrites int
+	MaxSockets        int
+	VisitorRate       float64
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -36,6 +46,22 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
 	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("STARPOST_DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (keep it private)")
+
+	// Surge limits (back-pressure).
+	d := http.DefaultLimits()
+	fs.IntVar(&c.MaxWaiting, "max-waiting", d.MaxWaiting, "surge limit: refuse new widget chats (503 + leave a message) while this many wait for an agent in a workspace; -1 for no limit")
+	fs.IntVar(&c.MaxInflightWrites, "max-inflight-writes", d.MaxInflightWrites, "surge limit: refuse new widget chats while this many API writes wait for the store on this node; -1 for no limit")
+	fs.IntVar(&c.MaxSockets, "max-sockets", d.MaxSockets, "surge limit: refuse visitors' WebSockets while this many WebSockets are open on this node (agents are never refused); -1 for no limit")
+	fs.Float64Var(&c.VisitorRate, "visitor-rate", float64(time.Second)/float64(d.VisitorRate.Every), "requests and messages per second one widget visitor may send (429 beyond; bursts of "+strconv.Itoa(d.VisitorRate.Burst)+")")
+}
+
+// limits returns the API limits the flags set.
+func (c *config) limits() http.Limits {
+	l := http.Limits{MaxWaiting: c.MaxWaiting, MaxInflightWrites: c.MaxInflightWrites, MaxSockets: c.MaxSockets}
+	if c.VisitorRate > 0 {
+		l.VisitorRate = http.Rate{Burst: http.DefaultLimits().VisitorRate.Burst, Every: time.Duration(float64(time.Second) / c.VisitorRate)}
+	}
+	return l
 }
 
 // dsn returns the database to open.

@@ -86,7 +86,7 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg, KB: n.kb}
+		Secret: secret, Registry: n.reg, KB: n.kb, Limits: cfg.limits(), Waiting: n.db}
 	return n, nil
 }
 
