@@ -23,8 +23,8 @@ import (
 // Delay is a range of human-like delays.
 type Delay struct{ Min, Max time.Duration }
 
-// pick returns a random duration in the range.
-func (d Delay) pick() time.Duration {
+// Pick returns a random duration in the range.
+func (d Delay) Pick() time.Duration {
 	if d.Max <= d.Min {
 		return d.Min
 	}
@@ -52,6 +52,9 @@ type Agent struct {
 	Think  Delay
 	// ResolveAfter is how many replies the agent sends before resolving.
 	ResolveAfter int
+	// Idle, when set, is how long the agent waits for the customer to
+	// answer before resolving anyway (the customer has left).
+	Idle time.Duration
 	Stats        *Stats
 	Logger       *slog.Logger
 	// HTTP is the agent's HTTP client (nil: a default one); load generators
@@ -123,7 +126,7 @@ func (a *Agent) react(ctx context.Context, c *client.Client, me string, e *starp
 		if e.DecodeBody(&b) != nil || b.AgentID != me {
 			return
 		}
-		sleep(ctx, a.Accept.pick())
+		sleep(ctx, a.Accept.Pick())
 		if err := c.Accept(ctx, e.ConversationID); err != nil {
 			a.count(err)
 			return
@@ -148,15 +151,28 @@ func (a *Agent) react(ctx context.Context, c *client.Client, me string, e *starp
 // reply answers the customer after thinking, and resolves the conversation
 // after ResolveAfter replies.
 func (a *Agent) reply(ctx context.Context, c *client.Client, e *starpost.Event, replies *counter) {
-	sleep(ctx, a.Think.pick())
+	sleep(ctx, a.Think.Pick())
 	text := answers[rand.IntN(len(answers))]
 	if _, err := c.PostMessage(ctx, e.ConversationID, text, fmt.Sprintf("sim-reply-%s-%d", e.ConversationID, e.Seq)); err != nil {
 		a.count(err)
 		return
 	}
 	a.Stats.Messages.Add(1)
-	if n := replies.add(e.ConversationID); n >= a.ResolveAfter {
-		sleep(ctx, a.Think.pick())
+	n := replies.add(e.ConversationID)
+	if n < a.ResolveAfter && a.Idle > 0 {
+		go func() {
+			sleep(ctx, a.Idle)
+			if ctx.Err() == nil && replies.get(e.ConversationID) == n {
+				if err := c.Resolve(ctx, e.ConversationID); err != nil {
+					a.count(err)
+					return
+				}
+				a.Stats.Resolved.Add(1)
+			}
+		}()
+	}
+	if n >= a.ResolveAfter {
+		sleep(ctx, a.Think.Pick())
 		if err := c.Resolve(ctx, e.ConversationID); err != nil {
 			a.count(err)
 			return
@@ -236,7 +252,7 @@ func (cu *Customer) Run(ctx context.Context) error {
 			}
 			if e.Kind == starpost.KindMessage && e.Actor.Role == starpost.RoleAgentParticipant && left > 0 {
 				left--
-				sleep(ctx, cu.Think.pick())
+				sleep(ctx, cu.Think.Pick())
 				if _, err := v.Send(ctx, id, followUps[rand.IntN(len(followUps))], fmt.Sprintf("sim-%s-%d", id, e.Seq)); err != nil {
 					cu.Stats.Errors.Add(1)
 				} else {
@@ -259,6 +275,12 @@ func (c *counter) add(k string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m[k]++
+	return c.m[k]
+}
+
+func (c *counter) get(k string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.m[k]
 }
 
