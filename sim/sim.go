@@ -54,9 +54,9 @@ type Agent struct {
 	ResolveAfter int
 	// Idle, when set, is how long the agent waits for the customer to
 	// answer before resolving anyway (the customer has left).
-	Idle time.Duration
-	Stats        *Stats
-	Logger       *slog.Logger
+	Idle   time.Duration
+	Stats  *Stats
+	Logger *slog.Logger
 	// HTTP is the agent's HTTP client (nil: a default one); load generators
 	// give each agent its own source address.
 	HTTP *http.Client
