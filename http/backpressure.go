@@ -170,23 +170,28 @@ func (s *Server) busy(waiting int, oldest, now time.Time, reason string) error {
 	if !oldest.IsZero() && now.Sub(oldest) > est {
 		est = now.Sub(oldest)
 	}
+	est = est.Truncate(time.Second)
 	secs := int(math.Ceil(est.Seconds()/10) * 10)
 	// Come back after a fraction of the wait, between Retry-After and 2 min.
-	retry = min(max(retry, est/4), 2*time.Minute)
+	retry = min(max(retry, (est / 4).Truncate(time.Second)), 2*time.Minute)
 	s.pressure.refused.WithLabelValues("busy").Inc()
 	return &httpError{err: starpost.Errorf(starpost.EUNAVAILABLE, "%s: about %d minutes' wait; leave a message and we will get back to you",
 		reason, (secs+59)/60), retryAfter: retry, busy: &Busy{Waiting: waiting, EstimatedWait: secs, Callback: CallbackPath}}
 }
 
-// admitSocket decides whether a visitor may open one more WebSocket on
-// this node.
-func (s *Server) admitSocket() error {
-	if max := s.pressure.limits.MaxSockets; max > 0 && s.pressure.sockets.Load() >= int64(max) {
+// admitSocket counts one more WebSocket on this node until the returned
+// func is called. A visitor's is refused with 503 when MaxSockets are open;
+// an agent's never is.
+func (s *Server) admitSocket(visitor bool) (func(), error) {
+	n := s.pressure.sockets.Add(1)
+	release := func() { s.pressure.sockets.Add(-1) }
+	if max := s.pressure.limits.MaxSockets; visitor && max > 0 && n > int64(max) {
+		release()
 		s.pressure.refused.WithLabelValues("sockets").Inc()
-		return &httpError{err: starpost.Errorf(starpost.EUNAVAILABLE, "this server has too many open connections; try again shortly"),
+		return nil, &httpError{err: starpost.Errorf(starpost.EUNAVAILABLE, "this server has too many open connections; try again shortly"),
 			retryAfter: s.limits.RetryAfter}
 	}
-	return nil
+	return release, nil
 }
 
 // rateLimit applies the per-visitor and per-API-token request rates to an

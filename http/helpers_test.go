@@ -56,7 +56,9 @@ type env struct {
 	ts    *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the API; opts may change the server (limits, a wrapped
+// store) before it starts.
+func newEnv(t *testing.T, opts ...func(*sphttp.Server)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clock := newClock()
@@ -73,6 +75,9 @@ func newEnv(t *testing.T) *env {
 		Store: db, Bus: b, Clock: clock,
 		Secret:   []byte("0123456789abcdef0123456789abcdef-test"),
 		Registry: prometheus.NewRegistry(),
+	}
+	for _, o := range opts {
+		o(srv)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {

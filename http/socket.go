@@ -71,6 +71,8 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	release, _ := s.admitSocket(false)
+	defer release()
 	view := &agentView{p: p, convSet: convSet{convs: map[string]bool{}}}
 	q := stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match}
 	list := func(ctx context.Context) ([]string, error) {
@@ -120,9 +122,11 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.admitSocket(); err != nil {
+	release, err := s.admitSocket(true)
+	if err != nil {
 		return err
 	}
+	defer release()
 	view := &visitorView{v: v, convSet: convSet{convs: map[string]bool{}}}
 	list := func(ctx context.Context) ([]string, error) {
 		cs, err := s.Store.ListConversations(ctx, starpost.ConversationFilter{WorkspaceID: v.WorkspaceID, ContactID: v.ContactID})
@@ -203,8 +207,6 @@ func (sk *socket) serve(parent context.Context, st *stream.Stream, view func(*st
 	sk.conn.SetReadLimit(s.limits.MaxFrameBytes)
 	s.metrics.sockets.WithLabelValues(sk.kind).Inc()
 	defer s.metrics.sockets.WithLabelValues(sk.kind).Dec()
-	s.pressure.sockets.Add(1)
-	defer s.pressure.sockets.Add(-1)
 
 	var wg sync.WaitGroup
 	wg.Add(3)

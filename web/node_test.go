@@ -32,7 +32,7 @@ type testNode struct {
 
 // startNode wires a node as "starpost serve" does and stops it when the
 // test ends.
-func startNode(t *testing.T) *testNode {
+func startNode(t *testing.T, opts ...func(*sphttp.Server)) *testNode {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.DiscardHandler)
@@ -53,6 +53,9 @@ func startNode(t *testing.T) *testNode {
 		t.Fatal(err)
 	}
 	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789")}
+	for _, o := range opts {
+		o(api)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
