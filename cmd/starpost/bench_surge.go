@@ -436,7 +436,9 @@ func (r *surgeRun) sampleEverySecond(stop chan struct{}) {
 func (r *surgeRun) customer(ctx context.Context, i int) {
 	o := r.o
 	t0 := time.Now()
-	v, err := client.New(o.URL, benchHTTPClient(i)).NewVisitor(ctx, r.world.workspaceID, fmt.Sprintf("Surge customer %d", i))
+	hc := benchHTTPClient(i)
+	defer hc.CloseIdleConnections() // the customer leaves the page
+	v, err := client.New(o.URL, hc).NewVisitor(ctx, r.world.workspaceID, fmt.Sprintf("Surge customer %d", i))
 	if err != nil {
 		r.failed(ctx, err, "")
 		return

@@ -166,8 +166,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// IdleTimeout bounds the memory of idle keep-alive connections (a
+	// goroutine and two buffers each): under a surge every customer's
+	// browser leaves one behind.
 	n.server = &nethttp.Server{Handler: web.Mount(n.api.Handler(), web.Handler()), ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return runCtx }}
+		IdleTimeout: 30 * time.Second, BaseContext: func(net.Listener) context.Context { return runCtx }}
 	runners, err := n.engines()
 	if err != nil {
 		return err
