@@ -173,7 +173,7 @@ func (s *Server) busy(waiting int, oldest, now time.Time, reason string) error {
 	est = est.Truncate(time.Second)
 	secs := int(math.Ceil(est.Seconds()/10) * 10)
 	// Come back after a fraction of the wait, between Retry-After and 2 min.
-	retry = min(max(retry, (est / 4).Truncate(time.Second)), 2*time.Minute)
+	retry = min(max(retry, (est/4).Truncate(time.Second)), 2*time.Minute)
 	s.pressure.refused.WithLabelValues("busy").Inc()
 	return &httpError{err: starpost.Errorf(starpost.EUNAVAILABLE, "%s: about %d minutes' wait; leave a message and we will get back to you",
 		reason, (secs+59)/60), retryAfter: retry, busy: &Busy{Waiting: waiting, EstimatedWait: secs, Callback: CallbackPath}}

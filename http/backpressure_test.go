@@ -252,9 +252,9 @@ func TestVisitorMessageRateOnSocket(t *testing.T) {
 	defer cancel()
 	v := e.visitor(tn.ws.ID)
 	var started sphttp.ConversationResponse
-	v.mustJSON("POST", "/api/v1/widget/conversations", map[string]string{"text": "hi", "idempotency_key": "v-0"}, 201, &started) // 1
-	conn := v.dial(ctx, "/api/v1/widget/stream?cursor=0")                                                                              // 2
-	write(t, ctx, conn, sphttp.Frame{Type: "message", ConversationID: started.Conversation.ID, Text: "one", IdempotencyKey: "v-1"})     // 3
+	v.mustJSON("POST", "/api/v1/widget/conversations", map[string]string{"text": "hi", "idempotency_key": "v-0"}, 201, &started)    // 1
+	conn := v.dial(ctx, "/api/v1/widget/stream?cursor=0")                                                                           // 2
+	write(t, ctx, conn, sphttp.Frame{Type: "message", ConversationID: started.Conversation.ID, Text: "one", IdempotencyKey: "v-1"}) // 3
 	readUntil(t, ctx, conn, func(f sphttp.Frame) bool { return f.Type == "ack" })
 	write(t, ctx, conn, sphttp.Frame{Type: "message", ConversationID: started.Conversation.ID, Text: "two", IdempotencyKey: "v-2"})
 	got := readUntil(t, ctx, conn, func(f sphttp.Frame) bool { return f.Type == "ack" || f.Type == "error" })
