@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -103,6 +105,7 @@ type surgeResult struct {
 	Sent               int64 `json:"messages_sent"`
 	Acked              int64 `json:"messages_acked"`
 	Rejected           int64 `json:"messages_rejected"`
+	Reconnects         int64 `json:"reconnects"`
 	StoreChecked       bool  `json:"store_checked"`
 	Stored             int64 `json:"messages_stored"`
 	Lost               int64 `json:"lost"`
@@ -116,6 +119,8 @@ type surgeResult struct {
 	AckP50ms        float64 `json:"ack_p50_ms"`
 	AckP99ms        float64 `json:"ack_p99_ms"`
 	AckMaxms        float64 `json:"ack_max_ms"`
+	DeliveryP50ms   float64 `json:"delivery_p50_ms"` // agent's message committed → on the customer's socket
+	DeliveryP99ms   float64 `json:"delivery_p99_ms"`
 	TimeToAgentP50s float64 `json:"time_to_agent_p50_s"`
 	TimeToAgentP99s float64 `json:"time_to_agent_p99_s"`
 	MaxWaits        float64 `json:"max_wait_s"`
@@ -123,6 +128,9 @@ type surgeResult struct {
 	SLTargetS       float64 `json:"service_level_target_s"`
 	AbandonRate     float64 `json:"abandonment_rate"`
 	PeakRSSMiB      float64 `json:"server_peak_rss_mib,omitempty"`
+	// ServerRefused is the server's own count of surge-limit refusals by
+	// limit (starpost_refused_total).
+	ServerRefused map[string]float64 `json:"server_refused,omitempty"`
 	Chart           string  `json:"chart,omitempty"`
 
 	Timeline []surgeSample `json:"timeline"`
@@ -203,6 +211,7 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := run.run(ctx); err != nil {
 		return err
 	}
+	res.ServerRefused = scrapeRefused(ctx, o.URL)
 	if ch != nil {
 		ch.stop()
 		if err := run.verify(ctx, ch.dsn); err != nil {
@@ -256,6 +265,7 @@ type surgeRun struct {
 	refused  map[string]bool // keys of requests refused with 503/429: must not be stored
 	sent     int64
 	acks     []time.Duration
+	delivery []time.Duration
 	toAgent  []time.Duration
 	inSL     int
 	stopWait int // customers who stopped waiting (assigned or abandoned)
@@ -446,6 +456,7 @@ func (r *surgeRun) customer(ctx context.Context, i int) {
 	key := fmt.Sprintf("surge-%s-%d", r.world.run, i)
 	first := key + "-0"
 	r.sending()
+	t1 := time.Now()
 	cr, err := v.Start(ctx, sphttp.WidgetStartRequest{QueueID: r.world.queue.ID, Subject: "surge", Text: marker(first) + "where is my order?", IdempotencyKey: first})
 	if err != nil {
 		var ae *client.Error
@@ -463,28 +474,36 @@ func (r *surgeRun) customer(ctx context.Context, i int) {
 		r.failed(ctx, err, "m:"+first)
 		return
 	}
-	r.ack("m:"+first, time.Since(t0))
+	r.ack("m:"+first, time.Since(t1))
 	r.mu.Lock()
 	r.res.Started++
 	r.waiting++
 	r.sample(time.Now()).Started++
 	r.mu.Unlock()
 	conv := cr.Conversation.ID
-	s, err := v.Stream(ctx, cr.Events[len(cr.Events)-1].Cursor)
+	cursor := cr.Events[len(cr.Events)-1].Cursor
+	s, err := v.Stream(ctx, cursor)
 	if err != nil {
 		r.stopWaiting(false, 0)
 		r.failed(ctx, err, "")
 		return
 	}
-	defer s.Close()
 	patience := time.Duration(float64(o.Patience) * (0.5 + rand.Float64()))
 	waitCtx, cancelWait := context.WithDeadline(ctx, t0.Add(patience))
 	defer cancelWait()
 	assigned := false
 	seen := map[int64]bool{}
 	left := o.FollowUps
-	sentAt := map[string]time.Time{}
+	// Follow-ups sent and not yet acknowledged are sent again, with the
+	// same key, after a reconnect, as the widget does.
 	var smu sync.Mutex
+	sentAt := map[string]time.Time{}
+	unacked := map[string]string{}
+	defer func() {
+		smu.Lock()
+		s.Close()
+		smu.Unlock()
+	}()
 	for {
 		rctx := ctx
 		if !assigned {
@@ -492,22 +511,43 @@ func (r *surgeRun) customer(ctx context.Context, i int) {
 		}
 		f, err := s.Read(rctx)
 		if err != nil {
-			if !assigned {
-				if ctx.Err() == nil && waitCtx.Err() != nil {
-					r.stopWaiting(false, time.Since(t0)) // gave up
-				} else {
+			switch {
+			case !assigned && ctx.Err() == nil && waitCtx.Err() != nil:
+				r.stopWaiting(false, time.Since(t0)) // gave up
+				return
+			case ctx.Err() != nil:
+				if !assigned {
 					r.mu.Lock()
 					r.waiting--
 					r.res.StillWait++
 					r.mu.Unlock()
 				}
+				return
 			}
-			return
+			// The connection dropped: reconnect from the cursor and send
+			// again what was not acknowledged.
+			r.mu.Lock()
+			r.res.Reconnects++
+			r.mu.Unlock()
+			sleepCtx(ctx, 200*time.Millisecond+rand.N(800*time.Millisecond))
+			ns, err := v.Stream(ctx, cursor)
+			if err != nil {
+				continue // s is closed: the next Read fails again, and we retry
+			}
+			smu.Lock()
+			s.Close()
+			s = ns
+			for k, text := range unacked {
+				_ = s.Write(ctx, &sphttp.Frame{Type: "message", ConversationID: conv, IdempotencyKey: k, Text: text})
+			}
+			smu.Unlock()
+			continue
 		}
 		switch f.Type {
 		case "ack":
 			smu.Lock()
 			t, ok := sentAt[f.IdempotencyKey]
+			delete(unacked, f.IdempotencyKey)
 			smu.Unlock()
 			if ok {
 				r.ack(f.IdempotencyKey, time.Since(t))
@@ -517,10 +557,17 @@ func (r *surgeRun) customer(ctx context.Context, i int) {
 			r.mu.Lock()
 			r.res.Rejected++
 			r.mu.Unlock()
+			smu.Lock()
+			delete(unacked, f.IdempotencyKey)
+			smu.Unlock()
 			continue
 		}
 		e := f.Event
-		if f.Type != "event" || e == nil || e.ConversationID != conv {
+		if f.Type != "event" || e == nil {
+			continue
+		}
+		cursor = max(cursor, e.Cursor)
+		if e.ConversationID != conv {
 			continue
 		}
 		switch e.Kind {
@@ -540,6 +587,9 @@ func (r *surgeRun) customer(ctx context.Context, i int) {
 				continue
 			}
 			seen[e.Seq] = true
+			r.mu.Lock()
+			r.delivery = append(r.delivery, time.Since(e.At)) // same machine, same clock
+			r.mu.Unlock()
 			if left == 0 {
 				continue
 			}
@@ -550,16 +600,23 @@ func (r *surgeRun) customer(ctx context.Context, i int) {
 				if ctx.Err() != nil {
 					return
 				}
+				text := marker(k) + "thanks, and when will it arrive?"
+				r.sending()
 				smu.Lock()
 				sentAt[k] = time.Now()
+				unacked[k] = text
+				_ = s.Write(ctx, &sphttp.Frame{Type: "message", ConversationID: conv, IdempotencyKey: k, Text: text})
 				smu.Unlock()
-				r.sending()
-				_ = s.Write(ctx, &sphttp.Frame{Type: "message", ConversationID: conv, IdempotencyKey: k, Text: marker(k) + "thanks, and when will it arrive?"})
 			}()
 		case starpost.KindState:
 			var b starpost.StateBody
 			if e.DecodeBody(&b) == nil && (b.State == starpost.StateResolved || b.State == starpost.StateClosed) && left == 0 {
-				return
+				smu.Lock()
+				n := len(unacked)
+				smu.Unlock()
+				if n == 0 {
+					return
+				}
 			}
 		}
 	}
@@ -718,6 +775,7 @@ func (r *surgeRun) finish() {
 	res.Sent, res.Acked = r.sent, int64(len(r.acked))
 	res.Duplicated = res.StoreDuplicates + res.DeliveryDuplicates
 	res.AckP50ms, res.AckP99ms, res.AckMaxms = percentiles(r.acks)
+	res.DeliveryP50ms, res.DeliveryP99ms, _ = percentiles(r.delivery)
 	p50, p99, mx := percentiles(r.toAgent)
 	res.TimeToAgentP50s, res.TimeToAgentP99s = p50/1000, p99/1000
 	for i := range r.samples {
@@ -753,8 +811,8 @@ func printSurge(w io.Writer, r *surgeResult) {
 		r.Arrivals, r.Started, r.Refused, r.Callbacks, r.Limited, r.Failed, r.ClientShed)
 	fmt.Fprintf(w, "  reached an agent %d, abandoned %d (%.1f%%), still waiting at the end %d; service level %.1f%% within %.0fs; time to agent p50 %.1fs p99 %.1fs max %.1fs\n",
 		r.Assigned, r.Abandoned, 100*r.AbandonRate, r.StillWait, 100*r.ServiceLevel, r.SLTargetS, r.TimeToAgentP50s, r.TimeToAgentP99s, r.MaxWaits)
-	fmt.Fprintf(w, "  customer messages sent %d, acknowledged %d, rejected %d; ack latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
-		r.Sent, r.Acked, r.Rejected, r.AckP50ms, r.AckP99ms, r.AckMaxms)
+	fmt.Fprintf(w, "  customer messages sent %d, acknowledged %d, rejected %d, customer reconnects %d; ack latency p50 %.1f ms p99 %.1f ms max %.1f ms; agent → customer delivery p50 %.1f ms p99 %.1f ms\n",
+		r.Sent, r.Acked, r.Rejected, r.Reconnects, r.AckP50ms, r.AckP99ms, r.AckMaxms, r.DeliveryP50ms, r.DeliveryP99ms)
 	check := "not checked (server not spawned)"
 	if r.StoreChecked {
 		check = fmt.Sprintf("checked against the store: %d stored, lost %d, duplicated %d (store %d, deliveries %d), refused but stored %d",
@@ -776,3 +834,31 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// scrapeRefused reads starpost_refused_total by limit from the server's
+// /metrics; nil when it cannot.
+func scrapeRefused(ctx context.Context, url string) map[string]float64 {
+	req, err := http.NewRequestWithContext(ctx, "GET", url+"/metrics", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), `starpost_refused_total{limit="`)
+		if !ok {
+			continue
+		}
+		name, val, ok := strings.Cut(line, `"} `)
+		if f, err := strconv.ParseFloat(val, 64); ok && err == nil {
+			out[name] = f
+		}
+	}
+	return out
+}
