@@ -131,7 +131,7 @@ type surgeResult struct {
 	// ServerRefused is the server's own count of surge-limit refusals by
 	// limit (starpost_refused_total).
 	ServerRefused map[string]float64 `json:"server_refused,omitempty"`
-	Chart           string  `json:"chart,omitempty"`
+	Chart         string             `json:"chart,omitempty"`
 
 	Timeline []surgeSample `json:"timeline"`
 }
