@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,7 @@ const CallbackPath = "/api/v1/widget/callbacks"
 type pressure struct {
 	limits   Limits
 	inflight atomic.Int64 // writes waiting for the store
+	visiting atomic.Int64 // widget requests being served
 	sockets  atomic.Int64 // WebSockets open on this node
 	visitor  *limiter     // by visitor id
 	token    *limiter     // by API token id
@@ -73,7 +75,7 @@ func newPressure(l Limits, reg prometheus.Registerer) *pressure {
 	p := &pressure{limits: l, visitor: newLimiter(l.VisitorRate), token: newLimiter(l.TokenRate), waiting: map[string]*waitCount{},
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "starpost_refused_total",
-			Help: "Requests refused by a surge limit: busy (503 on a new conversation), sockets (503 on a WebSocket), visitor_rate and token_rate (429).",
+			Help: "Requests refused by a surge limit: busy (503 on a new conversation), overload (503 on any widget request), sockets (503 on a WebSocket), visitor_rate and token_rate (429).",
 		}, []string{"limit"})}
 	reg.MustRegister(p.refused, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "starpost_inflight_writes",
@@ -177,6 +179,25 @@ func (s *Server) busy(waiting int, oldest, now time.Time, reason string) error {
 	s.pressure.refused.WithLabelValues("busy").Inc()
 	return &httpError{err: starpost.Errorf(starpost.EUNAVAILABLE, "%s: about %d minutes' wait; leave a message and we will get back to you",
 		reason, (secs+59)/60), retryAfter: retry, busy: &Busy{Waiting: waiting, EstimatedWait: secs, Callback: CallbackPath}}
+}
+
+// admitVisitorRequest counts a widget request (not the widget's
+// WebSocket) until the returned func is called, or refuses it with 503 when
+// MaxInflightVisitor are being served.
+func (s *Server) admitVisitorRequest(rt Route) (func(), error) {
+	if !strings.HasPrefix(rt.Pattern, "/api/v1/widget/") || rt.Pattern == "/api/v1/widget/stream" {
+		return func() {}, nil
+	}
+	p := s.pressure
+	n := p.visiting.Add(1)
+	done := func() { p.visiting.Add(-1) }
+	if max := p.limits.MaxInflightVisitor; max > 0 && n > int64(max) {
+		done()
+		p.refused.WithLabelValues("overload").Inc()
+		return nil, &httpError{err: starpost.Errorf(starpost.EUNAVAILABLE, "the service is overloaded; try again in a moment"),
+			retryAfter: s.limits.RetryAfter}
+	}
+	return done, nil
 }
 
 // admitSocket counts one more WebSocket on this node until the returned

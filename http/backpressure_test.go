@@ -153,16 +153,17 @@ func TestCallbackValidation(t *testing.T) {
 	}
 }
 
-// blockingStore holds every note's Append until release closes, so a test
-// can have writes in flight.
+// blockingStore holds every Append of one kind (notes by default) until
+// release closes, so a test can have writes in flight.
 type blockingStore struct {
 	starpost.Store
+	kind    starpost.EventKind
 	entered chan struct{}
 	release chan struct{}
 }
 
 func (b *blockingStore) Append(ctx context.Context, events ...*starpost.Event) ([]*starpost.Event, error) {
-	if events[0].Kind == starpost.KindNote {
+	if events[0].Kind == b.kind || b.kind == "" && events[0].Kind == starpost.KindNote {
 		b.entered <- struct{}{}
 		<-b.release
 	}
@@ -285,4 +286,37 @@ func TestSocketLimit(t *testing.T) {
 		t.Fatalf("visitor socket past the limit: %d %q %s", r.status, r.header.Get("Retry-After"), r.body)
 	}
 	agent.dial(ctx, "/api/v1/stream") // never refused
+}
+
+// TestOverloadSheds: past MaxInflightVisitor widget requests in progress, the
+// next widget request gets 503 with Retry-After at once; agents are served.
+func TestOverloadSheds(t *testing.T) {
+	bs := &blockingStore{kind: starpost.KindCreated, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	e := newEnv(t, func(s *sphttp.Server) {
+		s.Limits.MaxInflightVisitor = 1
+		bs.Store = s.Store
+		s.Store = bs
+	})
+	tn := e.newTenant("acme")
+	first, second := e.visitor(tn.ws.ID), e.visitor(tn.ws.ID)
+	started := make(chan response, 1)
+	go func() {
+		started <- first.do("POST", "/api/v1/widget/conversations", map[string]string{"text": "hello", "idempotency_key": "v-1"})
+	}()
+	<-bs.entered
+	for _, path := range []string{"/api/v1/widget/conversations", "/api/v1/widget/" + tn.ws.ID + "/session"} {
+		r := second.do("GET", path, nil)
+		if path != "/api/v1/widget/conversations" {
+			r = e.anon().do("POST", path, nil)
+		}
+		if r.status != 503 || r.header.Get("Retry-After") == "" || r.errorBody(t).Code != starpost.EUNAVAILABLE {
+			t.Fatalf("%s while overloaded: %d %q %s", path, r.status, r.header.Get("Retry-After"), r.body)
+		}
+	}
+	e.login(tn.agent).mustJSON("GET", "/api/v1/conversations", nil, 200, nil)
+	close(bs.release)
+	if r := <-started; r.status != 201 {
+		t.Fatalf("the request in progress: %d %s", r.status, r.body)
+	}
+	second.mustJSON("GET", "/api/v1/widget/conversations", nil, 200, nil)
 }

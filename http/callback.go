@@ -97,8 +97,8 @@ func (c *CallbackRequest) message() string {
 }
 
 // handleCallback stores a visitor's leave-a-message / callback request as a
-// conversation (see CallbackRequest). Surge limits never refuse it; the
-// visitor's request rate still applies.
+// conversation (see CallbackRequest). The waiting and in-flight-write
+// limits never refuse it; the visitor's rate and the overload limit apply.
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) error {
 	v := visitorFromContext(r.Context())
 	var req CallbackRequest

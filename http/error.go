@@ -90,7 +90,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		secs := int((retry + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
-	if code == starpost.EINTERNAL || code == starpost.EUNAVAILABLE && busy == nil {
+	// A deliberate refusal (a surge limit, with Retry-After) is no error of
+	// the server's: it is counted in metrics, not logged.
+	if code == starpost.EINTERNAL || code == starpost.EUNAVAILABLE && (he == nil || he.retryAfter == 0) {
 		s.Logger.ErrorContext(r.Context(), "http error", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("code", code), slog.Any("err", err))
 	}

@@ -67,6 +67,11 @@ type Limits struct {
 	MaxWaiting        int
 	MaxInflightWrites int
 	MaxSockets        int
+	// MaxInflightVisitor bounds the widget requests (WebSockets aside) a
+	// node works on at once; past it they get 503 with Retry-After at once,
+	// so an overloaded node sheds customers' requests instead of piling up
+	// connections until they time out. Agents' requests do not count.
+	MaxInflightVisitor int
 	// VisitorRate and TokenRate limit the requests and WebSocket messages
 	// of one widget visitor and the requests of one API token (429).
 	VisitorRate Rate
@@ -93,6 +98,7 @@ func DefaultLimits() Limits {
 		MaxWaiting:         5000,
 		MaxInflightWrites:  4096,
 		MaxSockets:         60_000,
+		MaxInflightVisitor: 1024,
 		VisitorRate:        Rate{Burst: 20, Every: 250 * time.Millisecond},
 		TokenRate:          Rate{Burst: 200, Every: 5 * time.Millisecond},
 		WaitingRefresh:     time.Second,
@@ -134,7 +140,7 @@ func (l Limits) withDefaults() Limits {
 	if l.RetryAfter > 0 {
 		d.RetryAfter = l.RetryAfter
 	}
-	for _, f := range []struct{ to, from *int }{{&d.MaxWaiting, &l.MaxWaiting}, {&d.MaxInflightWrites, &l.MaxInflightWrites}, {&d.MaxSockets, &l.MaxSockets}} {
+	for _, f := range []struct{ to, from *int }{{&d.MaxWaiting, &l.MaxWaiting}, {&d.MaxInflightWrites, &l.MaxInflightWrites}, {&d.MaxSockets, &l.MaxSockets}, {&d.MaxInflightVisitor, &l.MaxInflightVisitor}} {
 		if *f.from != 0 {
 			*f.to = *f.from
 		}
@@ -376,7 +382,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.Clock.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		r, err := s.authenticate(r, rt)
+		done, err := s.admitVisitorRequest(rt)
+		if err == nil {
+			defer done()
+			r, err = s.authenticate(r, rt)
+		}
 		if err == nil {
 			err = s.rateLimit(r)
 		}

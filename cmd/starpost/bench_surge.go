@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -838,27 +836,18 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // scrapeRefused reads starpost_refused_total by limit from the server's
 // /metrics; nil when it cannot.
 func scrapeRefused(ctx context.Context, url string) map[string]float64 {
-	req, err := http.NewRequestWithContext(ctx, "GET", url+"/metrics", nil)
-	if err != nil {
-		return nil
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), `starpost_refused_total{limit="`)
-		if !ok {
-			continue
+	err := scrapeMetrics(ctx, url, func(line string) bool {
+		if rest, ok := strings.CutPrefix(line, `starpost_refused_total{limit="`); ok {
+			name, val, ok := strings.Cut(rest, `"} `)
+			if f, err := strconv.ParseFloat(val, 64); ok && err == nil {
+				out[name] = f
+			}
 		}
-		name, val, ok := strings.Cut(line, `"} `)
-		if f, err := strconv.ParseFloat(val, 64); ok && err == nil {
-			out[name] = f
-		}
+		return true
+	})
+	if err != nil {
+		return nil
 	}
 	return out
 }
