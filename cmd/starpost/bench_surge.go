@@ -64,9 +64,10 @@ type surgeSample struct {
 	AckP99ms     float64 `json:"ack_p99_ms"`
 	RSSMiB       float64 `json:"server_rss_mib,omitempty"`
 
-	waits []time.Duration
-	acks  []time.Duration
-	inSL  int
+	waits   []time.Duration
+	acks    []time.Duration
+	inSL    int
+	sampled bool // Waiting and RSSMiB were read in this second
 }
 
 // surgeResult is what "bench surge" prints and writes.
@@ -88,17 +89,19 @@ type surgeResult struct {
 	SetupS     float64 `json:"setup_s"`
 	Seconds    float64 `json:"seconds"`
 
-	Arrivals   int64 `json:"arrivals"`
-	ClientShed int64 `json:"client_shed"` // arrivals this process could not open (MaxOpen)
-	Started    int64 `json:"started"`
-	Refused    int64 `json:"refused_503"`
-	Limited    int64 `json:"limited_429"`
-	Callbacks  int64 `json:"callbacks"`
-	Failed     int64 `json:"failed"`
-	Assigned   int64 `json:"assigned"`
-	Abandoned  int64 `json:"abandoned"`
-	StillWait  int64 `json:"still_waiting_at_end"`
-	Resolved   int64 `json:"resolved"`
+	Arrivals       int64 `json:"arrivals"`
+	ClientShed     int64 `json:"client_shed"` // arrivals this process could not open (MaxOpen)
+	Started        int64 `json:"started"`
+	Refused        int64 `json:"refused_503"`
+	Limited        int64 `json:"limited_429"`
+	Overloaded     int64 `json:"overloaded_503"` // shed by the node's overload limit (503 without a wait estimate)
+	Callbacks      int64 `json:"callbacks"`
+	CallbackFailed int64 `json:"callbacks_failed"` // refused customers whose message was not taken (overload, timeout)
+	Failed         int64 `json:"failed"`
+	Assigned       int64 `json:"assigned"`
+	Abandoned      int64 `json:"abandoned"`
+	StillWait      int64 `json:"still_waiting_at_end"`
+	Resolved       int64 `json:"resolved"`
 
 	Sent               int64 `json:"messages_sent"`
 	Acked              int64 `json:"messages_acked"`
@@ -432,6 +435,7 @@ func (r *surgeRun) sampleEverySecond(stop chan struct{}) {
 			s := r.sample(now.Add(-time.Millisecond))
 			s.Waiting = r.waiting
 			s.RSSMiB = float64(rss) / (1 << 20)
+			s.sampled = true
 			r.mu.Unlock()
 		}
 	}
@@ -627,7 +631,11 @@ func (r *surgeRun) callback(ctx context.Context, v *client.Visitor, key string) 
 	_, err := v.RequestCallback(ctx, sphttp.CallbackRequest{QueueID: r.world.queue.ID, Name: "Surge customer",
 		Email: "customer@example.com", Text: marker(key) + "please call me back about my order", IdempotencyKey: key})
 	if err != nil {
-		r.failed(ctx, err, "")
+		if ctx.Err() == nil {
+			r.mu.Lock()
+			r.res.CallbackFailed++
+			r.mu.Unlock()
+		}
 		return
 	}
 	r.ack("m:cb:"+key, time.Since(t))
@@ -683,8 +691,9 @@ func (r *surgeRun) stopWaiting(assigned bool, d time.Duration) {
 	}
 }
 
-// failed counts a request that failed for another reason than a surge
-// limit; 429s are counted apart. key, when set, is a message that was
+// failed counts a request that failed. Refusals by a limit (429, and 503
+// from the overload limit; 503 with a wait estimate is handled by the
+// customer) are counted apart from other failures. key, when set, is a message that was
 // refused and must not be in the store.
 func (r *surgeRun) failed(ctx context.Context, err error, key string) {
 	if ctx.Err() != nil {
@@ -693,8 +702,12 @@ func (r *surgeRun) failed(ctx context.Context, err error, key string) {
 	var ae *client.Error
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if errors.As(err, &ae) && ae.Status == 429 {
-		r.res.Limited++
+	if errors.As(err, &ae) && (ae.Status == 429 || ae.Status == 503) {
+		if ae.Status == 429 {
+			r.res.Limited++
+		} else {
+			r.res.Overloaded++
+		}
 		if key != "" {
 			r.refused[key] = true
 		}
@@ -778,6 +791,9 @@ func (r *surgeRun) finish() {
 	res.TimeToAgentP50s, res.TimeToAgentP99s = p50/1000, p99/1000
 	for i := range r.samples {
 		s := &r.samples[i]
+		if !s.sampled && i > 0 { // the sampler was late (a busy machine): carry the last reading
+			s.Waiting, s.RSSMiB = r.samples[i-1].Waiting, r.samples[i-1].RSSMiB
+		}
 		if len(s.waits) > 0 {
 			a, _, m := percentiles(s.waits)
 			s.WaitP50s, s.WaitMaxs = a/1000, m/1000
@@ -805,8 +821,8 @@ func (r *surgeRun) finish() {
 func printSurge(w io.Writer, r *surgeResult) {
 	fmt.Fprintf(w, "surge %s/%s: scale %g, %d agents × %d chats, baseline %.1f/s → peak %.1f/s held %.0fs, %.0fs in all\n",
 		r.Store, r.Server, r.Scale, r.Agents, r.Capacity, r.Shape.BaselinePerSecond, r.Shape.PeakPerSecond, r.Shape.HoldS, r.Seconds)
-	fmt.Fprintf(w, "  arrivals %d: started %d, refused (503) %d → left a message %d, rate-limited (429) %d, failed %d, shed by the load generator %d\n",
-		r.Arrivals, r.Started, r.Refused, r.Callbacks, r.Limited, r.Failed, r.ClientShed)
+	fmt.Fprintf(w, "  arrivals %d: started %d, refused as busy (503 + wait estimate) %d → left a message %d (%d could not), shed by the overload limit (503) %d, rate-limited (429) %d, failed %d, shed by the load generator %d\n",
+		r.Arrivals, r.Started, r.Refused, r.Callbacks, r.CallbackFailed, r.Overloaded, r.Limited, r.Failed, r.ClientShed)
 	fmt.Fprintf(w, "  reached an agent %d, abandoned %d (%.1f%%), still waiting at the end %d; service level %.1f%% within %.0fs; time to agent p50 %.1fs p99 %.1fs max %.1fs\n",
 		r.Assigned, r.Abandoned, 100*r.AbandonRate, r.StillWait, 100*r.ServiceLevel, r.SLTargetS, r.TimeToAgentP50s, r.TimeToAgentP99s, r.MaxWaits)
 	fmt.Fprintf(w, "  customer messages sent %d, acknowledged %d, rejected %d, customer reconnects %d; ack latency p50 %.1f ms p99 %.1f ms max %.1f ms; agent → customer delivery p50 %.1f ms p99 %.1f ms\n",

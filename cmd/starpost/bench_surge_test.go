@@ -46,7 +46,7 @@ func TestBenchSurge(t *testing.T) {
 	}{
 		{"store checked", r.StoreChecked},
 		{"customers arrived", r.Arrivals > 0},
-		{"every arrival accounted for", r.Arrivals == r.Started+r.Refused+r.Limited+r.Failed+r.ClientShed},
+		{"every arrival accounted for", r.Arrivals == r.Started+r.Refused+r.Overloaded+r.Limited+r.Failed+r.ClientShed},
 		{"every started customer reached an agent, gave up or was still waiting", r.Started == r.Assigned+r.Abandoned+r.StillWait},
 		{"the waiting limit refused some", r.Refused > 0},
 		{"refused customers left messages", r.Callbacks > 0 && r.Callbacks <= r.Refused},
