@@ -50,6 +50,7 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 	db := fs.String("db", "", "database of the spawned server (default: SQLite in a temporary folder; or postgres://…)")
 	hold := fs.Duration("hold", 10*time.Second, "how long the sockets stay open, idle, before measuring")
 	jsonPath := fs.String("json", "", "also write the result as JSON to this file")
+	debugAddr := fs.String("debug-addr", "", "serve the spawned server's pprof profiles on this address (e.g. 127.0.0.1:6060) to see where the memory goes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +74,11 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 			*n = room
 		}
 	}
-	ch, err := spawnServer(ctx, *db, []string{"--max-sockets", strconv.Itoa(*n + 1000), "--max-waiting", "-1"}, stderr)
+	extra := []string{"--max-sockets", strconv.Itoa(*n + 1000), "--max-waiting", "-1"}
+	if *debugAddr != "" {
+		extra = append(extra, "--debug-addr", *debugAddr)
+	}
+	ch, err := spawnServer(ctx, *db, extra, stderr)
 	if err != nil {
 		return err
 	}
@@ -133,7 +138,9 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 			keep(s)
 			return nil
 		}
-		v, err := client.New(ch.url, benchHTTPClient(i)).NewVisitor(ctx, w.workspaceID, "")
+		hc := benchHTTPClient(i)
+		v, err := client.New(ch.url, hc).NewVisitor(ctx, w.workspaceID, "")
+		hc.CloseIdleConnections() // one descriptor per visitor: its WebSocket
 		if err == nil {
 			var s *client.Socket
 			if s, err = v.Stream(sockCtx, math.MaxInt64); err == nil {
@@ -153,6 +160,9 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 	})
 	res.OpenSeconds = time.Since(start).Seconds()
 	res.Visitors, res.Agents, res.Failed = visitors.Load(), agentSocks.Load(), failed.Load()
+	if *debugAddr != "" {
+		fmt.Fprintf(stdout, "all open; profiles at http://%s/debug/pprof/ for %s\n", *debugAddr, *hold)
+	}
 	time.Sleep(*hold)
 	rss1, _ := ch.memory()
 	heap1, _ := scrapeGauge(ctx, ch.url, "go_memstats_heap_inuse_bytes")
