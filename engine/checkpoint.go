@@ -47,27 +47,10 @@ func OpenCheckpoints(ctx context.Context, db *sql.DB, driver string) (*Checkpoin
 	return &Checkpoints{db: db, driver: driver}, nil
 }
 
-// createSchema runs the idempotent schema. On PostgreSQL two concurrent
-// CREATE TABLE IF NOT EXISTS can still collide in the catalog (23505 on
-// pg_type), as two engines of one node starting together do; a
-// transaction-scoped advisory lock serialises them.
+// createSchema runs the idempotent schema, serialised on PostgreSQL (see
+// store.ExecSchema).
 func createSchema(ctx context.Context, db *sql.DB, driver, schema string) error {
-	if driver != "postgres" {
-		_, err := db.ExecContext(ctx, schema)
-		return err
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7311190531)"); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return store.ExecSchema(ctx, db, driver, schema)
 }
 
 // q rewrites ? placeholders for the database in use.

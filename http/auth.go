@@ -253,11 +253,14 @@ type MeResponse struct {
 	// loaded its state over REST opens the stream after it instead of
 	// replaying history.
 	Cursor int64 `json:"cursor"`
+	// Features lists optional capabilities this server offers, e.g.
+	// "draft" (reply drafting).
+	Features []string `json:"features"`
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	resp := MeResponse{WorkspaceID: p.WorkspaceID, Role: p.Role, TokenID: p.TokenID}
+	resp := MeResponse{WorkspaceID: p.WorkspaceID, Role: p.Role, TokenID: p.TokenID, Features: s.features()}
 	if p.UserID != "" {
 		u, err := s.Store.FindUser(r.Context(), p.WorkspaceID, p.UserID)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
+	"github.com/starpost/starpost/canned"
 	sphttp "github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/store"
 )
@@ -75,6 +76,9 @@ func newEnv(t *testing.T, opts ...func(*sphttp.Server)) *env {
 		Store: db, Bus: b, Clock: clock,
 		Secret:   []byte("0123456789abcdef0123456789abcdef-test"),
 		Registry: prometheus.NewRegistry(),
+	}
+	if srv.Canned, err = canned.Open(ctx, canned.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock}); err != nil {
+		t.Fatalf("open canned replies: %v", err)
 	}
 	for _, o := range opts {
 		o(srv)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/starpost/starpost/canned"
 	sphttp "github.com/starpost/starpost/http"
 )
 
@@ -24,8 +25,12 @@ func TestTenantIsolation(t *testing.T) {
 	var aOther sphttp.ConversationResponse
 	aVis2.mustJSON("POST", "/api/v1/widget/conversations", map[string]string{"text": "mine"}, 201, &aOther)
 
+	bCanned := &canned.Reply{Title: "B", Shortcut: "b", Body: "B's reply"}
+	must(t, e.srv.Canned.Create(e.ctx, b.ws.ID, b.admin.ID, bCanned))
+
 	// B's ids by path prefix.
 	bIDs := map[string]string{
+		"/api/v1/canned/":        bCanned.ID,
 		"/api/v1/users/":         b.agent.ID,
 		"/api/v1/queues/":        b.queue.ID,
 		"/api/v1/tokens/":        b.tokenID,
@@ -36,6 +41,7 @@ func TestTenantIsolation(t *testing.T) {
 	bodies := map[string]any{
 		"PATCH /api/v1/users/{id}":                 map[string]any{"name": "hacked"},
 		"PATCH /api/v1/queues/{id}":                map[string]any{"name": "hacked"},
+		"PATCH /api/v1/canned/{id}":                map[string]any{"body": "hacked"},
 		"POST /api/v1/conversations/{id}/messages": map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/notes":    map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/transfer": map[string]any{"to_queue_id": a.queue.ID},
@@ -135,5 +141,8 @@ func TestTenantIsolation(t *testing.T) {
 
 	if after := e.snapshot(b); !reflect.DeepEqual(before, after) {
 		t.Fatalf("workspace B changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+	if got, err := e.srv.Canned.Get(e.ctx, b.ws.ID, bCanned.ID); err != nil || got.Body != "B's reply" {
+		t.Fatalf("B's canned reply: %+v, %v", got, err)
 	}
 }

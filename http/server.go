@@ -21,6 +21,8 @@ import (
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
+	"github.com/starpost/starpost/canned"
+	"github.com/starpost/starpost/draft"
 	"github.com/starpost/starpost/kb"
 )
 
@@ -189,9 +191,19 @@ type Server struct {
 	// KB is the knowledge base (articles, FAQs, synonyms, search). Nil
 	// leaves it empty and read-only.
 	KB *kb.KB
+	// Drafts writes reply drafts with a language model. Nil turns drafting
+	// off (POST .../draft answers 404).
+	Drafts *draft.Writer
+
+	// Agent assist (canned replies, well-being). Canned keeps the canned
+	// replies; nil leaves them empty and read-only. Wellbeing holds each
+	// workspace's break policy by workspace id ("" is the default).
+	Canned    *canned.Store
+	Wellbeing map[string]WellbeingPolicy
 	// Waiting counts waiting conversations for the surge limits (the store
 	// implements it); nil lists them from Store instead.
 	Waiting WaitingCounter
+	hostile hostileCache
 
 	once      sync.Once
 	handler   http.Handler
@@ -370,6 +382,15 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
 
+		// Reply drafting (optional language model).
+		{"POST", "/api/v1/conversations/{id}/draft", AccessAgent, s.handleDraft},
+		// Agent assist: canned replies, the agents' directory, well-being.
+		{"GET", "/api/v1/canned", AccessAgent, s.handleListCanned},
+		{"POST", "/api/v1/canned", AccessAdmin, s.handleCreateCanned},
+		{"PATCH", "/api/v1/canned/{id}", AccessAdmin, s.handleUpdateCanned},
+		{"DELETE", "/api/v1/canned/{id}", AccessAdmin, s.handleDeleteCanned},
+		{"GET", "/api/v1/directory", AccessAgent, s.handleDirectory},
+		{"GET", "/api/v1/me/wellbeing", AccessAgent, s.handleWellbeing},
 		// Back-pressure: leave a message when a surge limit refused a chat.
 		{"POST", CallbackPath, AccessVisitor, s.handleCallback},
 	}

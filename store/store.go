@@ -266,6 +266,30 @@ func Rebind(driver, query string) string {
 	return query
 }
 
+// ExecSchema runs a capability's idempotent schema (CREATE TABLE IF NOT
+// EXISTS ...) on db. On PostgreSQL two concurrent CREATE TABLE IF NOT EXISTS
+// can still collide in the catalog (23505 on pg_type), as two nodes or two
+// engines starting together do; a transaction-scoped advisory lock
+// serialises them. driver is "sqlite" or "postgres" (DB.Driver).
+func ExecSchema(ctx context.Context, db *sql.DB, driver, schema string) error {
+	if driver != postgresDialect.name {
+		_, err := db.ExecContext(ctx, schema)
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7311190531)"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")

@@ -15,6 +15,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
+	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/demo"
 	sphttp "github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/router"
@@ -30,9 +31,23 @@ type testNode struct {
 	db    *store.DB
 }
 
-// startNode wires a node as "starpost serve" does and stops it when the
-// test ends.
-func startNode(t *testing.T, opts ...func(*sphttp.Server)) *testNode {
+// nodeOption changes how startNode wires the node.
+type nodeOption func(*nodeSetup)
+
+type nodeSetup struct {
+	// runners are started beside the router (the engines of assistEngines).
+	runners func(t *testing.T, db *store.DB, b *bus.Bus, api *sphttp.Server) []func(context.Context) error
+	// api changes the API server before it starts (limits, for instance).
+	api func(*sphttp.Server)
+}
+
+// withAPI changes the node's API server before it starts.
+func withAPI(f func(*sphttp.Server)) nodeOption { return func(s *nodeSetup) { s.api = f } }
+
+// startNode wires a node as "starpost serve" does (without the engines
+// unless an option adds them) and stops it when the test ends. The demo
+// workspace has the default canned replies.
+func startNode(t *testing.T, opts ...nodeOption) *testNode {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.DiscardHandler)
@@ -53,8 +68,22 @@ func startNode(t *testing.T, opts ...func(*sphttp.Server)) *testNode {
 		t.Fatal(err)
 	}
 	api := &sphttp.Server{Store: db, Bus: b, Clock: clock, Logger: log, Secret: []byte("web-test-secret-web-test-secret-0123456789")}
+	if api.Canned, err = canned.Open(ctx, canned.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Canned.SeedDefaults(ctx, world.Workspace.ID, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	var setup nodeSetup
 	for _, o := range opts {
-		o(api)
+		o(&setup)
+	}
+	if setup.api != nil {
+		setup.api(api)
+	}
+	var runners []func(context.Context) error
+	if setup.runners != nil {
+		runners = setup.runners(t, db, b, api)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,7 +92,15 @@ func startNode(t *testing.T, opts ...func(*sphttp.Server)) *testNode {
 	srv := &http.Server{Handler: web.Mount(api.Handler(), web.Handler()), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(2 + len(runners))
+	for _, run := range runners {
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("engine: %v", err)
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		if err := router.NewDriver(db, b, clock, log).Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

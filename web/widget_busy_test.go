@@ -21,7 +21,7 @@ import (
 // as a conversation agents see.
 func TestBrowserWidgetBusy(t *testing.T) {
 	browser := newBrowser(t)
-	n := startNode(t, func(s *sphttp.Server) { s.Limits.MaxWaiting = 1 })
+	n := startNode(t, withAPI(func(s *sphttp.Server) { s.Limits.MaxWaiting = 1 }))
 	sh := newShots(t)
 	ctx := context.Background()
 	ws := n.world.Workspace.ID

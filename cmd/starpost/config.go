@@ -26,6 +26,14 @@ type config struct {
 	Demo       bool
 	LogLevel   string
 	DebugAddr  string
+	LLMURL     string
+	LLMModel   string
+	LLMKey     string
+	LLMTimeout time.Duration
+	// Agent assist: the well-being break threshold and the day's time zone
+	// for agents without a site.
+	BreakAfter int
+	TimeZone   string
 
 	// Surge limits (back-pressure): see http.Limits.
 	MaxWaiting        int
@@ -45,7 +53,14 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Secret, "secret", env("STARPOST_SECRET", ""), "key that signs sessions and visitor tokens; every node of a cluster needs the same (default: DATA/secret, made on first start)")
 	fs.BoolVar(&c.Demo, "demo", env("STARPOST_DEMO", "true") == "true", "create the demo workspace when the database has no workspace")
 	fs.StringVar(&c.LogLevel, "log-level", env("STARPOST_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&c.LLMURL, "llm-url", env("STARPOST_LLM_URL", ""), "OpenAI-compatible API base for agents' reply drafts, e.g. http://localhost:11434/v1 (Ollama); empty turns drafting off")
+	fs.StringVar(&c.LLMModel, "llm-model", env("STARPOST_LLM_MODEL", "qwen2.5:7b-instruct"), "model name for reply drafts")
+	c.LLMKey = os.Getenv("STARPOST_LLM_KEY") // a secret: environment only, never a flag (ps shows flags)
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", 60*time.Second, "how long a reply draft may take")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("STARPOST_DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (keep it private)")
+	// Agent assist.
+	fs.IntVar(&c.BreakAfter, "break-after", 3, "suggest a break to an agent after this many hostile conversations in a day")
+	fs.StringVar(&c.TimeZone, "time-zone", env("STARPOST_TIME_ZONE", "UTC"), "time zone in which an agent's day starts when the agent has no site (IANA name)")
 
 	// Surge limits (back-pressure).
 	d := http.DefaultLimits()

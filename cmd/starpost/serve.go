@@ -11,6 +11,7 @@ import (
 	"net"
 	nethttp "net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,9 +24,12 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/auth"
 	"github.com/starpost/starpost/bus"
+	"github.com/starpost/starpost/canned"
 	"github.com/starpost/starpost/demo"
+	"github.com/starpost/starpost/draft"
 	"github.com/starpost/starpost/emotion"
 	"github.com/starpost/starpost/engine"
+	"github.com/starpost/starpost/helpcenter"
 	"github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/kb"
 	"github.com/starpost/starpost/lease"
@@ -87,6 +91,20 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
 		Secret: secret, Registry: n.reg, KB: n.kb, Limits: cfg.limits(), Waiting: n.db}
+	if cfg.LLMURL != "" {
+		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--llm-url %q: want an http:// or https:// URL such as http://localhost:11434/v1", cfg.LLMURL)
+		}
+		n.api.Drafts = &draft.Writer{KB: n.kb, LLM: &draft.OpenAI{URL: cfg.LLMURL, Model: cfg.LLMModel, APIKey: cfg.LLMKey, Timeout: cfg.LLMTimeout}}
+	}
+	// Agent assist: canned replies and the well-being policy.
+	if n.api.Canned, err = canned.Open(ctx, canned.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Clock: n.clock}); err != nil {
+		return nil, fmt.Errorf("canned replies: %w", err)
+	}
+	if _, err := time.LoadLocation(cfg.TimeZone); err != nil {
+		return nil, fmt.Errorf("--time-zone: %w", err)
+	}
+	n.api.Wellbeing = map[string]http.WellbeingPolicy{"": {BreakAfter: cfg.BreakAfter, TimeZone: cfg.TimeZone}}
 	return n, nil
 }
 
@@ -144,6 +162,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 	fmt.Fprintf(stdout, "Starpost %s listening on %s (store %s, nats %s)\n  agent workspace: %s/app/\n", version, base, redact(cfg.dsn()), natsName(cfg), base)
 	if world != nil {
 		fmt.Fprintf(stdout, "  chat widget for any page: <script src=\"%s/widget.js\" data-workspace=\"%s\" async></script>\n", base, world.Workspace.ID)
+		fmt.Fprintf(stdout, "  help centre: %s/help/%s/\n", base, world.Workspace.ID)
 	}
 	if simulate && world != nil {
 		simCtx, stopSim := context.WithCancel(ctx)
@@ -158,6 +177,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, simu
 	return n.serve(ctx, ln)
 }
 
+// handler is everything a node serves over HTTP: the public help centres
+// under /help/, and the API and the UI on the rest.
+func (n *node) handler() nethttp.Handler {
+	mux := nethttp.NewServeMux()
+	help := &helpcenter.Center{KB: n.kb, Workspaces: n.store, Logger: n.log.With("component", "helpcenter"), Widget: true}
+	mux.Handle("/help/", help.Handler())
+	mux.Handle("/", web.Mount(n.api.Handler(), web.Handler()))
+	return mux
+}
+
 // serve runs the API on ln and, while this node holds the lease, the router
 // and the engines, until ctx ends or one of them fails. Then it shuts down
 // gracefully: it stops taking requests, lets open requests and WebSockets
@@ -169,7 +198,7 @@ func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	// IdleTimeout bounds the memory of idle keep-alive connections (a
 	// goroutine and two buffers each): under a surge every customer's
 	// browser leaves one behind.
-	n.server = &nethttp.Server{Handler: web.Mount(n.api.Handler(), web.Handler()), ReadHeaderTimeout: 10 * time.Second,
+	n.server = &nethttp.Server{Handler: n.handler(), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 30 * time.Second, BaseContext: func(net.Listener) context.Context { return runCtx }}
 	runners, err := n.engines()
 	if err != nil {
@@ -310,6 +339,12 @@ func (n *node) seed(ctx context.Context, stdout io.Writer, simulate bool) (*demo
 	if len(wss) == 0 && (n.cfg.Demo || simulate) {
 		world, err := demo.Seed(ctx, n.store, auth.HashPassword)
 		if err != nil {
+			return nil, err
+		}
+		if err := demo.SeedKnowledge(ctx, n.kb, world.Workspace.ID, world.Logins[0].UserID); err != nil {
+			return nil, err
+		}
+		if _, err := n.api.Canned.SeedDefaults(ctx, world.Workspace.ID, "demo"); err != nil {
 			return nil, err
 		}
 		b, _ := json.MarshalIndent(world, "", "  ")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,18 @@ func TestServeEndToEnd(t *testing.T) {
 		return e.Kind == "emotion" && e.DecodeBody(&b) == nil && b.MessageSeq == got.Seq
 	})
 
-	resp, err := nethttp.Get(base + "/metrics")
+	// The demo's knowledge base is in its public help centre.
+	resp, err := nethttp.Get(base + "/help/" + world.Workspace.ID + "/search?lang=zh&q=" + url.QueryEscape("怎么退货"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "退货和退款") {
+		t.Fatalf("help centre search: %d\n%s", resp.StatusCode, page)
+	}
+
+	resp, err = nethttp.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +189,9 @@ func TestServeEndToEnd(t *testing.T) {
 		if e.Seq != int64(i+1) {
 			t.Fatalf("seq %d at position %d", e.Seq, i)
 		}
-		if e.Actor.Role != starpost.RoleSystem || e.Kind.WorkspaceWide() || !strings.Contains(e.Actor.ID, "emotion") {
+		engineEvent := e.Actor.Role == starpost.RoleSystem && !e.Kind.WorkspaceWide() &&
+			(strings.Contains(e.Actor.ID, "emotion") || e.Kind == "suggestion")
+		if !engineEvent {
 			fmt.Fprintf(&kinds, "%s ", e.Kind)
 		}
 	}

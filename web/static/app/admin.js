@@ -1,13 +1,13 @@
 // The admin screens: agents, skills, sites, teams, queues, API tokens and
-// the chat widget's copy-paste snippet with a preview. Each section is a
-// create form beside the list it adds to.
+// the chat widget's copy-paste snippet with a preview, and the workspace's
+// canned replies. Each section is a create form beside the list it adds to.
 import { call } from './api.js';
 import { h, s, chatCapacity } from './dom.js';
 
-const SECTIONS = ['agents', 'queues', 'skills', 'sites', 'teams', 'tokens', 'widget'];
+const SECTIONS = ['agents', 'queues', 'skills', 'sites', 'teams', 'tokens', 'widget', 'canned'];
 
 export function start(ctx) {
-  const A = { users: [], skills: [], sites: [], teams: [], queues: [], tokens: [], secret: null };
+  const A = { users: [], skills: [], sites: [], teams: [], queues: [], tokens: [], secret: null, canned: [], editing: null };
   let T = ctx.T();
   let els = {};
   let section = SECTIONS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'agents';
@@ -16,6 +16,7 @@ export function start(ctx) {
   async function load() {
     const [u, sk, si, te, q, to] = await Promise.all(['users', 'skills', 'sites', 'teams', 'queues', 'tokens'].map((x) => call('GET', '/api/v1/' + x)));
     A.users = u.items; A.skills = sk.items; A.sites = si.items; A.teams = te.items; A.queues = q.items; A.tokens = to.items;
+    A.canned = (await call('GET', '/api/v1/canned')).items;
   }
 
   function render() {
@@ -25,7 +26,7 @@ export function start(ctx) {
     els.announce = h('p', { class: 'sr', 'aria-live': 'polite', id: 'announce' });
     els.body = h('div', { class: 'adm-body' });
     const tabs = h('nav', { class: 'adm-nav', 'aria-label': T.adm.sections },
-      h('ul', {}, ...SECTIONS.map((x) => h('li', {}, h('a', { href: '#' + x, 'aria-current': x === section ? 'page' : false, 'data-section': x, text: T.adm[x] })))));
+      h('ul', {}, ...SECTIONS.map((x) => h('li', {}, h('a', { href: '#' + x, 'aria-current': x === section ? 'page' : false, 'data-section': x, text: x === 'canned' ? T.assist.cannedAdmin : T.adm[x] })))));
     ctx.root.className = 'page';
     ctx.root.replaceChildren(ctx.topBar('admin'), els.announce,
       h('div', { class: 'page-body' }, h('main', { class: 'admin', id: 'admin' }, h('h1', { class: 'sr', text: T.adm.title }), tabs, els.body)));
@@ -50,7 +51,7 @@ export function start(ctx) {
 
   function draw() {
     const f = { agents: drawAgents, skills: () => drawNamed('skills', T.adm.createSkill), sites: drawSites, teams: () => drawNamed('teams', T.adm.createTeam),
-      queues: drawQueues, tokens: drawTokens, widget: drawWidget }[section];
+      queues: drawQueues, tokens: drawTokens, widget: drawWidget, canned: drawCanned }[section];
     els.body.replaceChildren(...f());
   }
 
@@ -283,6 +284,53 @@ export function start(ctx) {
         h('pre', { class: 'snippet', tabindex: '0' }, code), copyButton(() => code.textContent),
         h('h3', { text: T.adm.preview }), pv),
     ];
+  }
+
+  // ---- canned replies ----
+  function drawCanned() {
+    const ed = A.editing ? A.canned.find((x) => x.id === A.editing) : null;
+    const title = input({ required: true, maxlength: '200', autocomplete: 'off', value: ed ? ed.title : '' });
+    const shortcut = input({ required: true, maxlength: '33', autocomplete: 'off', value: ed ? ed.shortcut : '' });
+    const body = h('textarea', { required: true, rows: '4', maxlength: '4000' });
+    body.value = ed ? ed.body : '';
+    const lang = select([['', T.assist.cLangAny], ['zh', '简体中文'], ['en', 'English']], ed ? ed.lang : '');
+    const team = select([['', T.assist.cTeamAll], ...A.teams.map((x) => [x.id, x.name])], ed ? ed.team_id : '');
+    const f = form('canned-form', ed ? T.assist.editCanned : T.assist.createCanned, [
+      field('cn-title', T.assist.cTitle, title), field('cn-shortcut', T.assist.cShortcut, shortcut, T.assist.cShortcutHint),
+      field('cn-body', T.assist.cBody, body, T.assist.cBodyHint),
+      h('div', { class: 'pair' }, field('cn-lang', T.assist.cLang, lang), field('cn-team', T.assist.cTeam, team)),
+    ], async () => {
+      const req = { title: title.value.trim(), shortcut: shortcut.value.trim(), body: body.value, lang: lang.value, team_id: team.value };
+      const x = ed ? await call('PATCH', '/api/v1/canned/' + encodeURIComponent(ed.id), req) : await call('POST', '/api/v1/canned', req);
+      A.editing = null;
+      return '/' + x.shortcut;
+    });
+    if (ed) {
+      f.querySelector('button[type=submit]').textContent = T.assist.save;
+      f.append(h('button', { type: 'button', class: 'ghost', onclick: () => { A.editing = null; draw(); document.getElementById('canned-form-h').focus(); }, text: T.assist.cancel }));
+    }
+    const teamName = (id) => (id ? byId(A.teams, id) : T.assist.cTeamAll);
+    const key = (x) => x.shortcut + (x.lang ? ' (' + x.lang + ')' : '');
+    const rows = A.canned.map((x) => h('tr', { 'data-canned': x.id },
+      h('th', { scope: 'row' }, h('kbd', { text: '/' + x.shortcut }), ' ', x.title),
+      h('td', { class: 'ctext', text: x.body }),
+      h('td', { text: x.lang || T.assist.cLangAny }), h('td', { text: teamName(x.team_id) }),
+      h('td', { class: 'act' },
+        h('button', { type: 'button', class: 'small', 'aria-label': T.assist.editLabel(key(x)), onclick: () => {
+          A.editing = x.id; draw(); document.getElementById('cn-title').focus();
+        }, text: T.assist.edit }), ' ',
+        h('button', { type: 'button', class: 'small danger', 'aria-label': T.assist.delLabel(key(x)), onclick: async () => {
+          if (!confirm(T.assist.confirmDelete(key(x)))) return;
+          try {
+            await call('DELETE', '/api/v1/canned/' + encodeURIComponent(x.id));
+            if (A.editing === x.id) A.editing = null;
+            await load();
+            draw();
+            announce(T.assist.deleted(key(x)));
+            document.getElementById('canned-form-h').focus();
+          } catch (err) { announce(err.message); }
+        }, text: T.adm.del }))));
+    return [f, listTable('cn-cap', T.assist.cannedAdmin, [T.assist.cShortcut + ' / ' + T.assist.cTitle, T.assist.cBody, T.assist.cLang, T.assist.cTeam, T.adm.actions], rows)];
   }
 
   render();

@@ -1,12 +1,16 @@
 // The agent workspace: sign-in, presence, an inbox of the agent's own
 // conversations sorted by urgency, incoming offers with a countdown, and the
 // conversation view with history, reply, internal notes, canned replies,
-// transfer, contact details and resolve. Its state is loaded over REST, then
-// kept live by the realtime stream, which starts at GET /me's cursor and
-// resumes after drops from the last cursor seen.
+// transfer, contact details and resolve, and the assist panel (suggested
+// answers, the customer's emotion, coaching, abusive-word masking) with the
+// agent's well-being count. Its state is loaded over REST, then kept live by
+// the realtime stream, which starts at GET /me's cursor and resumes after
+// drops from the last cursor seen.
 import { call, newKey, Stream, APIError, fetchMe } from './api.js';
 import { dictionaries, languages, pickLanguage } from './i18n.js';
 import { topBar } from './dom.js';
+import { panel as assistPanel, assistState, maskParts, maskedText, fill } from './assist.js';
+import { draftButton, requestDraft, drawSources } from './draft.js';
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
@@ -39,14 +43,20 @@ const S = {
   mode: 'reply', // the composer writes a 'reply' or an internal 'note'
   contactOpen: false,
   alerts: localStorage.getItem('starpost.alerts') === 'on',
+  mask: true, // mask abusive words (the agent's preference, per user)
+  assistOpen: false, // the assist section on tablet and phone
+  wellbeing: null, // GET /me/wellbeing
+  breakDismissed: 0, // the hostile count at which "not now" was chosen
+  canned: [], // GET /canned
 };
+const maskKey = () => 'starpost.mask.' + S.me.id;
 const readKey = (id) => 'starpost.read.' + id;
 
 function conv(id) {
   let c = S.convs.get(id);
   if (!c) {
     c = { id, state: '', contact: '', subject: '', queue: '', offer: null, events: new Map(), mine: false,
-      loaded: false, loading: null, typingUntil: 0, outbox: [], readSeq: Number(localStorage.getItem(readKey(id)) || 0) };
+      loaded: false, loading: null, typingUntil: 0, outbox: [], emotions: new Map(), readSeq: Number(localStorage.getItem(readKey(id)) || 0) };
     S.convs.set(id, c);
   }
   return c;
@@ -58,6 +68,8 @@ async function boot() {
     const me = await call('GET', '/api/v1/me');
     if (!me.user) throw new APIError(401, null);
     S.me = me.user;
+    S.features = me.features || [];
+    S.workspace = me.workspace_id;
     enter();
   } catch (err) {
     renderLogin(err instanceof APIError && err.status === 401 ? '' : T.errors.network);
@@ -90,8 +102,11 @@ async function enter() {
     return;
   }
   if (p !== '/app') history.replaceState(null, '', '/app/');
+  S.mask = localStorage.getItem(maskKey()) !== 'off';
   renderWorkspace();
   loadState();
+  loadCanned();
+  loadWellbeing();
 }
 
 // loadState reads the user's presence, the workspace's newest cursor and
@@ -123,6 +138,7 @@ function applyConversation(x) {
 
 function syncPresence() {
   for (const r of document.querySelectorAll('input[name=presence]')) r.checked = r.value === S.presence;
+  drawWellbeing();
 }
 
 function langSelect(id) {
@@ -147,6 +163,9 @@ function renderLogin(error) {
     try {
       const res = await call('POST', '/api/v1/login', { email: email.value, password: pw.value });
       S.me = res.user;
+      const me = await call('GET', '/api/v1/me').catch(() => ({}));
+      S.features = me.features || [];
+      S.workspace = me.workspace_id;
       enter();
     } catch (x) {
       err.textContent = T.errors[x.code] || x.message;
@@ -203,27 +222,32 @@ function renderWorkspace() {
   els.list = h('ul', { class: 'list', 'aria-label': T.inbox });
   els.inboxCount = h('span', { class: 'count' });
   els.empty = h('p', { class: 'empty', text: T.noConversations });
+  els.wellbeing = h('div', { class: 'wellbeing', id: 'wellbeing' });
   const inbox = h('section', { class: 'inbox', 'aria-labelledby': 'inbox-h' },
-    h('h2', { id: 'inbox-h' }, T.inbox + ' ', els.inboxCount), els.offers, els.list, els.empty);
+    h('h2', { id: 'inbox-h' }, T.inbox + ' ', els.inboxCount), els.wellbeing, els.offers, els.list, els.empty);
   els.convHead = h('div', { class: 'conv-head' });
   els.log = h('ol', { class: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': T.inbox, tabindex: '0' });
   els.typing = h('p', { class: 'typing', hidden: true, text: T.customerTyping });
-  els.reply = h('textarea', { id: 'reply', rows: '2', maxlength: '4000', 'aria-describedby': 'canned-hint', onkeydown: replyKey, oninput: replyInput });
+  els.reply = h('textarea', { id: 'reply', rows: '2', maxlength: '4000', 'aria-describedby': 'canned-hint', 'aria-autocomplete': 'list', 'aria-controls': 'canned-list',
+    onkeydown: replyKey, oninput: replyInput, onclick: drawCannedMatches });
   els.reply.value = keep;
   els.send = h('button', { type: 'submit', class: 'primary' });
   els.modes = h('fieldset', { class: 'modes' }, h('legend', { class: 'sr', text: T.ws.composeMode }),
     ...[['reply', T.ws.replyMode], ['note', T.ws.noteMode]].map(([m, text]) => h('label', { class: 'seg', 'data-m': m },
       h('input', { type: 'radio', name: 'mode', value: m, checked: S.mode === m, onchange: () => setMode(m) }), h('span', { text }))));
-  els.cannedList = h('ul', { class: 'canned-list', id: 'canned-list', hidden: true });
+  els.cannedList = h('ul', { class: 'canned-list', id: 'canned-list', role: 'listbox', 'aria-label': T.assist.cannedTitle, hidden: true });
   els.cannedLive = h('p', { class: 'sr', 'aria-live': 'polite', id: 'canned-live' });
   els.cannedBtn = h('button', { type: 'button', class: 'ghost small', 'aria-haspopup': 'dialog', onclick: showCanned, text: '⚡ ' + T.ws.canned });
+  els.draftBtn = draftButton(T, S.features, draftReply);
+  els.draftSources = h('p', { class: 'draft-sources', id: 'draft-sources', 'aria-live': 'polite', hidden: true });
   els.form = h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); sendReply(); } },
-    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.cannedBtn),
+    h('div', { class: 'compose-bar' }, els.modes, h('span', { class: 'spacer' }), els.draftBtn, els.cannedBtn),
     h('p', { class: 'sr', id: 'canned-hint', text: T.ws.cannedHint }),
     els.cannedList, els.cannedLive,
-    h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send));
+    h('div', { class: 'compose-row' }, h('label', { for: 'reply', class: 'sr', text: T.reply }), els.reply, els.send), els.draftSources);
   els.none = h('p', { class: 'empty center', text: T.noSelection });
-  els.conv = h('section', { class: 'conv', 'aria-labelledby': 'conv-h' }, els.convHead, els.log, els.typing, els.form, els.none);
+  els.assist = h('aside', { class: 'assist', id: 'assist', 'aria-labelledby': 'assist-h', hidden: true });
+  els.conv = h('section', { class: 'conv', 'aria-labelledby': 'conv-h' }, els.convHead, els.log, els.typing, els.assist, els.form, els.none);
   els.contact = h('aside', { class: 'contact', id: 'contact-panel', 'aria-labelledby': 'contact-h', hidden: true });
   els.main = h('div', { class: 'main', 'data-pane': S.selected ? 'conv' : 'inbox' }, inbox, els.conv, els.contact);
   els.help = helpDialog();
@@ -234,12 +258,13 @@ function renderWorkspace() {
   setMode(S.mode);
   drawInbox();
   drawConversation(true);
+  drawWellbeing();
 }
 
 function helpDialog() {
   const d = h('dialog', { class: 'help', 'aria-labelledby': 'help-h' },
     h('h2', { id: 'help-h', text: T.shortcuts }),
-    h('table', {}, h('tbody', {}, ...T.keys.map(([k, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', { text: k })), h('td', { text: what }))))),
+    h('table', {}, h('tbody', {}, ...T.keys.concat(T.assist.keys, els.draftBtn ? [T.draft.key] : []).map(([k, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', { text: k })), h('td', { text: what }))))),
     h('form', { method: 'dialog' }, h('button', { class: 'primary', text: T.close })));
   return d;
 }
@@ -345,6 +370,15 @@ function onEvent(e) {
         if (c.mine && (document.hidden || S.selected !== c.id)) alertUser(T.ws.newMessage(contactName(c.contact)), body(e).text || '');
       }
       break;
+    case 'coaching':
+      if (b.agent_id === me) {
+        if (S.selected === c.id) announce(T.assist.coachingNew);
+        wellbeingSoon();
+      }
+      break;
+    case 'alert':
+      if (b.agent_id === me) wellbeingSoon();
+      break;
   }
   if (e.seq) addEvent(c, e);
   scheduleDraw();
@@ -353,6 +387,7 @@ function onEvent(e) {
 function addEvent(c, e) {
   if (c.events.has(e.seq)) return;
   c.events.set(e.seq, e);
+  if (e.kind === 'emotion') c.emotions.set(body(e).message_seq, body(e));
   if (S.selected === c.id && els.log) {
     appendEvent(e);
     if (e.kind === 'message' && e.actor.role === 'customer') markRead(c);
@@ -364,7 +399,7 @@ let drawPending = false;
 function scheduleDraw() {
   if (drawPending) return;
   drawPending = true;
-  requestAnimationFrame(() => { drawPending = false; drawInbox(); drawConvHead(); });
+  requestAnimationFrame(() => { drawPending = false; drawInbox(); drawConvHead(); drawAssist(false); });
 }
 
 // hydrate loads, after the stream's burst of replayed events, the details
@@ -476,7 +511,7 @@ function inboxItems() {
 
 function preview(c) {
   const m = lastMessage(c);
-  return m ? body(m).text || '' : '';
+  return m ? displayText(c, m.seq) : '';
 }
 
 function drawInbox() {
@@ -601,6 +636,7 @@ function drawConversation(full) {
   els.form.hidden = !c;
   els.typing.hidden = !c || c.typingUntil < Date.now();
   drawConvHead();
+  drawAssist(full);
   if (!c || !full) return;
   els.log.replaceChildren();
   for (const e of [...c.events.values()].sort((a, b) => a.seq - b.seq)) appendEvent(e);
@@ -626,8 +662,19 @@ function appendEvent(e) {
       li = h('li', { class: 'msg ' + (e.actor.role === 'customer' ? 'them' : mine ? 'me' : 'agent') + (rating ? ' rating' : ''), 'data-seq': String(e.seq) },
         h('span', { class: 'who' }, who + ' · ', time(e.at)),
         rating ? h('span', { class: 'stars', text: T.ws.rating(rating[1]) }) : null,
-        h('span', { class: 'text', text: b.text || '' }));
+        ...messageText(S.convs.get(e.conversation_id), e));
       break;
+    }
+    case 'emotion': {
+      // The analysis of a customer message arrives after it: mask it now.
+      const c = S.convs.get(e.conversation_id);
+      const m = c && c.events.get(b.message_seq);
+      const old = m && els.log.querySelector(`.msg.them[data-seq="${b.message_seq}"]`);
+      if (old) {
+        for (const n of old.querySelectorAll('.text, .mask-note')) n.remove();
+        old.append(...messageText(c, m));
+      }
+      return;
     }
     case 'note': {
       const mine = e.actor.id === S.me.id;
@@ -661,8 +708,8 @@ function appendEvent(e) {
 // colleague names another agent or supervisor: by name when the directory
 // is readable (supervisors), else by role.
 function colleague(actor) {
-  const u = directory && directory.users.find((x) => x.id === actor.id);
-  if (u) return u.name || u.email;
+  const u = directory && directory.agents.find((x) => x.id === actor.id);
+  if (u) return u.name;
   return actor.role === 'supervisor' ? T.ws.supervisor : actor.role === 'system' ? T.system : T.ws.colleague;
 }
 function sys(text, e) { return h('li', { class: 'sys', 'data-seq': String(e.seq) }, text + ' · ', time(e.at)); }
@@ -689,6 +736,7 @@ function sendReply() {
   const text = els.reply.value.trim();
   if (!c || !text) return;
   els.reply.value = '';
+  drawSources(T, els.draftSources, [], '');
   hideCanned();
   if (S.mode === 'note') { sendNote(c, text); return; }
   const m = { key: newKey('ag'), text, el: null };
@@ -768,47 +816,90 @@ async function sendNote(c, text) {
   }
 }
 
-// ---- canned replies (per agent, in this browser until the API has them) ----
-const cannedKeyName = () => 'starpost.canned.' + S.me.id;
-function cannedReplies() {
+// ---- canned replies (the workspace's, GET /api/v1/canned) ----
+let cannedAt0 = 0; // when the list was loaded
+async function loadCanned() {
+  cannedAt0 = Date.now();
   try {
-    const v = JSON.parse(localStorage.getItem(cannedKeyName()));
-    if (Array.isArray(v)) return v;
-  } catch (_) { /* unreadable: defaults */ }
-  return T.ws.cannedDefaults.map(([k, text]) => ({ k, text }));
+    S.canned = (await call('GET', '/api/v1/canned')).items || [];
+  } catch (_) { /* keep what we have; the list is retried when the dialog opens */ }
 }
-function saveCanned(list) { localStorage.setItem(cannedKeyName(), JSON.stringify(list)); }
+// cannedFresh reloads the list, at most once a minute, when the agent
+// starts a shortcut, so an admin's edits reach open workspaces.
+function cannedFresh() {
+  if (Date.now() - cannedAt0 > 60000) loadCanned().then(() => { if (cannedQuery()) drawCannedMatches(); });
+}
+
+// customerLang is the language the emotion engine saw in the customer's
+// latest message ('zh' or 'en'), or ''.
+function customerLang(c) {
+  let last = null;
+  if (c) for (const e of c.events.values()) if (e.kind === 'emotion' && (!last || e.seq > last.seq)) last = e;
+  return last ? body(last).lang || '' : '';
+}
+
+function cannedVars() {
+  const c = S.convs.get(S.selected);
+  return { 'customer.name': c ? contactName(c.contact) : '', 'agent.name': S.me.name || '', 'conversation.subject': c ? c.subject : '' };
+}
+
+// cannedQuery finds the "/word" being typed just before the caret.
+function cannedQuery() {
+  const v = els.reply.value;
+  const pos = els.reply.selectionStart == null ? v.length : els.reply.selectionStart;
+  const m = /(^|\s)\/([^\s/]*)$/.exec(v.slice(0, pos));
+  return m ? { q: m[2].toLowerCase(), from: pos - m[2].length - 1, to: pos } : null;
+}
 
 let cannedSel = 0;
 let cannedShown = [];
+let cannedAt = null;
 function drawCannedMatches() {
-  const m = /^\/(\S*)$/.exec(els.reply.value);
-  if (!m) { hideCanned(); return; }
-  const q = m[1].toLowerCase();
-  cannedShown = cannedReplies().filter((x) => x.k.toLowerCase().startsWith(q));
+  if (S.mode !== 'reply' && S.mode !== 'note') return;
+  const at = cannedQuery();
+  if (!at) { hideCanned(); return; }
+  cannedFresh();
+  // The customer's language first (else the agent's), then "any".
+  const want = customerLang(S.convs.get(S.selected)) || (lang === 'zh-CN' ? 'zh' : 'en');
+  const rank = (x) => (x.shortcut.startsWith(at.q) ? 0 : 2) + (x.lang === want ? 0 : x.lang === '' ? 0.5 : 1);
+  cannedShown = S.canned.filter((x) => x.shortcut.startsWith(at.q) || (at.q && x.title.toLowerCase().includes(at.q)))
+    .sort((a, b) => rank(a) - rank(b) || a.shortcut.localeCompare(b.shortcut)).slice(0, 8);
   if (!cannedShown.length) { hideCanned(); return; }
+  cannedAt = at;
   cannedSel = Math.min(cannedSel, cannedShown.length - 1);
-  els.cannedList.replaceChildren(...cannedShown.map((x, i) => h('li', { class: i === cannedSel ? 'sel' : '', 'data-k': x.k, onmousedown: (e) => { e.preventDefault(); insertCanned(x); } },
-    h('kbd', { text: '/' + x.k }), ' ', h('span', { text: x.text }))));
+  els.cannedList.replaceChildren(...cannedShown.map((x, i) => h('li', { id: 'canned-opt-' + i, role: 'option', 'aria-selected': String(i === cannedSel),
+    class: i === cannedSel ? 'sel' : '', 'data-k': x.shortcut, onmousedown: (e) => { e.preventDefault(); insertCanned(x); } },
+  h('kbd', { text: '/' + x.shortcut }), x.lang ? h('span', { class: 'badge', text: x.lang }) : null, ' ', h('strong', { text: x.title }), ' ',
+  h('span', { class: 'ctext', text: fill(x.body, cannedVars()) }))));
   const wasHidden = els.cannedList.hidden;
   els.cannedList.hidden = false;
+  els.reply.setAttribute('aria-activedescendant', 'canned-opt-' + cannedSel);
+  els.cannedList.querySelector('.sel')?.scrollIntoView({ block: 'nearest' });
   if (wasHidden || els.cannedLive.dataset.n !== String(cannedShown.length)) {
     els.cannedLive.dataset.n = String(cannedShown.length);
-    els.cannedLive.textContent = T.ws.cannedMatches(cannedShown.length) + ' /' + cannedShown[cannedSel].k + ': ' + cannedShown[cannedSel].text;
+    els.cannedLive.textContent = T.ws.cannedMatches(cannedShown.length) + ' /' + cannedShown[cannedSel].shortcut + ': ' + cannedShown[cannedSel].title;
   }
 }
 function hideCanned() {
   if (!els.cannedList) return;
   els.cannedList.hidden = true;
+  els.reply.removeAttribute('aria-activedescendant');
   cannedShown = [];
   cannedSel = 0;
+  cannedAt = null;
   delete els.cannedLive.dataset.n;
 }
+// insertCanned puts the reply, placeholders filled, where its "/word" was
+// (or at the caret), ready to edit.
 function insertCanned(x) {
-  els.reply.value = x.text;
+  const text = fill(x.body, cannedVars());
+  const v = els.reply.value;
+  const at = cannedAt || cannedQuery() || { from: els.reply.selectionStart ?? v.length, to: els.reply.selectionEnd ?? v.length };
+  els.reply.value = v.slice(0, at.from) + text + v.slice(at.to);
   hideCanned();
   els.reply.focus();
-  els.reply.setSelectionRange(x.text.length, x.text.length);
+  const end = at.from + text.length;
+  els.reply.setSelectionRange(end, end);
 }
 // cannedKey handles the keys of the open match list; true when it did.
 function cannedKey(e) {
@@ -817,7 +908,7 @@ function cannedKey(e) {
     e.preventDefault();
     cannedSel = (cannedSel + (e.key === 'ArrowDown' ? 1 : cannedShown.length - 1)) % cannedShown.length;
     drawCannedMatches();
-    els.cannedLive.textContent = '/' + cannedShown[cannedSel].k + ': ' + cannedShown[cannedSel].text;
+    els.cannedLive.textContent = '/' + cannedShown[cannedSel].shortcut + ': ' + cannedShown[cannedSel].title;
     return true;
   }
   if ((e.key === 'Tab' && !e.shiftKey) || (e.key === 'Enter' && !e.shiftKey && !e.isComposing)) {
@@ -829,44 +920,156 @@ function cannedKey(e) {
   return false;
 }
 
-function showCanned() {
+async function showCanned() {
   const d = els.canned;
-  const draw = () => {
-    const list = cannedReplies();
-    const k = h('input', { id: 'canned-k', required: true, maxlength: '30', pattern: '[^\\s/]+', autocomplete: 'off' });
-    const tx = h('textarea', { id: 'canned-t', required: true, rows: '3', maxlength: '4000' });
-    d.replaceChildren(
-      h('h2', { id: 'canned-h', text: T.ws.canned }),
-      h('p', { class: 'hint', text: T.ws.cannedHint + ' ' + T.ws.cannedLocal }),
-      h('ul', { class: 'canned-all' }, ...list.map((x, i) => h('li', {},
-        h('kbd', { text: '/' + x.k }), h('span', { class: 'ctext', text: x.text }),
-        h('button', { type: 'button', class: 'ghost small', 'aria-label': T.ws.removeCanned(x.k), text: '✕',
-          onclick: () => { list.splice(i, 1); saveCanned(list); draw(); d.querySelector('#canned-k').focus(); } })))),
-      h('form', { class: 'adm-form', onsubmit: (e) => {
-        e.preventDefault();
-        const key = k.value.trim().replace(/^\//, '');
-        if (!key || !tx.value.trim()) return;
-        const next = list.filter((x) => x.k !== key).concat({ k: key, text: tx.value.trim() });
-        saveCanned(next);
-        draw();
-        d.querySelector('#canned-k').focus();
-      } },
-      h('div', { class: 'field' }, h('label', { for: 'canned-k', text: T.ws.shortcut }), k),
-      h('div', { class: 'field' }, h('label', { for: 'canned-t', text: T.ws.cannedText }), tx),
-      h('div', { class: 'dlg-actions' }, h('button', { type: 'submit', class: 'primary', text: T.ws.addCanned }),
-        h('button', { type: 'button', class: 'ghost', onclick: () => d.close(), text: T.close }))));
-  };
-  draw();
+  await loadCanned();
+  const vars = cannedVars();
+  d.replaceChildren(
+    h('h2', { id: 'canned-h', text: T.ws.canned }),
+    h('p', { class: 'hint', text: T.ws.cannedHint + ' ' + T.assist.cannedManaged }),
+    S.canned.length ? h('ul', { class: 'canned-all' }, ...S.canned.map((x) => h('li', {},
+      h('kbd', { text: '/' + x.shortcut }), h('span', { class: 'ctext' }, h('strong', { text: x.title }), x.lang ? ' (' + x.lang + ')' : '', h('br'), fill(x.body, vars)),
+      els.form.hidden ? null : h('button', { type: 'button', class: 'small', 'aria-label': T.assist.insert + ' /' + x.shortcut, text: T.assist.insert,
+        onclick: () => { d.close(); cannedAt = null; insertCanned(x); } }))))
+      : h('p', { class: 'empty', text: T.assist.cannedNone }),
+    h('div', { class: 'dlg-actions' },
+      S.me.role === 'admin' ? h('a', { href: '/app/admin#canned', class: 'button-link', text: T.assist.cannedAdmin + ' → ' + T.nav.admin }) : null,
+      h('button', { type: 'button', class: 'primary', onclick: () => d.close(), text: T.close })));
   if (!d.open) d.showModal();
 }
 
+// ---- assist panel, feedback, masking, well-being ----
+let assistSig = '';
+function drawAssist(force) {
+  if (!els.assist) return;
+  const c = S.convs.get(S.selected);
+  els.assist.hidden = !c;
+  els.conv.classList.toggle('has-assist', !!c);
+  if (!c) { assistSig = ''; return; }
+  const st = assistState(c, S.me.id);
+  const sig = [c.id, st.sugg && st.sugg.seq, st.emo && st.emo.seq, st.coach && st.coach.seq, [...st.verdicts].join(), S.mask, S.assistOpen, lang, !els.form.hidden].join('|');
+  if (!force && sig === assistSig) return;
+  assistSig = sig;
+  const a = document.activeElement;
+  const fk = a && els.assist.contains(a) ? a.dataset.fk || (a.classList.contains('assist-toggle') ? 'toggle' : '') : '';
+  els.assist.classList.toggle('open', S.assistOpen);
+  els.assist.replaceChildren(...assistPanel({
+    T, lang, state: st, mask: S.mask, open: S.assistOpen,
+    message: (seq) => displayText(c, seq),
+    onInsert: (it) => insertSuggestion(it),
+    onFeedback: (sg, it, helpful) => sendFeedback(c, sg, it, helpful),
+    onMask: setMask,
+    onToggle: () => { S.assistOpen = !S.assistOpen; drawAssist(true); els.assist.querySelector('.assist-toggle').focus(); },
+  }));
+  for (const b of els.assist.querySelectorAll('.sugg-insert')) b.disabled = els.form.hidden;
+  if (fk === 'toggle') els.assist.querySelector('.assist-toggle').focus();
+  else if (fk) els.assist.querySelector(`[data-fk="${fk}"]`)?.focus();
+}
+
+// displayText is a message's text as the agent should see it (masked when
+// the agent masks abusive words).
+function displayText(c, seq) {
+  const m = c.events.get(seq);
+  if (!m) return '';
+  const text = body(m).text || '';
+  const parts = S.mask && m.actor.role === 'customer' ? maskParts(text, c.emotions.get(seq)) : null;
+  if (!parts) return text;
+  return parts.length === 1 && parts[0].whole ? T.assist.maskedWhole : maskedText(parts);
+}
+
+// messageText renders a message's text: for a customer message the agent
+// masks, the abusive words as ＊ with a button that shows them.
+function messageText(c, e) {
+  const text = body(e).text || '';
+  const parts = c && S.mask && e.actor.role === 'customer' ? maskParts(text, c.emotions.get(e.seq)) : null;
+  if (!parts) return [h('span', { class: 'text', text })];
+  const whole = parts.length === 1 && parts[0].whole;
+  const hidden = whole ? T.assist.maskedWhole : maskedText(parts);
+  const span = h('span', { class: 'text masked', text: hidden });
+  const btn = h('button', { type: 'button', class: 'small show-masked', 'aria-expanded': 'false', text: T.assist.showMasked });
+  btn.addEventListener('click', () => {
+    const open = btn.getAttribute('aria-expanded') !== 'true';
+    btn.setAttribute('aria-expanded', String(open));
+    span.textContent = open ? text : hidden;
+    span.classList.toggle('masked', !open);
+    btn.textContent = open ? T.assist.hideMasked : T.assist.showMasked;
+  });
+  return [span, h('span', { class: 'mask-note' }, whole ? null : h('span', { text: T.assist.masked + ' ' }), btn)];
+}
+
+function setMask(on) {
+  S.mask = on;
+  localStorage.setItem(maskKey(), on ? 'on' : 'off');
+  drawConversation(true);
+  document.getElementById('mask-toggle')?.focus();
+}
+
+// draftReply asks for a reply draft of the selected conversation and puts
+// it in the reply box (draft.js).
+function draftReply() {
+  if (!S.selected || els.form.hidden) return;
+  if (S.mode !== 'reply') setMode('reply');
+  requestDraft({ T, call, convID: S.selected, workspaceID: S.workspace, button: els.draftBtn, sourcesEl: els.draftSources,
+    announce, insert: (text) => { els.reply.value = text; els.reply.focus(); els.reply.setSelectionRange(text.length, text.length); } });
+}
+
+function insertSuggestion(it) {
+  if (els.form.hidden) return;
+  if (S.mode !== 'reply') setMode('reply');
+  const text = it.answer || it.snippet || it.title || '';
+  const cur = els.reply.value;
+  els.reply.value = cur.trim() ? cur.replace(/\s*$/, '\n') + text : text;
+  els.reply.focus();
+  els.reply.setSelectionRange(els.reply.value.length, els.reply.value.length);
+  announce(T.assist.inserted);
+}
+
+async function sendFeedback(c, sg, it, helpful) {
+  try {
+    const e = await call('POST', `/api/v1/conversations/${encodeURIComponent(c.id)}/suggestions/${sg.seq}/feedback`, { id: it.id, helpful });
+    addEvent(c, e);
+    drawAssist(false);
+    announce(T.assist.thanks);
+  } catch (err) {
+    announce(err.message);
+  }
+}
+
+let wellbeingTimer = 0;
+function wellbeingSoon() {
+  clearTimeout(wellbeingTimer);
+  wellbeingTimer = setTimeout(loadWellbeing, 400);
+}
+async function loadWellbeing() {
+  try {
+    S.wellbeing = await call('GET', '/api/v1/me/wellbeing');
+  } catch (_) {
+    return;
+  }
+  drawWellbeing();
+}
+function drawWellbeing() {
+  const el = els.wellbeing;
+  if (!el) return;
+  const w = S.wellbeing;
+  el.hidden = !w || !w.hostile;
+  if (el.hidden) { el.replaceChildren(); return; }
+  const suggest = w.suggest_break && S.presence !== 'break' && S.breakDismissed < w.hostile;
+  el.replaceChildren(
+    h('p', { class: 'wb-count', text: T.assist.hostileToday(w.hostile) }),
+    suggest ? h('div', { class: 'break-card', role: 'status' },
+      h('p', { text: T.assist.breakSuggest(w.hostile) }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary small take-break', onclick: () => { S.breakDismissed = w.hostile; setPresence('break'); drawWellbeing(); }, text: T.assist.takeBreak }),
+        h('button', { type: 'button', class: 'ghost small', onclick: () => { S.breakDismissed = w.hostile; drawWellbeing(); }, text: T.assist.notNow }))) : null);
+}
+
 // ---- transfer ----
-let directory = null; // {users, queues, presence}, for supervisors and admins
+let directory = null; // GET /api/v1/directory: {agents, queues}, readable by any agent
 async function loadDirectory() {
   if (directory) return directory;
-  if (S.me.role === 'agent') { directory = { users: [], queues: [], presence: new Map() }; return directory; }
-  const [u, q, p] = await Promise.all([call('GET', '/api/v1/users'), call('GET', '/api/v1/queues'), call('GET', '/api/v1/presence')]);
-  directory = { users: u.items || [], queues: q.items || [], presence: new Map((p.items || []).map((x) => [x.agent_id, x.presence])) };
+  const d = await call('GET', '/api/v1/directory');
+  directory = { agents: d.agents || [], queues: d.queues || [] };
   setTimeout(() => { directory = null; }, 30000); // presence goes stale
   return directory;
 }
@@ -875,12 +1078,12 @@ async function showTransfer(c) {
   const d = els.transfer;
   let dir;
   try { dir = await loadDirectory(); } catch (err) { announce(err.message); return; }
-  const agents = dir.users.filter((u) => !u.disabled && u.id !== S.me.id);
+  const agents = dir.agents.filter((u) => u.id !== S.me.id);
   const queues = dir.queues.length ? dir.queues : [{ id: c.queue, name: T.ws.thisQueue }];
   const kind = agents.length ? 'agent' : 'queue';
   const err = h('p', { class: 'error', role: 'alert' });
   const agentSel = h('select', { id: 'tr-agent', name: 'agent' }, ...agents.map((u) => h('option', { value: u.id,
-    text: (u.name || u.email) + ' — ' + (T[dir.presence.get(u.id) || 'offline'] || dir.presence.get(u.id)) })));
+    text: T.assist.directoryAgent(u.name, u.site, T[u.presence] || u.presence) })));
   const queueSel = h('select', { id: 'tr-queue', name: 'queue' }, ...queues.map((q) => h('option', { value: q.id, text: q.id === c.queue && dir.queues.length ? q.name + ' ✓' : q.name, selected: q.id === c.queue })));
   const note = h('textarea', { id: 'tr-note', rows: '3', maxlength: '2000' });
   const agentField = h('div', { class: 'field', hidden: kind !== 'agent' }, h('label', { for: 'tr-agent', text: T.ws.agent }), agentSel);
@@ -898,7 +1101,7 @@ async function showTransfer(c) {
       d.close();
       c.mine = false;
       c.state = toAgent ? 'assigned' : 'queued';
-      const label = toAgent ? agentSel.selectedOptions[0].textContent.split(' — ')[0] : queueSel.selectedOptions[0].textContent;
+      const label = toAgent ? (agents.find((u) => u.id === agentSel.value) || {}).name : queueSel.selectedOptions[0].textContent;
       back();
       announce(T.ws.transferred(label));
     } catch (x) {
@@ -910,7 +1113,6 @@ async function showTransfer(c) {
   h('fieldset', { class: 'modes' }, h('legend', { text: T.ws.transferTo }),
     h('label', { class: 'seg' }, h('input', { type: 'radio', name: 'tr-kind', value: 'agent', checked: kind === 'agent', disabled: !agents.length, onchange: () => pick('agent') }), h('span', { text: T.ws.toAgent })),
     h('label', { class: 'seg' }, h('input', { type: 'radio', name: 'tr-kind', value: 'queue', checked: kind === 'queue', onchange: () => pick('queue') }), h('span', { text: T.ws.toQueue }))),
-  agents.length ? null : h('p', { class: 'hint', text: T.ws.noAgentList }),
   agentField, queueField,
   h('div', { class: 'field' }, h('label', { for: 'tr-note', text: T.ws.transferNote }), note),
   err,
@@ -1044,8 +1246,18 @@ document.addEventListener('keydown', (e) => {
   else if (k === 'KeyR' && S.selected) { e.preventDefault(); const c = S.convs.get(S.selected); if (c) resolve(c); }
   else if (k === 'KeyT' && S.selected) { e.preventDefault(); const c = S.convs.get(S.selected); if (c && c.mine) showTransfer(c); }
   else if (k === 'KeyC' && S.selected) { e.preventDefault(); toggleContact(); }
+  else if (k === 'KeyG' && S.selected && els.draftBtn) { e.preventDefault(); draftReply(); }
   else if (k === 'KeyN' && S.selected) { e.preventDefault(); setMode(S.mode === 'note' ? 'reply' : 'note'); els.reply.focus(); }
-  else if (k === 'KeyI') { e.preventDefault(); if (S.selected) back(); else (els.list.querySelector('button') || els.offers.querySelector('button'))?.focus(); }
+  else if (/^Digit[123]$/.test(k) && S.selected) {
+    const c = S.convs.get(S.selected);
+    const st = c && assistState(c, S.me.id);
+    const it = st && st.sugg && ((body(st.sugg).items || [])[Number(k.slice(5)) - 1]);
+    if (it) { e.preventDefault(); insertSuggestion(it); }
+  } else if (k === 'KeyS' && S.selected) {
+    e.preventDefault();
+    if (!S.assistOpen) { S.assistOpen = true; drawAssist(true); }
+    document.getElementById('assist-h')?.focus();
+  } else if (k === 'KeyI') { e.preventDefault(); if (S.selected) back(); else (els.list.querySelector('button') || els.offers.querySelector('button'))?.focus(); }
   else if (k === 'ArrowDown' || k === 'ArrowUp') {
     if (!held.length) return;
     e.preventDefault();

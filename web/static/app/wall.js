@@ -2,8 +2,10 @@
 // today, abandoned today), agents by state with load and handled today, the
 // same per site, a chart of queue depth over the last hour, and the live
 // conversations, each of which a supervisor can read (monitor), join or
-// force-assign. It is built from the REST lists and kept live by the
-// workspace stream, on which supervisors see every event.
+// force-assign, and a live list of the emotion engine's alerts (abusive or
+// angry customers) with a button to monitor each conversation. It is built
+// from the REST lists and kept live by the workspace stream, on which
+// supervisors see every event.
 import { call, newKey, Stream, fetchMe } from './api.js';
 import { h, s, fmtDur, startOfToday, ts, chatCapacity } from './dom.js';
 
@@ -22,6 +24,7 @@ export function start(ctx) {
     stream: null,
     online: false,
     loadedAt: 0,
+    alerts: [], // the emotion engine's alert events since the wall opened, newest first
   };
   let T = ctx.T();
   let els = {};
@@ -79,6 +82,8 @@ export function start(ctx) {
     if (e.kind === 'directory') { refreshSoon(true); return; }
     if (!e.conversation_id || e.kind === 'typing' || e.kind === 'connection') return;
     if (W.monitor && W.monitor.id === e.conversation_id && e.seq) addMonitorEvent(e);
+    // Abuse alerts, and the coaching of a customer whose anger escalates.
+    if (e.kind === 'alert' || (e.kind === 'coaching' && (e.body || {}).reason === 'escalating')) addAlert(e);
     refreshSoon(false);
   }
 
@@ -185,6 +190,7 @@ export function start(ctx) {
       h('table', { class: 'grid' }, h('caption', { id, text: caption }), h('thead', {}, h('tr', {}, ...heads)), body));
     const main = els.main = h('main', { class: 'wall', id: 'wall' },
       h('div', { class: 'wall-head' }, h('h1', { text: T.wall.title }), h('span', { class: 'live', text: '● ' + T.wall.live }), els.updated),
+      els.alerts = h('section', { class: 'card span2 alerts', id: 'alerts', 'aria-labelledby': 'alh' }),
       h('section', { class: 'card span2', 'aria-labelledby': 'qh' },
         h('h2', { id: 'qh', text: T.wall.queues }),
         table(T.wall.queues, 'qcap', [th(T.wall.queue), th(T.wall.waiting, 'num'), th(T.wall.longest, 'num'), th(T.wall.sl, 'num'), th(T.wall.abandoned, 'num')], els.queues)),
@@ -201,6 +207,7 @@ export function start(ctx) {
         h('h2', { id: 'sih', text: T.wall.sites }),
         table(T.wall.sites, 'scap', [th(T.wall.site), ...STATES.map((st) => th(T[st], 'num')), th(T.wall.activeChats, 'num'), th(T.wall.handled, 'num')], els.sites)));
     main.querySelectorAll('caption').forEach((c) => c.classList.add('sr'));
+    drawAlerts();
     ctx.root.className = 'page';
     ctx.root.replaceChildren(ctx.topBar('wall'), els.banner, els.announce, h('div', { class: 'page-body' }, main, els.panel));
     draw();
@@ -209,6 +216,7 @@ export function start(ctx) {
 
   function draw() {
     if (!els.queues) return;
+    drawAlerts();
     const now = Date.now();
     els.updated.textContent = W.loadedAt ? T.wall.updated(new Date(W.loadedAt).toLocaleTimeString(ctx.lang())) : '';
     els.queues.replaceChildren(...W.queues.map((q) => {
@@ -343,6 +351,41 @@ export function start(ctx) {
         s('text', { x: pad - 6, y: y(g) + 4, 'text-anchor': 'end', class: 'ax', text: g + '%' }))),
       ...parts);
     els.slChart.replaceChildren(svg, h('figcaption', { class: 'chart-text', text: desc }));
+  }
+
+  // ---- alerts (emotion engine) ----
+  function alertReason(e) { return e.kind === 'coaching' ? 'anger' : (e.body || {}).reason || 'abuse'; }
+  function addAlert(e) {
+    if (W.alerts.some((a) => a.cursor === e.cursor)) return;
+    W.alerts.unshift(e);
+    W.alerts.length = Math.min(W.alerts.length, 50);
+    drawAlerts();
+    const b = e.body || {};
+    const c = W.convs.get(e.conversation_id);
+    announce(T.assist.alertReason[alertReason(e)] + ': ' + (c ? contactName(c.contact_id) : ''));
+  }
+  let alertsSig = '';
+  function drawAlerts() {
+    if (!els.alerts) return;
+    // Redrawn when an alert comes or a name becomes known (keeps focus).
+    const sig = W.alerts.map((e) => e.cursor + ':' + (W.convs.has(e.conversation_id) ? contactName(W.convs.get(e.conversation_id).contact_id) : '')).join() + '|' + T.assist.alerts;
+    if (sig === alertsSig && els.alerts.firstChild) return;
+    alertsSig = sig;
+    const items = W.alerts.map((e) => {
+      const b = e.body || {};
+      const c = W.convs.get(e.conversation_id);
+      const who = c ? contactName(c.contact_id) : T.customer;
+      return h('li', { class: 'alert-item r-' + alertReason(e), 'data-conv': e.conversation_id },
+        h('p', { class: 'alert-top' },
+          h('span', { 'aria-hidden': 'true', text: '⚠ ' }),
+          h('strong', { text: T.assist.alertReason[alertReason(e)] || alertReason(e) }), ' · ', who, ' · ',
+          h('time', { datetime: e.at, text: new Date(e.at).toLocaleTimeString(ctx.lang(), { hour: '2-digit', minute: '2-digit' }) })),
+        b.excerpt ? h('p', { class: 'alert-excerpt', text: b.excerpt }) : null,
+        h('p', { class: 'alert-meta' }, b.agent_id ? T.assist.alertAgent(userName(b.agent_id)) : '', ' ',
+          h('button', { type: 'button', class: 'small monitor-alert', 'aria-label': T.assist.monitorLabel(who), onclick: () => openMonitor(e.conversation_id), text: T.assist.monitor })));
+    });
+    els.alerts.replaceChildren(h('h2', { id: 'alh', text: T.assist.alerts + (W.alerts.length ? ` (${W.alerts.length})` : '') }),
+      items.length ? h('ul', { class: 'alert-list' }, ...items) : h('p', { class: 'empty', text: T.assist.alertsNone }));
   }
 
   // ---- monitor, join, force-assign ----
