@@ -101,7 +101,7 @@ func DefaultLimits() Limits {
 		MaxInflightWrites:  4096,
 		MaxSockets:         60_000,
 		MaxInflightVisitor: 1024,
-		VisitorRate:        Rate{Burst: 20, Every: 250 * time.Millisecond},
+		VisitorRate:        Rate{Burst: 40, Every: 200 * time.Millisecond},
 		TokenRate:          Rate{Burst: 200, Every: 5 * time.Millisecond},
 		WaitingRefresh:     time.Second,
 	}
