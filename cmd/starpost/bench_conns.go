@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -38,6 +39,7 @@ type connsResult struct {
 	Goroutines      float64 `json:"server_goroutines"`
 	RSSPerConnKiB   float64 `json:"rss_per_connection_kib"`
 	HeapPerConnKiB  float64 `json:"heap_per_connection_kib"`
+	StackPerConnKiB float64 `json:"stack_per_connection_kib"`
 	ProjectedRSSGiB float64 `json:"projected_rss_gib_at_50k"`
 }
 
@@ -50,7 +52,7 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 	db := fs.String("db", "", "database of the spawned server (default: SQLite in a temporary folder; or postgres://…)")
 	hold := fs.Duration("hold", 10*time.Second, "how long the sockets stay open, idle, before measuring")
 	jsonPath := fs.String("json", "", "also write the result as JSON to this file")
-	debugAddr := fs.String("debug-addr", "", "serve the spawned server's pprof profiles on this address (e.g. 127.0.0.1:6060) to see where the memory goes")
+	debugAddr := fs.String("debug-addr", "", "serve the spawned server's pprof profiles on this address to see where the memory goes (default: a free loopback port)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,8 +77,22 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	extra := []string{"--max-sockets", strconv.Itoa(*n + 1000), "--max-waiting", "-1"}
-	if *debugAddr != "" {
-		extra = append(extra, "--debug-addr", *debugAddr)
+	if *debugAddr == "" {
+		// The profiles' endpoint also runs a garbage collection before each
+		// reading, so the heap figures are live memory, not garbage.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("find a free port: %w", err)
+		}
+		*debugAddr = ln.Addr().String()
+		ln.Close()
+	}
+	extra = append(extra, "--debug-addr", *debugAddr)
+	collect := func() {
+		if resp, err := http.Get("http://" + *debugAddr + "/debug/pprof/heap?gc=1"); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
 	}
 	ch, err := spawnServer(ctx, *db, extra, stderr)
 	if err != nil {
@@ -97,8 +113,10 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	time.Sleep(2 * time.Second) // let start-up garbage settle before the baseline
+	collect()
 	rss0, _ := ch.memory()
 	heap0, _ := scrapeGauge(ctx, ch.url, "go_memstats_heap_inuse_bytes")
+	stack0, _ := scrapeGauge(ctx, ch.url, "go_memstats_stack_inuse_bytes")
 	res.RSSBeforeMiB, res.HeapBeforeMiB = mib(rss0), mib(int64(heap0))
 	fmt.Fprintf(stdout, "opening %d idle WebSockets (%d agents', %d visitors') against a server at %.0f MiB RSS …\n", *n, nAgents, *n-nAgents, res.RSSBeforeMiB)
 
@@ -160,17 +178,18 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 	})
 	res.OpenSeconds = time.Since(start).Seconds()
 	res.Visitors, res.Agents, res.Failed = visitors.Load(), agentSocks.Load(), failed.Load()
-	if *debugAddr != "" {
-		fmt.Fprintf(stdout, "all open; profiles at http://%s/debug/pprof/ for %s\n", *debugAddr, *hold)
-	}
+	fmt.Fprintf(stdout, "all open; profiles at http://%s/debug/pprof/ for %s\n", *debugAddr, *hold)
 	time.Sleep(*hold)
+	collect()
 	rss1, _ := ch.memory()
 	heap1, _ := scrapeGauge(ctx, ch.url, "go_memstats_heap_inuse_bytes")
+	stack1, _ := scrapeGauge(ctx, ch.url, "go_memstats_stack_inuse_bytes")
 	res.Goroutines, _ = scrapeGauge(ctx, ch.url, "go_goroutines")
 	res.RSSAfterMiB, res.HeapAfterMiB = mib(rss1), mib(int64(heap1))
 	if open := res.Visitors + res.Agents; open > 0 {
 		res.RSSPerConnKiB = float64(rss1-rss0) / 1024 / float64(open)
 		res.HeapPerConnKiB = (heap1 - heap0) / 1024 / float64(open)
+		res.StackPerConnKiB = (stack1 - stack0) / 1024 / float64(open)
 		res.ProjectedRSSGiB = (float64(rss0) + res.RSSPerConnKiB*1024*50000) / (1 << 30)
 	}
 	closeAll()
@@ -179,8 +198,8 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 		res.Store, res.Server, res.Visitors, res.Agents, res.Failed, res.OpenSeconds, *hold)
 	fmt.Fprintf(stdout, "  server RSS %.0f → %.0f MiB, heap in use %.0f → %.0f MiB, %0.f goroutines\n",
 		res.RSSBeforeMiB, res.RSSAfterMiB, res.HeapBeforeMiB, res.HeapAfterMiB, res.Goroutines)
-	fmt.Fprintf(stdout, "  per connection: %.1f KiB RSS, %.1f KiB heap; projected RSS at 50,000: %.2f GiB\n",
-		res.RSSPerConnKiB, res.HeapPerConnKiB, res.ProjectedRSSGiB)
+	fmt.Fprintf(stdout, "  per connection: %.1f KiB RSS, %.1f KiB heap, %.1f KiB goroutine stacks; projected RSS at 50,000: %.2f GiB\n",
+		res.RSSPerConnKiB, res.HeapPerConnKiB, res.StackPerConnKiB, res.ProjectedRSSGiB)
 	if *jsonPath != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
