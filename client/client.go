@@ -56,6 +56,10 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter is the response's Retry-After (429, 503); zero when absent.
+	RetryAfter time.Duration
+	// Busy is set when a surge limit refused a new conversation.
+	Busy *sphttp.Busy
 }
 
 // Error implements error.
@@ -97,7 +101,11 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		}
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		_ = json.Unmarshal(raw, &eb)
-		return &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field}
+		e := &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field, Busy: eb.Error.Busy}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return e
 	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -197,6 +205,16 @@ func (c *Client) NewVisitor(ctx context.Context, workspaceID, name string) (*Vis
 func (v *Visitor) Start(ctx context.Context, req sphttp.WidgetStartRequest) (*sphttp.ConversationResponse, error) {
 	var out sphttp.ConversationResponse
 	if err := v.Do(ctx, "POST", "/api/v1/widget/conversations", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RequestCallback leaves a message with contact details when a surge limit
+// refused a new conversation; it is stored as a conversation.
+func (v *Visitor) RequestCallback(ctx context.Context, req sphttp.CallbackRequest) (*sphttp.ConversationResponse, error) {
+	var out sphttp.ConversationResponse
+	if err := v.Do(ctx, "POST", sphttp.CallbackPath, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -17,7 +17,9 @@ import (
 // A failed publish is logged, not returned: the events are committed, and
 // streams and the router recover them from the store by cursor.
 func (s *Server) commit(ctx context.Context, events ...*starpost.Event) ([]*starpost.Event, error) {
+	done := s.pressure.write()
 	out, err := s.Store.Append(ctx, events...)
+	done()
 	if err != nil {
 		return nil, fmt.Errorf("append %s: %w", events[0].Kind, err)
 	}

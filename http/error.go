@@ -47,6 +47,9 @@ type ErrorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Busy is set when a surge limit refused the request (503): how busy
+	// the service is and what the customer can do instead.
+	Busy *Busy `json:"busy,omitempty"`
 }
 
 // httpError refines a domain error with an HTTP-only detail: a status other
@@ -55,6 +58,7 @@ type httpError struct {
 	err        *starpost.Error
 	status     int
 	retryAfter time.Duration
+	busy       *Busy
 }
 
 func (e *httpError) Error() string { return e.err.Error() }
@@ -71,12 +75,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := starpost.ErrorCode(err)
 	status := ErrorStatus(code)
 	var retry time.Duration
+	var busy *Busy
 	var he *httpError
 	if errors.As(err, &he) {
 		if he.status != 0 {
 			status = he.status
 		}
-		retry = he.retryAfter
+		retry, busy = he.retryAfter, he.busy
 	}
 	if code == starpost.EUNAVAILABLE && retry == 0 {
 		retry = s.limits.RetryAfter
@@ -85,7 +90,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		secs := int((retry + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
-	if code == starpost.EINTERNAL || code == starpost.EUNAVAILABLE {
+	// A deliberate refusal (a surge limit, with Retry-After) is no error of
+	// the server's: it is counted in metrics, not logged.
+	if code == starpost.EINTERNAL || code == starpost.EUNAVAILABLE && (he == nil || he.retryAfter == 0) {
 		s.Logger.ErrorContext(r.Context(), "http error", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("code", code), slog.Any("err", err))
 	}
@@ -96,6 +103,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Code:    code,
 		Message: starpost.ErrorMessage(err),
 		Field:   starpost.ErrorField(err),
+		Busy:    busy,
 	}})
 }
 

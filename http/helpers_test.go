@@ -58,7 +58,9 @@ type env struct {
 	ts    *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the API; opts may change the server (limits, a wrapped
+// store) before it starts.
+func newEnv(t *testing.T, opts ...func(*sphttp.Server)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clock := newClock()
@@ -83,6 +85,9 @@ func newEnv(t *testing.T) *env {
 	}
 	if srv.Canned, err = canned.Open(ctx, canned.Options{SQL: db.SQL(), Driver: db.Driver(), Clock: clock}); err != nil {
 		t.Fatalf("open canned replies: %v", err)
+	}
+	for _, o := range opts {
+		o(srv)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {

@@ -62,6 +62,29 @@ type Limits struct {
 	MaxFrameBytes int64
 	// RetryAfter is the Retry-After given with 503 responses.
 	RetryAfter time.Duration
+
+	// Surge limits (back-pressure, see backpressure.go). A customer's new
+	// widget conversation is refused with 503, Retry-After, an estimated
+	// wait and the offer to leave a message while MaxWaiting chat
+	// conversations of the workspace wait for an agent or MaxInflightWrites
+	// API writes wait for the store; a visitor's WebSocket is refused while
+	// MaxSockets WebSockets are open on this node. Agents are never refused
+	// by them. A negative value means no limit.
+	MaxWaiting        int
+	MaxInflightWrites int
+	MaxSockets        int
+	// MaxInflightVisitor bounds the widget requests (WebSockets aside) a
+	// node works on at once; past it they get 503 with Retry-After at once,
+	// so an overloaded node sheds customers' requests instead of piling up
+	// connections until they time out. Agents' requests do not count.
+	MaxInflightVisitor int
+	// VisitorRate and TokenRate limit the requests and WebSocket messages
+	// of one widget visitor and the requests of one API token (429).
+	VisitorRate Rate
+	TokenRate   Rate
+	// WaitingRefresh is how often a node recounts a workspace's waiting
+	// conversations; in between it adds the ones it let in.
+	WaitingRefresh time.Duration
 }
 
 // DefaultLimits are the limits used for zero fields of Server.Limits.
@@ -78,6 +101,13 @@ func DefaultLimits() Limits {
 		WriteTimeout:       10 * time.Second,
 		MaxFrameBytes:      64 << 10,
 		RetryAfter:         5 * time.Second,
+		MaxWaiting:         5000,
+		MaxInflightWrites:  4096,
+		MaxSockets:         60_000,
+		MaxInflightVisitor: 1024,
+		VisitorRate:        Rate{Burst: 40, Every: 200 * time.Millisecond},
+		TokenRate:          Rate{Burst: 200, Every: 5 * time.Millisecond},
+		WaitingRefresh:     time.Second,
 	}
 }
 
@@ -115,6 +145,20 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.RetryAfter > 0 {
 		d.RetryAfter = l.RetryAfter
+	}
+	for _, f := range []struct{ to, from *int }{{&d.MaxWaiting, &l.MaxWaiting}, {&d.MaxInflightWrites, &l.MaxInflightWrites}, {&d.MaxSockets, &l.MaxSockets}, {&d.MaxInflightVisitor, &l.MaxInflightVisitor}} {
+		if *f.from != 0 {
+			*f.to = *f.from
+		}
+	}
+	if l.VisitorRate.Burst > 0 {
+		d.VisitorRate = l.VisitorRate
+	}
+	if l.TokenRate.Burst > 0 {
+		d.TokenRate = l.TokenRate
+	}
+	if l.WaitingRefresh > 0 {
+		d.WaitingRefresh = l.WaitingRefresh
 	}
 	return d
 }
@@ -163,7 +207,10 @@ type Server struct {
 	// workspace's break policy by workspace id ("" is the default).
 	Canned    *canned.Store
 	Wellbeing map[string]WellbeingPolicy
-	hostile   hostileCache
+	// Waiting counts waiting conversations for the surge limits (the store
+	// implements it); nil lists them from Store instead.
+	Waiting WaitingCounter
+	hostile hostileCache
 
 	// Agent liveness (see RunHeartbeats). Node names this node in
 	// connection signals (default: a random name); Heartbeat is how often
@@ -188,6 +235,7 @@ type Server struct {
 	loginMail *limiter
 	widgetIP  *limiter
 	metrics   *metrics
+	pressure  *pressure
 
 	sockMu  sync.Mutex
 	sockets map[sockKey]int // open user sockets on this node
@@ -246,6 +294,7 @@ func (s *Server) init() {
 	s.loginMail = newLimiter(s.limits.LoginPerEmail)
 	s.widgetIP = newLimiter(s.limits.WidgetSessionPerIP)
 	s.metrics = newMetrics(s.Registry)
+	s.pressure = newPressure(s.limits, s.Registry)
 
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -404,6 +453,8 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/wfm/slots/{id}/claim", AccessAgent, s.handleWFMClaim},
 		{"POST", "/api/v1/wfm/offers/{id}/accept", AccessAgent, s.handleWFMAcceptOffer},
 		{"POST", "/api/v1/wfm/offers/{id}/decline", AccessAgent, s.handleWFMDeclineOffer},
+		// Back-pressure: leave a message when a surge limit refused a chat.
+		{"POST", CallbackPath, AccessVisitor, s.handleCallback},
 	}
 }
 
@@ -414,7 +465,14 @@ func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.Clock.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		r, err := s.authenticate(r, rt)
+		done, err := s.admitVisitorRequest(rt)
+		if err == nil {
+			defer done()
+			r, err = s.authenticate(r, rt)
+		}
+		if err == nil {
+			err = s.rateLimit(r)
+		}
 		if err == nil {
 			err = rt.handle(rec, r)
 		}

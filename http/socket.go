@@ -74,6 +74,8 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	release, _ := s.admitSocket(false)
+	defer release()
 	view := &agentView{p: p, convSet: convSet{convs: map[string]bool{}}}
 	q := stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match}
 	list := func(ctx context.Context) ([]string, error) {
@@ -123,6 +125,11 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	release, err := s.admitSocket(true)
+	if err != nil {
+		return err
+	}
+	defer release()
 	view := &visitorView{v: v, convSet: convSet{convs: map[string]bool{}}}
 	var queued []string // the visitor's conversations waiting in a queue
 	list := func(ctx context.Context) ([]string, error) {
@@ -291,6 +298,10 @@ func (sk *socket) handleFrame(ctx context.Context, b []byte) {
 		var err error
 		body := starpost.MessageBody{Text: f.Text, Attachments: f.Attachments}
 		if sk.v != nil {
+			if err := sk.s.allowVisitor(sk.v, sk.s.Clock.Now()); err != nil {
+				sk.replyError(f.IdempotencyKey, err)
+				return
+			}
 			e, err = sk.s.visitorMessage(ctx, sk.v, f.ConversationID, body, f.IdempotencyKey, sk.allowed[f.ConversationID])
 		} else {
 			e, err = sk.s.postMessage(ctx, sk.p, f.ConversationID, starpost.KindMessage, body, f.IdempotencyKey)

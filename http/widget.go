@@ -111,6 +111,9 @@ func (s *Server) handleWidgetStart(w http.ResponseWriter, r *http.Request) error
 	if len(key) > starpost.MaxKeyLen-2 {
 		return starpost.FieldError("idempotency_key", "longer than %d bytes", starpost.MaxKeyLen-2)
 	}
+	if err := s.admitConversation(r.Context(), v.WorkspaceID); err != nil {
+		return err
+	}
 	customer := starpost.Actor{Role: starpost.RoleCustomer, ID: v.ContactID}
 	return s.startConversation(w, r, startParams{
 		workspaceID: v.WorkspaceID, channel: starpost.ChannelChat, identity: v.VisitorID,

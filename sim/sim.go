@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +23,8 @@ import (
 // Delay is a range of human-like delays.
 type Delay struct{ Min, Max time.Duration }
 
-// pick returns a random duration in the range.
-func (d Delay) pick() time.Duration {
+// Pick returns a random duration in the range.
+func (d Delay) Pick() time.Duration {
 	if d.Max <= d.Min {
 		return d.Min
 	}
@@ -51,14 +52,23 @@ type Agent struct {
 	Think  Delay
 	// ResolveAfter is how many replies the agent sends before resolving.
 	ResolveAfter int
-	Stats        *Stats
-	Logger       *slog.Logger
+	// Idle, when set, is how long the agent waits for the customer to
+	// answer before resolving anyway (the customer has left).
+	Idle   time.Duration
+	Stats  *Stats
+	Logger *slog.Logger
+	// HTTP is the agent's HTTP client (nil: a default one); load generators
+	// give each agent its own source address.
+	HTTP *http.Client
+	// Ready, when set, is called once the agent is signed in, available and
+	// listening to its stream.
+	Ready func()
 }
 
 // Run signs in, goes available and works offers and conversations until ctx
 // ends, reconnecting its stream with its cursor when the connection drops.
 func (a *Agent) Run(ctx context.Context) error {
-	c := client.New(a.Base, nil)
+	c := client.New(a.Base, a.HTTP)
 	me, err := c.Login(ctx, a.Email, a.Password)
 	if err != nil {
 		return fmt.Errorf("agent %s login: %w", a.Email, err)
@@ -74,12 +84,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	start := time.Now().Add(-time.Second)
 	replies := &counter{m: map[string]int{}}
 	var cursor int64
+	ready := a.Ready
 	for ctx.Err() == nil {
 		s, err := c.Stream(ctx, cursor)
 		if err != nil {
 			a.Stats.Errors.Add(1)
 			sleep(ctx, time.Second)
 			continue
+		}
+		if ready != nil {
+			ready()
+			ready = nil
 		}
 		for {
 			f, err := s.Read(ctx)
@@ -111,7 +126,7 @@ func (a *Agent) react(ctx context.Context, c *client.Client, me string, e *starp
 		if e.DecodeBody(&b) != nil || b.AgentID != me {
 			return
 		}
-		sleep(ctx, a.Accept.pick())
+		sleep(ctx, a.Accept.Pick())
 		if err := c.Accept(ctx, e.ConversationID); err != nil {
 			a.count(err)
 			return
@@ -136,15 +151,28 @@ func (a *Agent) react(ctx context.Context, c *client.Client, me string, e *starp
 // reply answers the customer after thinking, and resolves the conversation
 // after ResolveAfter replies.
 func (a *Agent) reply(ctx context.Context, c *client.Client, e *starpost.Event, replies *counter) {
-	sleep(ctx, a.Think.pick())
+	sleep(ctx, a.Think.Pick())
 	text := answers[rand.IntN(len(answers))]
 	if _, err := c.PostMessage(ctx, e.ConversationID, text, fmt.Sprintf("sim-reply-%s-%d", e.ConversationID, e.Seq)); err != nil {
 		a.count(err)
 		return
 	}
 	a.Stats.Messages.Add(1)
-	if n := replies.add(e.ConversationID); n >= a.ResolveAfter {
-		sleep(ctx, a.Think.pick())
+	n := replies.add(e.ConversationID)
+	if n < a.ResolveAfter && a.Idle > 0 {
+		go func() {
+			sleep(ctx, a.Idle)
+			if ctx.Err() == nil && replies.get(e.ConversationID) == n {
+				if err := c.Resolve(ctx, e.ConversationID); err != nil {
+					a.count(err)
+					return
+				}
+				a.Stats.Resolved.Add(1)
+			}
+		}()
+	}
+	if n >= a.ResolveAfter {
+		sleep(ctx, a.Think.Pick())
 		if err := c.Resolve(ctx, e.ConversationID); err != nil {
 			a.count(err)
 			return
@@ -228,7 +256,7 @@ func (cu *Customer) Run(ctx context.Context) error {
 			}
 			if e.Kind == starpost.KindMessage && e.Actor.Role == starpost.RoleAgentParticipant && left > 0 {
 				left--
-				sleep(ctx, cu.Think.pick())
+				sleep(ctx, cu.Think.Pick())
 				text := followUps[rand.IntN(len(followUps))]
 				if cu.Angry {
 					text = angryLine(q, cu.FollowUps-left-1)
@@ -255,6 +283,12 @@ func (c *counter) add(k string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m[k]++
+	return c.m[k]
+}
+
+func (c *counter) get(k string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.m[k]
 }
 

@@ -51,12 +51,17 @@ type nodeSetup struct {
 	runners func(t *testing.T, db *store.DB, b *bus.Bus, api *sphttp.Server) []func(context.Context) error
 	// router configures the router's driver.
 	router []router.DriverOption
+	// api changes the API server before it starts (limits, for instance).
+	api func(*sphttp.Server)
 }
 
 // withRouter passes options to the node's router driver.
 func withRouter(opts ...router.DriverOption) nodeOption {
 	return func(s *nodeSetup) { s.router = append(s.router, opts...) }
 }
+
+// withAPI changes the node's API server before it starts.
+func withAPI(f func(*sphttp.Server)) nodeOption { return func(s *nodeSetup) { s.api = f } }
 
 // startNode wires a node as "starpost serve" does (without the engines
 // unless an option adds them) and stops it when the test ends. The demo
@@ -109,6 +114,9 @@ func startNode(t *testing.T, opts ...nodeOption) *testNode {
 	var setup nodeSetup
 	for _, o := range opts {
 		o(&setup)
+	}
+	if setup.api != nil {
+		setup.api(api)
 	}
 	var runners []func(context.Context) error
 	if setup.runners != nil {

@@ -9,13 +9,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +18,6 @@ import (
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/client"
-	"github.com/starpost/starpost/demo"
 	sphttp "github.com/starpost/starpost/http"
 )
 
@@ -87,10 +80,11 @@ func runBenchE2E(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		res.Store = "postgres"
 	}
 	if o.URL == "" {
-		child, err := spawnServer(ctx, o.DB, stderr)
+		child, err := spawnServer(ctx, o.DB, nil, stderr)
 		if err != nil {
 			return err
 		}
+		defer child.remove()
 		defer child.stop()
 		o.URL, o.Admin = child.url, child.admin
 		res.Server = "spawned " + child.url
@@ -123,27 +117,17 @@ func runBenchE2E(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // customer send messages over the widget WebSocket as fast as acks come back
 // (Window in flight), and measures when each reaches its agent's WebSocket.
 func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Writer) error {
-	email, password, ok := strings.Cut(o.Admin, ":")
-	if !ok {
-		return errors.New("--admin must be EMAIL:PASSWORD")
-	}
-	admin := client.New(o.URL, nil)
-	me, err := admin.Login(ctx, email, password)
+	w, err := newBenchWorld(ctx, o.URL, o.Admin, 60)
 	if err != nil {
-		return fmt.Errorf("admin login: %w", err)
+		return err
 	}
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	var skill starpost.Skill
-	if err := admin.Do(ctx, "POST", "/api/v1/skills", map[string]string{"name": "bench-" + run}, &skill); err != nil {
-		return fmt.Errorf("create skill: %w", err)
-	}
-	var queue starpost.Queue
-	if err := admin.Do(ctx, "POST", "/api/v1/queues", map[string]any{"name": "bench-" + run,
-		"skills": []starpost.SkillRequired{{SkillID: skill.ID, MinLevel: 1}}, "offer_timeout": 60}, &queue); err != nil {
-		return fmt.Errorf("create queue: %w", err)
-	}
+	defer w.retire(ctx)
 	capacity := min(100, (o.Customers+o.Agents-1)/o.Agents+1)
-	fmt.Fprintf(stdout, "setting up %d agents (chat capacity %d) and %d customers in workspace %s …\n", o.Agents, capacity, o.Customers, me.WorkspaceID)
+	fmt.Fprintf(stdout, "setting up %d agents (chat capacity %d) and %d customers in workspace %s …\n", o.Agents, capacity, o.Customers, w.workspaceID)
+	agents, err := w.createAgents(ctx, o.Agents, capacity, o.Customers)
+	if err != nil {
+		return err
+	}
 
 	// Agents: sign in, open the stream, accept every offer, record deliveries.
 	rec := newRecorder()
@@ -152,16 +136,10 @@ func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Write
 	defer stopAgents()
 	var wg sync.WaitGroup
 	errc := make(chan error, o.Agents+o.Customers)
-	pw, _ := demo.Password()
-	for i := range o.Agents {
-		u, err := admin.CreateUser(ctx, sphttp.CreateUserRequest{Email: fmt.Sprintf("bench-%s-%d@bench.local", run, i),
-			Name: fmt.Sprintf("Bench agent %d", i), Role: starpost.RoleAgent, Password: pw,
-			Skills: []starpost.Skilled{{SkillID: skill.ID, Level: 3}}, Capacity: map[starpost.Channel]int{starpost.ChannelChat: capacity}})
-		if err != nil {
-			return fmt.Errorf("create agent: %w", err)
-		}
-		c := client.New(o.URL, benchHTTPClient(o.Customers+i))
-		if _, err := c.Login(ctx, u.Email, pw); err != nil {
+	for _, a := range agents {
+		u := a.user
+		c := client.New(o.URL, benchHTTPClient(a.addr))
+		if _, err := c.Login(ctx, u.Email, a.password); err != nil {
 			return fmt.Errorf("agent login: %w", err)
 		}
 		s, err := c.Stream(agentCtx, 0)
@@ -205,19 +183,15 @@ func benchE2E(ctx context.Context, o e2eOptions, res *e2eResult, stdout io.Write
 			}
 		}()
 	}
-	defer func() {
-		_ = admin.Do(context.WithoutCancel(ctx), "PATCH", "/api/v1/queues/"+queue.ID, map[string]any{"name": queue.Name + " (done)"}, nil)
-	}()
-
 	// Customers: start a conversation each and wait until all are assigned.
 	visitors := make([]*client.Visitor, o.Customers)
 	convs := make([]string, o.Customers)
 	for i := range visitors {
-		v, err := client.New(o.URL, benchHTTPClient(i)).NewVisitor(ctx, me.WorkspaceID, fmt.Sprintf("bench %d", i))
+		v, err := client.New(o.URL, benchHTTPClient(i)).NewVisitor(ctx, w.workspaceID, fmt.Sprintf("bench %d", i))
 		if err != nil {
 			return fmt.Errorf("visitor: %w", err)
 		}
-		cr, err := v.Start(ctx, sphttp.WidgetStartRequest{QueueID: queue.ID, Subject: "bench", IdempotencyKey: "bench-start-" + run + strconv.Itoa(i)})
+		cr, err := v.Start(ctx, sphttp.WidgetStartRequest{QueueID: w.queue.ID, Subject: "bench", IdempotencyKey: "bench-start-" + w.run + strconv.Itoa(i)})
 		if err != nil {
 			return fmt.Errorf("start conversation: %w", err)
 		}
@@ -430,105 +404,4 @@ func (r *recorder) fill(res *e2eResult) {
 	}
 	res.P50ms, res.P99ms, res.MaxMs = percentiles(r.latencies)
 	res.AckP50ms, res.AckP99ms, _ = percentiles(r.acks)
-}
-
-// percentiles returns p50, p99 and max in milliseconds.
-func percentiles(d []time.Duration) (p50, p99, max float64) {
-	if len(d) == 0 {
-		return 0, 0, 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	ms := func(x time.Duration) float64 { return float64(x) / float64(time.Millisecond) }
-	return ms(s[len(s)*50/100]), ms(s[min(len(s)-1, len(s)*99/100)]), ms(s[len(s)-1])
-}
-
-// benchHTTPClient returns a client with its own cookie jar (its own
-// session) whose connections come from loopback source address number i
-// (127.1.x.y): like real customers and agents, each has its own address,
-// which keeps per-address limits meaningful and gets past the ~28k
-// ephemeral ports of one source address.
-func benchHTTPClient(i int) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	src := &net.TCPAddr{IP: net.IPv4(127, 1, byte(i/250), byte(i%250+1))}
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute,
-		DialContext: (&net.Dialer{LocalAddr: src, Timeout: 10 * time.Second}).DialContext}
-	return &http.Client{Transport: tr, Jar: jar, Timeout: 30 * time.Second}
-}
-
-// child is a server started by the benchmark.
-type child struct {
-	cmd   *exec.Cmd
-	url   string
-	admin string
-	dir   string
-}
-
-// spawnServer starts "starpost serve" from this binary on a free loopback
-// port and a temporary data folder, and waits until it is ready.
-func spawnServer(ctx context.Context, db string, stderr io.Writer) (*child, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find own binary: %w", err)
-	}
-	dir, err := os.MkdirTemp("", "starpost-bench-")
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	args := []string{"serve", "--addr", addr, "--data", dir, "--log-level", "warn"}
-	if db != "" {
-		args = append(args, "--db", db)
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start server: %w", err)
-	}
-	c := &child{cmd: cmd, url: "http://" + addr, dir: dir}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(c.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			c.stop()
-			return nil, errors.New("spawned server did not become ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "demo-logins.json"))
-	if err != nil {
-		c.stop()
-		return nil, fmt.Errorf("read demo logins of spawned server: %w", err)
-	}
-	var w demo.World
-	if err := json.Unmarshal(b, &w); err != nil || len(w.Logins) == 0 {
-		c.stop()
-		return nil, fmt.Errorf("demo logins of spawned server: %v", err)
-	}
-	c.admin = w.Logins[0].Email + ":" + w.Logins[0].Password
-	return c, nil
-}
-
-func (c *child) stop() {
-	_ = c.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-done
-	}
-	os.RemoveAll(c.dir)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/starpost/starpost/attachment"
+	"github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/router"
 )
 
@@ -42,6 +43,12 @@ type config struct {
 	Grace     time.Duration
 	Heartbeat time.Duration
 	envErr    error // a STARPOST_* duration that does not parse
+
+	// Surge limits (back-pressure): see http.Limits.
+	MaxWaiting        int
+	MaxInflightWrites int
+	MaxSockets        int
+	VisitorRate       float64
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -74,6 +81,23 @@ func (c *config) register(fs *flag.FlagSet) {
 		"how long an agent whose connection is lost keeps their conversations before they return to the queue")
 	fs.DurationVar(&c.Heartbeat, "heartbeat", c.envDuration("STARPOST_HEARTBEAT", 0),
 		fmt.Sprintf("how often each node re-announces the agents it serves; an agent unheard for %d intervals counts as disconnected (default: disconnect-grace/3)", router.MissedBeats))
+
+	// Surge limits (back-pressure).
+	d := http.DefaultLimits()
+	fs.IntVar(&c.MaxWaiting, "max-waiting", d.MaxWaiting, "surge limit: refuse new widget chats (503 + leave a message) while this many wait for an agent in a workspace; -1 for no limit")
+	fs.IntVar(&c.MaxInflightWrites, "max-inflight-writes", d.MaxInflightWrites, "surge limit: refuse new widget chats while this many API writes wait for the store on this node; -1 for no limit")
+	fs.IntVar(&c.MaxSockets, "max-sockets", d.MaxSockets, "surge limit: refuse visitors' WebSockets while this many WebSockets are open on this node (agents are never refused); -1 for no limit")
+	fs.Float64Var(&c.VisitorRate, "visitor-rate", float64(time.Second)/float64(d.VisitorRate.Every), "requests and messages per second one widget visitor may send (429 beyond; bursts of "+strconv.Itoa(d.VisitorRate.Burst)+")")
+}
+
+// limits returns the API limits the flags set.
+func (c *config) limits() http.Limits {
+	l := http.Limits{MaxWaiting: c.MaxWaiting, MaxInflightWrites: c.MaxInflightWrites, MaxSockets: c.MaxSockets}
+	if c.VisitorRate > 0 {
+		l.VisitorRate = http.Rate{Burst: http.DefaultLimits().VisitorRate.Burst, Every: time.Duration(float64(time.Second) / c.VisitorRate)}
+	}
+	return l
+
 }
 
 // envDuration reads a duration from the environment, remembering a value

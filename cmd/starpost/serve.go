@@ -107,7 +107,8 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
-		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att, Quality: n.qa, WFM: n.wfm}
+		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att, Quality: n.qa, WFM: n.wfm,
+		Limits: cfg.limits(), Waiting: n.db}
 	if cfg.LLMURL != "" {
 		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("--llm-url %q: want an http:// or https:// URL such as http://localhost:11434/v1", cfg.LLMURL)
@@ -219,8 +220,11 @@ func (n *node) handler() nethttp.Handler {
 func (n *node) serve(ctx context.Context, ln net.Listener) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// IdleTimeout bounds the memory of idle keep-alive connections (a
+	// goroutine and two buffers each): under a surge every customer's
+	// browser leaves one behind.
 	n.server = &nethttp.Server{Handler: n.handler(), ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return runCtx }}
+		IdleTimeout: 30 * time.Second, BaseContext: func(net.Listener) context.Context { return runCtx }}
 	runners, err := n.engines()
 	if err != nil {
 		return err

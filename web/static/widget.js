@@ -102,6 +102,15 @@
       agentLeft: 'Your agent is no longer available. You are back in the queue, and the next free agent will carry on.',
       transferred: 'You are being transferred to another agent.',
       transferredQueue: 'You are being transferred to the right team. Please wait a moment.',
+      // Back-pressure: the service refused a new chat (503).
+      busyTitle: 'All our agents are busy',
+      busyIntro: (m) => `Right now the wait is about ${m} min. Leave a message and an email or phone number: we will write or call you back as soon as an agent is free.`,
+      phone: 'Phone',
+      needContact: 'Leave an email or a phone number.',
+      badPhone: 'Please enter a valid phone number.',
+      busySend: 'Leave message',
+      busyBack: 'Back to chat',
+      busyThanks: (how) => `Thank you — your message is saved. We will get back to you at ${how}.`,
     },
     'zh-CN': {
       title: '在线客服',
@@ -169,6 +178,15 @@
       agentLeft: '您的客服暂时无法继续服务。您已重新排队，下一位空闲的客服将继续为您服务。',
       transferred: '正在为您转接其他客服。',
       transferredQueue: '正在为您转接到相应的团队，请稍候。',
+      // 排队已满（503）：请客户留言或预约回电。
+      busyTitle: '当前咨询人数较多',
+      busyIntro: (m) => `目前预计需等待约 ${m} 分钟。请留言并留下邮箱或电话，客服空闲后会第一时间回复或给您回电。`,
+      phone: '电话',
+      needContact: '请留下邮箱或电话。',
+      badPhone: '请输入有效的电话号码。',
+      busySend: '提交留言',
+      busyBack: '返回对话',
+      busyThanks: (how) => `谢谢，您的留言已保存。我们会通过 ${how} 尽快联系您。`,
     },
   };
   const lang = /^zh/i.test(cfg.lang || navigator.language || '') ? 'zh-CN' : 'en';
@@ -266,6 +284,8 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 .rate input:focus-visible + .star { outline: 3px solid #1a73e8; }
 .rate .row { display: flex; gap: 8px; }
 .rate button.skip { background: transparent; color: #1f1f1f; border: 1px solid #80868b; font-weight: 400; }
+.pane .row { display: flex; gap: 8px; flex-wrap: wrap; }
+.pane button.skip { border: 1px solid #80868b; border-radius: 10px; padding: 0 16px; min-height: 42px; background: #fff; color: #1f1f1f; }
 .rate .err:empty, .pane .err:empty { display: none; }
 .rate textarea { font: inherit; padding: 8px 10px; border: 1px solid #80868b; border-radius: 10px; resize: none; min-height: 40px; }
 .attach { border: 1px solid #80868b !important; background: #fff !important; color: #1f1f1f !important; padding: 0 9px !important; display: grid; place-items: center; }
@@ -346,10 +366,11 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   const form = el('form', { 'aria-label': T.input }, fileInput, attachBtn, el('label', { for: 'sp-input', class: 'sr', text: T.input }), input, sendBtn);
   const prechatPane = el('div', { class: 'pane', hidden: true });
   const offlinePane = el('div', { class: 'pane', hidden: true });
+  const busyPane = el('div', { class: 'pane', hidden: true });
   const rateBox = el('div', { class: 'rate ask-rating', hidden: true });
   const leaveBox = el('div', { class: 'rate leave', hidden: true });
   const panel = el('section', { class: 'panel', id: 'sp-panel', role: 'dialog', 'aria-labelledby': 'sp-title', 'data-drop': T.drop, hidden: true },
-    el('header', {}, el('div', {}, title, status), closeBtn), prechatPane, offlinePane, log, queueLine, leaveBox, typingLine, rateBox, form);
+    el('header', {}, el('div', {}, title, status), closeBtn), prechatPane, offlinePane, busyPane, log, queueLine, leaveBox, typingLine, rateBox, form);
   root.append(panel, launcher);
   shadow.append(root);
 
@@ -696,6 +717,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     view = v;
     prechatPane.hidden = v !== 'prechat';
     offlinePane.hidden = v !== 'offline';
+    busyPane.hidden = v !== 'busy';
     log.hidden = v !== 'chat';
     form.hidden = v !== 'chat';
     host.setAttribute('data-view', v);
@@ -785,6 +807,69 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     return name;
   }
 
+  // drawBusy offers a visitor whom the service could not take now (503 with
+  // an estimated wait) to leave a message and an email or phone number. It
+  // is stored as a conversation (POST busy.callback) the agents answer by
+  // email or call back when they are free.
+  function drawBusy(busy, text) {
+    const p = state.profile || {};
+    const mins = Math.max(1, Math.ceil((busy.estimated_wait_seconds || 60) / 60));
+    const msg = el('textarea', { id: 'sp-bmsg', required: true, maxlength: '4000', rows: '3', 'aria-describedby': 'sp-bmsg-err' });
+    msg.value = text || '';
+    const name = el('input', { id: 'sp-bname', autocomplete: 'name', maxlength: '100', value: p.name || '' });
+    const email = el('input', { id: 'sp-bemail', type: 'email', autocomplete: 'email', maxlength: '200', value: p.email || '', 'aria-describedby': 'sp-bemail-err' });
+    const phone = el('input', { id: 'sp-bphone', type: 'tel', autocomplete: 'tel', maxlength: '32', 'aria-describedby': 'sp-bphone-err' });
+    const err = el('p', { class: 'err', role: 'alert' });
+    const btn = el('button', { type: 'submit', text: T.busySend });
+    const back = el('button', { type: 'button', class: 'skip', text: T.busyBack });
+    const key = newKey();
+    const f = el('form', { 'aria-labelledby': 'sp-busy-h', 'aria-describedby': 'sp-busy-p', novalidate: true },
+      el('h3', { id: 'sp-busy-h', text: T.busyTitle }),
+      el('p', { id: 'sp-busy-p', role: 'status', text: T.busyIntro(mins) }),
+      field('sp-bmsg', T.message, msg), field('sp-bname', T.name, name), field('sp-bemail', T.email, email), field('sp-bphone', T.phone, phone),
+      err, el('div', { class: 'row' }, btn, back));
+    const validPhone = (v) => /^[+()\-.\s\d]{5,32}$/.test(v) && (v.match(/\d/g) || []).length >= 5 && (v.match(/\d/g) || []).length <= 20;
+    back.addEventListener('click', () => { showView('chat'); input.value = msg.value; input.focus(); });
+    f.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const v = { name: name.value.trim(), email: email.value.trim(), phone: phone.value.trim(), text: msg.value.trim() };
+      const bad = [[msg, 'sp-bmsg', v.text ? '' : T.required],
+        [email, 'sp-bemail', !v.email && !v.phone ? T.needContact : v.email && !validEmail(v.email) ? T.badEmail : ''],
+        [phone, 'sp-bphone', v.phone && !validPhone(v.phone) ? T.badPhone : '']];
+      for (const [n, id, m] of bad) {
+        shadow.getElementById(id + '-err').textContent = m;
+        if (m) n.setAttribute('aria-invalid', 'true'); else n.removeAttribute('aria-invalid');
+      }
+      const first = bad.find((b) => b[2]);
+      if (first) { first[0].focus(); return; }
+      btn.disabled = true;
+      err.textContent = '';
+      try {
+        state.profile = Object.assign({}, p, { name: v.name || p.name || '', email: v.email || p.email || '' });
+        await ensureSession(v.name);
+        const body = Object.assign({ idempotency_key: key }, v);
+        if (cfg.queue) body.queue_id = cfg.queue;
+        const res = await call('POST', busy.callback || '/api/v1/widget/callbacks', body);
+        state.conv = res.conversation.id;
+        state.convState = res.conversation.state;
+        state.cursor = 0;
+        save();
+        showView('chat');
+        for (const ev of res.events) render(ev, false);
+        sysLine(T.busyThanks(v.email || v.phone));
+        host.setAttribute('data-callback', 'sent');
+        connect();
+        input.focus();
+      } catch (x) {
+        err.textContent = T.sendFailed;
+        btn.disabled = false;
+      }
+    });
+    busyPane.replaceChildren(f);
+    host.setAttribute('data-busy', String(busy.estimated_wait_seconds || 0));
+    return msg;
+  }
+
   // ---- satisfaction rating, asked once when a conversation is resolved ----
   function askRating() {
     if (cfg.rating === 'off' || !state.conv || (state.rated || {})[state.conv]) return;
@@ -865,6 +950,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
       super((body && body.error && body.error.message) || 'HTTP ' + status);
       this.status = status;
       this.code = body && body.error && body.error.code;
+      this.busy = (body && body.error && body.error.busy) || null;
     }
   }
   async function call(method, path, body) {
@@ -1003,7 +1089,16 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
           if (state.profile && state.profile.name) body.subject = subjectOf(state.profile, false);
           res = await call('POST', '/api/v1/widget/conversations', body);
         } catch (err) {
-          if (err instanceof HTTPError && err.status < 500 && err.status !== 429 && err.status !== 401) {
+          if (err instanceof HTTPError && err.status === 503 && err.busy) {
+            // Too busy to take a new chat: offer to leave a message instead.
+            state.outbox.shift();
+            save();
+            const b = pendingEls.get(m.key);
+            if (b) b.remove();
+            pendingEls.delete(m.key);
+            showView('busy');
+            drawBusy(err.busy, m.text).focus();
+          } else if (err instanceof HTTPError && err.status < 500 && err.status !== 429 && err.status !== 401) {
             drop(m.key, err);
           } else {
             if (err instanceof HTTPError && err.status === 401) { state.token = ''; save(); }
