@@ -122,7 +122,7 @@ func TestBrowserBot(t *testing.T) {
 
 	do(t, cust, "ask for a person", chromedp.SendKeys(inWidget("textarea"), "I want to talk to a real person"+kb.Enter))
 	wait(t, agent, "the offer after the handoff", `document.querySelector('.offer .accept') !== null`)
-	do(t, agent, "accept", chromedp.Click(chromedp.CSS(".offer .accept")))
+	jsClick(t, agent, "accept", ".offer .accept")
 	wait(t, agent, "the handoff card", `document.querySelector('.log .handoff .handoff-reason') !== null`)
 	if got := eval[string](t, agent, `document.querySelector('.log .handoff .handoff-reason').textContent`); got != "The customer asked for a person" {
 		t.Errorf("handoff reason shown %q", got)

@@ -246,7 +246,7 @@ func TestBrowserChat(t *testing.T) {
 			// The agent sees the offer, accepts it and replies.
 			wait(t, agent, "the offer", `document.querySelector('.offer .accept') !== null && document.querySelector('.offer .preview').textContent.includes(`+jsString(first)+`)`)
 			sh.take(agent, name("agent-offer"))
-			do(t, agent, "accept", chromedp.Click(chromedp.CSS(".offer .accept")))
+			jsClick(t, agent, "accept", ".offer .accept")
 			wait(t, agent, "the conversation open with the customer's message",
 				`[...document.querySelectorAll('.log .msg.them')].some(m => m.textContent.includes(`+jsString(first)+`)) && document.activeElement.id === 'reply'`)
 			reply := "Hello, I am checking order " + sz.name + " for you."

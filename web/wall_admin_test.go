@@ -299,7 +299,7 @@ func TestBrowserAdmin(t *testing.T) {
 	wait(t, ag, "the offer of the new queue's chat", `document.querySelector('.offer[data-id="`+conv+`"] .accept') !== null`)
 	sh.take(ag, "desktop-new-agent-offer")
 	audit(t, ag, "the workspace with an offer", "")
-	do(t, ag, "accept", chromedp.Click(chromedp.CSS(".offer .accept")))
+	jsClick(t, ag, "accept", ".offer .accept")
 	wait(t, ag, "the conversation open", `[...document.querySelectorAll('.log .msg.them')].some(m => m.textContent.includes('11.11'))`)
 	audit(t, ag, "the workspace with a conversation", "")
 

@@ -104,7 +104,7 @@ func TestBrowserWidgetMore(t *testing.T) {
 	wait(t, cust, "the thumbnail in the widget", w+`.querySelector('.msg.me:not([data-pending]) .att-img img[data-loaded]')?.naturalWidth === 320`)
 	do(t, cust, "write", chromedp.SendKeys(inWidget("textarea"), "My new phone arrived with a cracked screen."+kb.Enter))
 	wait(t, ag, "the offer", `document.querySelector('.offer .accept') !== null`)
-	do(t, ag, "accept", chromedp.Click(chromedp.CSS(".offer .accept")))
+	jsClick(t, ag, "accept", ".offer .accept")
 	wait(t, ag, "the conversation", `document.querySelectorAll('.log .msg.them').length === 2`)
 	wait(t, ag, "the thumbnail in the workspace", `(() => { const i = document.querySelector('.log .msg.them .att-img img'); return i && i.complete && i.naturalWidth === 320 })()`)
 	if alt := eval[string](t, ag, `document.querySelector('.log .msg.them .att-img img').alt`); alt == "" {
