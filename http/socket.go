@@ -43,7 +43,7 @@ type socket struct {
 	s      *Server
 	conn   *websocket.Conn
 	kind   string // "agent" or "visitor", for metrics
-	out    chan []byte
+	out    outbox
 	cancel context.CancelFunc
 	once   sync.Once
 	slow   bool
@@ -181,26 +181,25 @@ func (sk *socket) serve(parent context.Context, st *stream.Stream, view func(*st
 	s := sk.s
 	ctx, cancel := context.WithCancel(parent)
 	sk.cancel = cancel
-	sk.out = make(chan []byte, s.limits.StreamQueue)
+	sk.out = outbox{max: s.limits.StreamQueue, wake: make(chan struct{}, 1)}
 	sk.conn.SetReadLimit(s.limits.MaxFrameBytes)
 	s.metrics.sockets.WithLabelValues(sk.kind).Inc()
 	defer s.metrics.sockets.WithLabelValues(sk.kind).Dec()
 
+	// Three goroutines per socket, this one included: it runs the stream
+	// (idle sockets are most of a surge's memory, and each goroutine's
+	// stack counts).
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(2)
 	go func() { defer wg.Done(); defer cancel(); sk.writeLoop(ctx) }()
 	go func() { defer wg.Done(); defer cancel(); sk.readLoop(ctx) }()
-	go func() {
-		defer wg.Done()
-		defer cancel()
-		err := st.Run(ctx, func(e *starpost.Event) error {
-			return sk.send(Frame{Type: "event", Event: view(e)})
-		})
-		if err != nil && ctx.Err() == nil {
-			s.Logger.DebugContext(ctx, "stream ended", slog.Any("err", err))
-		}
-	}()
-	<-ctx.Done()
+	err := st.Run(ctx, func(e *starpost.Event) error {
+		return sk.send(Frame{Type: "event", Event: view(e)})
+	})
+	if err != nil && ctx.Err() == nil {
+		s.Logger.DebugContext(ctx, "stream ended", slog.Any("err", err))
+	}
+	cancel()
 	st.Close()
 	if sk.slow {
 		s.metrics.dropped.Inc()
@@ -218,13 +217,46 @@ func (sk *socket) send(f Frame) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case sk.out <- b:
+	if sk.out.push(b) {
 		return nil
-	default:
-		sk.once.Do(func() { sk.slow = true; sk.cancel() })
-		return errors.New("slow client")
 	}
+	sk.once.Do(func() { sk.slow = true; sk.cancel() })
+	return errors.New("slow client")
+}
+
+// outbox is a socket's queue of frames to write, bounded by max. Unlike a
+// buffered channel it holds no memory while empty: most sockets of a surge
+// are idle, and a 256-slot channel each was a fifth of their heap.
+type outbox struct {
+	mu   sync.Mutex
+	q    [][]byte
+	max  int
+	wake chan struct{} // capacity 1: there is something to write
+}
+
+// push queues b, or reports false when max frames already wait.
+func (o *outbox) push(b []byte) bool {
+	o.mu.Lock()
+	if len(o.q) >= o.max {
+		o.mu.Unlock()
+		return false
+	}
+	o.q = append(o.q, b)
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take returns the queued frames in order and empties the queue.
+func (o *outbox) take() [][]byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	q := o.q
+	o.q = nil
+	return q
 }
 
 func (sk *socket) writeLoop(ctx context.Context) {
@@ -235,12 +267,14 @@ func (sk *socket) writeLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case b := <-sk.out:
-			wctx, cancel := context.WithTimeout(ctx, lim.WriteTimeout)
-			err := sk.conn.Write(wctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
-				return
+		case <-sk.out.wake:
+			for _, b := range sk.out.take() {
+				wctx, cancel := context.WithTimeout(ctx, lim.WriteTimeout)
+				err := sk.conn.Write(wctx, websocket.MessageText, b)
+				cancel()
+				if err != nil {
+					return
+				}
 			}
 		case <-ping.C:
 			pctx, cancel := context.WithTimeout(ctx, lim.WriteTimeout)

@@ -12,7 +12,7 @@ import (
 func TestSlowClientIsCut(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sk := &socket{out: make(chan []byte, 2), cancel: cancel}
+	sk := &socket{out: outbox{max: 2, wake: make(chan struct{}, 1)}, cancel: cancel}
 	for i := 0; i < 2; i++ {
 		if err := sk.send(Frame{Type: "event", Event: &starpost.Event{Cursor: int64(i + 1)}}); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
@@ -23,5 +23,34 @@ func TestSlowClientIsCut(t *testing.T) {
 	}
 	if !sk.slow || ctx.Err() == nil {
 		t.Fatalf("slow=%v ctx=%v: want a slow, cancelled socket", sk.slow, ctx.Err())
+	}
+}
+
+// TestOutboxOrder: frames come out in the order they went in, a take
+// empties the queue, and an empty outbox holds no frames.
+func TestOutboxOrder(t *testing.T) {
+	o := outbox{max: 3, wake: make(chan struct{}, 1)}
+	if got := o.take(); got != nil {
+		t.Fatalf("empty outbox gave %q", got)
+	}
+	for _, f := range []string{"a", "b", "c"} {
+		if !o.push([]byte(f)) {
+			t.Fatalf("push %s refused", f)
+		}
+	}
+	if o.push([]byte("d")) {
+		t.Fatal("push beyond max accepted")
+	}
+	select {
+	case <-o.wake:
+	default:
+		t.Fatal("no wake-up after a push")
+	}
+	got := o.take()
+	if len(got) != 3 || string(got[0]) != "a" || string(got[2]) != "c" {
+		t.Fatalf("took %q", got)
+	}
+	if !o.push([]byte("e")) || string(o.take()[0]) != "e" {
+		t.Fatal("the queue did not empty")
 	}
 }
