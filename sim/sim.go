@@ -201,6 +201,9 @@ type Customer struct {
 	Think Delay
 	// FollowUps is how many times the customer answers the agent.
 	FollowUps int
+	// HTTP, when set, is the customer's HTTP client (its own source
+	// address, for instance); nil is a default client.
+	HTTP *http.Client
 	// Angry makes the customer's answers escalate: an angry complaint,
 	// then insults (what the emotion engine, the coaching prompts and the
 	// supervisor's alerts are for), in the language of the question.
@@ -211,7 +214,7 @@ type Customer struct {
 // Run starts a conversation and answers the agent until it is resolved,
 // FollowUps are used up, or ctx ends.
 func (cu *Customer) Run(ctx context.Context) error {
-	v, err := client.New(cu.Base, nil).NewVisitor(ctx, cu.WorkspaceID, cu.Name)
+	v, err := client.New(cu.Base, cu.HTTP).NewVisitor(ctx, cu.WorkspaceID, cu.Name)
 	if err != nil {
 		cu.Stats.Errors.Add(1)
 		return fmt.Errorf("visitor session: %w", err)

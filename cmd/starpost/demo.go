@@ -57,7 +57,8 @@ func (d *demoSim) run(ctx context.Context) error {
 		q := d.world.Queues[rand.IntN(len(d.world.Queues))]
 		cu := &sim.Customer{Base: d.base, WorkspaceID: d.world.Workspace.ID, QueueID: q.ID,
 			Name: fmt.Sprintf("Demo customer %d", n), Think: sim.Delay{Min: 2 * time.Second, Max: 6 * time.Second},
-			FollowUps: 2, Angry: n%6 == 0, Stats: stats} // one customer in six gets angry, then abusive
+			FollowUps: 2, Angry: n%6 == 0, Stats: stats, // one customer in six gets angry, then abusive
+			HTTP: benchHTTPClient(n)} // each from its own loopback address, as customers have their own
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
