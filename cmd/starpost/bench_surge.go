@@ -27,6 +27,9 @@ import (
 // surgeOptions configure "starpost bench surge".
 type surgeOptions struct {
 	URL, Admin, DB string
+	// VerifyDB, with URL, is the store of the measured servers, read after
+	// the run to check every acknowledged message (a cluster's PostgreSQL).
+	VerifyDB string
 	Scale          float64
 	Baseline, Peak float64 // new conversations/s at scale 1
 	Warm, Ramp     time.Duration
@@ -141,7 +144,8 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("bench surge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o surgeOptions
-	fs.StringVar(&o.URL, "url", "", "server to measure (default: start one as a child process on a temporary data folder)")
+	fs.StringVar(&o.URL, "url", "", "server to measure, or several nodes of one cluster separated by commas (customers and agents are spread over them); default: start one as a child process on a temporary data folder")
+	fs.StringVar(&o.VerifyDB, "verify-db", "", "with --url: the servers' database (postgres://…), read after the run to check every acknowledged message")
 	fs.StringVar(&o.Admin, "admin", "", "with --url: EMAIL:PASSWORD of a workspace admin")
 	fs.StringVar(&o.DB, "db", "", "database of the spawned server (default: SQLite in a temporary folder; or postgres://…)")
 	fs.Float64Var(&o.Scale, "scale", 1, "multiply the arrival rates and the default agent count by this (e.g. 0.05)")
@@ -212,10 +216,19 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := run.run(ctx); err != nil {
 		return err
 	}
-	res.ServerRefused = scrapeRefused(ctx, o.URL)
+	res.ServerRefused = map[string]float64{}
+	for _, u := range o.urls() {
+		for k, v := range scrapeRefused(ctx, u) {
+			res.ServerRefused[k] += v
+		}
+	}
 	if ch != nil {
 		ch.stop()
 		if err := run.verify(ctx, ch.dsn); err != nil {
+			return err
+		}
+	} else if o.VerifyDB != "" {
+		if err := run.verify(ctx, o.VerifyDB); err != nil {
 			return err
 		}
 	}
@@ -321,7 +334,7 @@ func (r *surgeRun) note(f func(s *surgeSample)) {
 func (r *surgeRun) run(ctx context.Context) error {
 	o := r.o
 	setup := time.Now()
-	w, err := newBenchWorld(ctx, o.URL, o.Admin, 30)
+	w, err := newBenchWorld(ctx, o.urls()[0], o.Admin, 30)
 	if err != nil {
 		return err
 	}
@@ -343,7 +356,7 @@ func (r *surgeRun) run(ctx context.Context) error {
 	for _, a := range agents {
 		var once sync.Once
 		done := func() { once.Do(func() { <-gate; ready.Done() }) }
-		ag := &sim.Agent{Base: o.URL, Email: a.user.Email, Password: a.password, Accept: o.AgentAccept, Think: o.AgentThink,
+		ag := &sim.Agent{Base: o.node(a.addr), Email: a.user.Email, Password: a.password, Accept: o.AgentAccept, Think: o.AgentThink,
 			ResolveAfter: o.FollowUps + 1, Idle: o.Patience, Stats: &stats, Logger: discardLogger(), HTTP: benchHTTPClient(a.addr), Ready: done}
 		gate <- struct{}{}
 		awg.Add(1)
@@ -450,7 +463,7 @@ func (r *surgeRun) customer(ctx context.Context, i int) {
 	t0 := time.Now()
 	hc := benchHTTPClient(i)
 	defer hc.CloseIdleConnections() // the customer leaves the page
-	v, err := client.New(o.URL, hc).NewVisitor(ctx, r.world.workspaceID, fmt.Sprintf("Surge customer %d", i))
+	v, err := client.New(o.node(i), hc).NewVisitor(ctx, r.world.workspaceID, fmt.Sprintf("Surge customer %d", i))
 	if err != nil {
 		r.failed(ctx, err, "")
 		return
@@ -866,4 +879,22 @@ func scrapeRefused(ctx context.Context, url string) map[string]float64 {
 		return nil
 	}
 	return out
+}
+
+// urls returns the measured servers: one, or the nodes of a cluster.
+func (o *surgeOptions) urls() []string {
+	var out []string
+	for _, u := range strings.Split(o.URL, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// node returns the server that client number i uses: clients are spread
+// over a cluster's nodes in turn, as a load balancer would.
+func (o *surgeOptions) node(i int) string {
+	us := o.urls()
+	return us[i%len(us)]
 }

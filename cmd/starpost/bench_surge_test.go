@@ -144,3 +144,21 @@ func TestSVGChart(t *testing.T) {
 }
 
 func nanF() float64 { var z float64; return z / z }
+
+func TestSurgeNodes(t *testing.T) {
+	tests := []struct {
+		url  string
+		want []string
+	}{
+		{"http://a", []string{"http://a", "http://a", "http://a"}},
+		{"http://a, http://b,,http://c", []string{"http://a", "http://b", "http://c", "http://a"}},
+	}
+	for _, tt := range tests {
+		o := &surgeOptions{URL: tt.url}
+		for i, want := range tt.want {
+			if got := o.node(i); got != want {
+				t.Errorf("%q: node(%d) = %q, want %q", tt.url, i, got, want)
+			}
+		}
+	}
+}
