@@ -29,7 +29,7 @@ type surgeOptions struct {
 	URL, Admin, DB string
 	// VerifyDB, with URL, is the store of the measured servers, read after
 	// the run to check every acknowledged message (a cluster's PostgreSQL).
-	VerifyDB string
+	VerifyDB       string
 	Scale          float64
 	Baseline, Peak float64 // new conversations/s at scale 1
 	Warm, Ramp     time.Duration
