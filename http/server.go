@@ -198,6 +198,9 @@ type Server struct {
 	// Attachments stores the files attached to messages (widget feature).
 	// Nil refuses uploads and attachment references with 503.
 	Attachments *attachment.Store
+	// BotModels lists the versions of each workspace's bot intent model.
+	// Nil lists none.
+	BotModels BotModelLister
 	// Drafts writes reply drafts with a language model. Nil turns drafting
 	// off (POST .../draft answers 404).
 	Drafts *draft.Writer
@@ -410,6 +413,7 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/widget/conversations/{id}/messages", AccessVisitor, s.handleWidgetMessage},
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
 		{"GET", "/api/v1/widget-identity", AccessAdmin, s.handleWidgetIdentity},
+		{"GET", "/api/v1/bot/models", AccessSupervisor, s.handleBotModels},
 
 		// Widget feature: status, attachments, read receipts, satisfaction rating.
 		{"GET", "/api/v1/widget/{workspace}/status", AccessPublic, s.handleWidgetStatus},

@@ -54,6 +54,7 @@ type node struct {
 	store  starpost.Store // db, instrumented
 	kb     *kb.KB
 	qa     *quality.Store
+	bots   *bot.Models // the bot's intent models (trained on the leader, listed by the API)
 	wfm    *plan.Service
 	api    *http.Server
 	server *nethttp.Server
@@ -106,9 +107,16 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 	if err != nil {
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
+	// The bot's intent models, tokenised as the knowledge base does
+	// (bot.TokenizerOptions): trained by the bot engine on the leader, their
+	// versions listed by the API on every node.
+	if n.bots, err = bot.OpenModels(ctx, bot.ModelsOptions{SQL: n.db.SQL(), Driver: n.db.Driver(),
+		Tokenizer: n.kb.Tokenizer(), Source: bot.KBSource{KB: n.kb}, Clock: n.clock, Logger: log.With("component", "bot")}); err != nil {
+		return nil, fmt.Errorf("bot models: %w", err)
+	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
 		Secret: secret, Registry: n.reg, KB: n.kb, Attachments: att, Quality: n.qa, WFM: n.wfm,
-		Limits: cfg.limits(), Waiting: n.db}
+		Limits: cfg.limits(), Waiting: n.db, BotModels: n.bots}
 	if cfg.LLMURL != "" {
 		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("--llm-url %q: want an http:// or https:// URL such as http://localhost:11434/v1", cfg.LLMURL)
@@ -353,14 +361,8 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quality engine: %w", err)
 	}
-	// The bot answers conversations of bot queues from the knowledge base,
-	// tokenising as it does (bot.TokenizerOptions).
-	models, err := bot.OpenModels(context.Background(), bot.ModelsOptions{SQL: n.db.SQL(), Driver: n.db.Driver(),
-		Tokenizer: n.kb.Tokenizer(), Source: bot.KBSource{KB: n.kb}, Clock: n.clock, Logger: n.log.With("component", "bot")})
-	if err != nil {
-		return nil, fmt.Errorf("bot models: %w", err)
-	}
-	bt, err := bot.NewEngine(models, n.store, bot.Config{})
+	// The bot answers conversations of bot queues from the knowledge base.
+	bt, err := bot.NewEngine(n.bots, n.store, bot.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("bot engine: %w", err)
 	}
