@@ -946,11 +946,12 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
 
   // ---- HTTP ----
   class HTTPError extends Error {
-    constructor(status, body) {
+    constructor(status, body, retryAfter) {
       super((body && body.error && body.error.message) || 'HTTP ' + status);
       this.status = status;
       this.code = body && body.error && body.error.code;
       this.busy = (body && body.error && body.error.busy) || null;
+      this.retryAfter = retryAfter || 0; // ms the server asked us to wait (429, 503)
     }
   }
   async function call(method, path, body) {
@@ -959,7 +960,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
     if (state.token) h.Authorization = 'Bearer ' + state.token;
     const r = await fetch(api + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', mode: 'cors' });
     const data = r.status === 204 ? null : await r.json().catch(() => null);
-    if (!r.ok) throw new HTTPError(r.status, data);
+    if (!r.ok) throw new HTTPError(r.status, data, 1000 * (Number(r.headers.get('Retry-After')) || 0));
     return data;
   }
 
@@ -1045,7 +1046,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
         save();
       }
       setStatus('offline');
-      retryLater(start);
+      retryLater(start, err instanceof HTTPError ? err.retryAfter : 0);
     }
   }
 
@@ -1103,7 +1104,7 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
           } else {
             if (err instanceof HTTPError && err.status === 401) { state.token = ''; save(); }
             setStatus('offline');
-            retryLater(flush);
+            retryLater(flush, err instanceof HTTPError ? err.retryAfter : 0);
           }
           return;
         }
@@ -1141,9 +1142,11 @@ form button { border: 0; border-radius: 10px; padding: 0 16px; background: var(-
   let attempt = 0;
   let retryTimer = 0;
 
-  function retryLater(fn) {
+  // retryLater calls fn again after a jittered exponential backoff, or
+  // later when the server said so (Retry-After, at most 2 minutes).
+  function retryLater(fn, atLeast = 0) {
     clearTimeout(retryTimer);
-    const delay = Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2);
+    const delay = Math.max(Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2), Math.min(atLeast, 120000));
     attempt++;
     retryTimer = setTimeout(fn, delay);
   }
