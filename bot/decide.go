@@ -167,7 +167,11 @@ func (t Turn) failed(max int) Turn {
 
 var (
 	humanZH = []string{"人工", "真人", "客服人员", "找客服", "接客服", "活人", "转接", "坐席", "客服小姐姐", "客服电话"}
-	humanEN = regexp.MustCompile(`(?i)\b(agents?|humans?|real (person|people)|live (person|agent|chat)|a person|representative|operator|someone real|speak to someone|talk to someone|customer service rep)\b`)
+	// Words that contain a request word but ask for no person: removed
+	// before matching ("人工智能" is AI, a "travel agent" is not ours).
+	notHumanZH = strings.NewReplacer("人工智能", " ", "人工费", " ", "人工成本", " ", "转接头", " ")
+	notHumanEN = regexp.MustCompile(`(?i)\b((travel|estate|real estate|shipping|customs|insurance|booking|user|secret|free|sales) agents?|agents? (fees?|codes?|numbers?|commissions?)|human (error|resources|rights|hair)|humans? of)\b`)
+	humanEN    = regexp.MustCompile(`(?i)\b(agents?|humans?|real (person|people)|live (person|agent|chat)|a person|representative|operator|someone real|speak to someone|talk to someone|customer service rep)\b`)
 	// Ordinal replies to "1 or 2?".
 	firstRE  = regexp.MustCompile(`(?i)^\s*(1|1\.|#1|a|first|the first( one)?|option 1|the 1st|1st|no\.? ?1)\s*[.!。！]?\s*$`)
 	secondRE = regexp.MustCompile(`(?i)^\s*(2|2\.|#2|b|second|the second( one)?|option 2|the 2nd|2nd|no\.? ?2|the latter|latter)\s*[.!。！]?\s*$`)
@@ -182,6 +186,7 @@ var (
 // WantsHuman reports whether the customer asks for a person (人工, 转人工,
 // "agent", "human", "real person" ...).
 func WantsHuman(s string) bool {
+	s = notHumanEN.ReplaceAllString(notHumanZH.Replace(s), " ")
 	for _, w := range humanZH {
 		if strings.Contains(s, w) {
 			return true

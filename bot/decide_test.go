@@ -74,9 +74,21 @@ func TestDecide(t *testing.T) {
 }
 
 func TestWantsHumanNotFooledByWords(t *testing.T) {
-	for _, s := range []string{"how do I change my personal details", "my card was stolen", "退款多久到账", "humane society donation receipt"} {
+	for _, s := range []string{"how do I change my personal details", "my card was stolen", "退款多久到账", "humane society donation receipt",
+		"你们的人工智能客服能查物流吗", "安装的人工费怎么算", "my travel agent booked this order", "is there an agent fee for returns", "the invoice says human error"} {
 		if WantsHuman(s) {
 			t.Errorf("%q read as a request for a person", s)
+		}
+	}
+}
+
+// TestWantsHumanStillHears: a real request in the same message as a
+// false friend is still a request.
+func TestWantsHumanStillHears(t *testing.T) {
+	for _, s := range []string{"转人工", "我要人工客服", "人工智能没用，转人工", "I want to talk to a human", "my travel agent said to ask a real person",
+		"agent please", "Can I speak to someone?"} {
+		if !WantsHuman(s) {
+			t.Errorf("%q not read as a request for a person", s)
 		}
 	}
 }
