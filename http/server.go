@@ -414,6 +414,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/widget/stream", AccessVisitor, s.handleWidgetStream},
 		{"GET", "/api/v1/widget-identity", AccessAdmin, s.handleWidgetIdentity},
 		{"GET", "/api/v1/bot/models", AccessSupervisor, s.handleBotModels},
+		{"GET", "/api/v1/alerts", AccessSupervisor, s.handleAlerts},
 
 		// Widget feature: status, attachments, read receipts, satisfaction rating.
 		{"GET", "/api/v1/widget/{workspace}/status", AccessPublic, s.handleWidgetStatus},

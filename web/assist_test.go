@@ -194,6 +194,10 @@ func TestBrowserAssist(t *testing.T) {
 	do(t, sup, "monitor from the alert", chromedp.Click(chromedp.CSS(`#alerts .alert-item[data-conv="`+conv+`"] .monitor-alert`)))
 	wait(t, sup, "the monitor with the conversation", `!document.querySelector('.monitor').hidden && document.querySelector('.monitor .msg.them') !== null`)
 	audit(t, sup, "the wall with an alert", "")
+	// A wall opened after the alert still lists it (GET /api/v1/alerts).
+	late := newTab(t, browser, sizes[0])
+	signIn(t, late, n.base, "/app/wall", supLogin.Email, supLogin.Password, "#wall")
+	wait(t, late, "the earlier alert on a wall opened later", `[...document.querySelectorAll('#alerts .alert-item')].some(a => a.dataset.conv === `+jsString(conv)+`)`)
 
 	// A canned reply by its shortcut, through the listbox.
 	do(t, ag, "type a shortcut", chromedp.Click(chromedp.CSS("#reply")), chromedp.SendKeys(chromedp.CSS("#reply"), "/ref"))

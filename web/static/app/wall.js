@@ -24,7 +24,7 @@ export function start(ctx) {
     stream: null,
     online: false,
     loadedAt: 0,
-    alerts: [], // the emotion engine's alert events since the wall opened, newest first
+    alerts: [], // the emotion engine's alerts of the last hours, then live ones, newest first
   };
   let T = ctx.T();
   let els = {};
@@ -355,11 +355,12 @@ export function start(ctx) {
 
   // ---- alerts (emotion engine) ----
   function alertReason(e) { return e.kind === 'coaching' ? 'anger' : (e.body || {}).reason || 'abuse'; }
-  function addAlert(e) {
+  function addAlert(e, quiet) {
     if (W.alerts.some((a) => a.cursor === e.cursor)) return;
     W.alerts.unshift(e);
     W.alerts.length = Math.min(W.alerts.length, 50);
     drawAlerts();
+    if (quiet) return;
     const b = e.body || {};
     const c = W.convs.get(e.conversation_id);
     announce(T.assist.alertReason[alertReason(e)] + ': ' + (c ? contactName(c.contact_id) : ''));
@@ -524,6 +525,10 @@ export function start(ctx) {
       cursor = (await fetchMe()).cursor || 0;
       await loadDirectory();
       await loadConversations();
+      // Alerts raised before the wall opened (oldest first, so the list
+      // ends newest first), without announcing each one again.
+      const recent = await call('GET', '/api/v1/alerts');
+      for (const e of (recent.items || []).slice().reverse()) addAlert(e, true);
     } catch (err) {
       announce(err.message);
     }
