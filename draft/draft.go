@@ -18,11 +18,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/kb"
+	"github.com/starpost/starpost/text"
 )
 
 // Limits on what is sent to the model.
@@ -166,10 +166,8 @@ func cut(s string, n int) string {
 // Language guesses the language of s: "zh" when it has Han characters,
 // else "en".
 func Language(s string) string {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return "zh"
-		}
+	if text.HasHan(s) {
+		return "zh"
 	}
 	return "en"
 }

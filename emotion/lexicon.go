@@ -4,8 +4,9 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/starpost/starpost/text"
 )
 
 // Cue is one kind of lexicon cue the Lexicon recognises.
@@ -171,7 +172,7 @@ func (l *Lexicon) Find(s string) []Match {
 	}
 	// Chinese entries: only look inside runs of non-ASCII text or short
 	// ASCII slang embedded in Chinese (sb, tmd) when the text has Han.
-	hasHan := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+	hasHan := text.HasHan(s)
 	for _, e := range l.zh {
 		ascii := e.s[0] < utf8.RuneSelf
 		if ascii && !hasHan {

@@ -18,6 +18,7 @@ import (
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/client"
 	sphttp "github.com/starpost/starpost/http"
+	"github.com/starpost/starpost/text"
 )
 
 // Delay is a range of human-like delays.
@@ -321,14 +322,7 @@ var angry = map[bool][]string{
 
 // angryLine is an angry customer's answer number turn to question q.
 func angryLine(q string, turn int) string {
-	zh := false
-	for _, r := range q {
-		if r >= 0x4e00 && r <= 0x9fff {
-			zh = true
-			break
-		}
-	}
-	lines := angry[zh]
+	lines := angry[text.HasHan(q)]
 	return lines[min(turn, len(lines)-1)]
 }
 

@@ -284,3 +284,11 @@ func FuzzTokenize(f *testing.F) {
 		_ = CharNGrams(s, 1, 4)
 	})
 }
+
+func TestHasHan(t *testing.T) {
+	for s, want := range map[string]bool{"退款多久到账": true, "where is order 42": false, "order 42 到了吗": true, "": false, "ありがとう": false} {
+		if got := HasHan(s); got != want {
+			t.Errorf("HasHan(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

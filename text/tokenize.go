@@ -114,6 +114,10 @@ func fold(r rune) rune {
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
+// HasHan reports whether s has a Chinese (Han) character: how Starpost
+// tells Chinese text from English.
+func HasHan(s string) bool { return strings.IndexFunc(s, isHan) >= 0 }
+
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
