@@ -37,6 +37,7 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	xlanguage "golang.org/x/text/language"
 
 	"github.com/starpost/starpost"
 	"github.com/starpost/starpost/kb"
@@ -364,7 +365,8 @@ func (c *Center) article(r *http.Request, v *view) error {
 	return nil
 }
 
-// language picks zh or en: ?lang= first, then Accept-Language.
+// language picks zh or en: ?lang= first, then the browser's
+// Accept-Language (the first of zh or en in its order of preference).
 func language(r *http.Request) string {
 	switch l := strings.ToLower(r.URL.Query().Get("lang")); {
 	case strings.HasPrefix(l, "zh"):
@@ -372,44 +374,17 @@ func language(r *http.Request) string {
 	case strings.HasPrefix(l, "en"):
 		return "en"
 	}
-	best, bestQ := "en", -1.0
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, q := parseLangQ(part)
-		var l string
-		switch {
-		case strings.HasPrefix(tag, "zh"):
-			l = "zh"
-		case strings.HasPrefix(tag, "en"):
-			l = "en"
-		default:
-			continue
-		}
-		if q > bestQ {
-			best, bestQ = l, q
+	tags, _, err := xlanguage.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil {
+		return "en"
+	}
+	for _, t := range tags { // sorted by quality
+		switch base, _ := t.Base(); base.String() {
+		case "zh":
+			return "zh"
+		case "en":
+			return "en"
 		}
 	}
-	return best
-}
-
-// parseLangQ reads one Accept-Language entry such as "zh-CN;q=0.8".
-func parseLangQ(s string) (string, float64) {
-	tag, params, _ := strings.Cut(strings.TrimSpace(s), ";")
-	q := 1.0
-	if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-		q = 0
-		// A tiny parser: q values are 0, 1 or 0.xyz.
-		if v == "1" || strings.HasPrefix(v, "1.") {
-			q = 1
-		} else if rest, ok := strings.CutPrefix(v, "0."); ok {
-			scale := 0.1
-			for _, d := range rest {
-				if d < '0' || d > '9' {
-					break
-				}
-				q += float64(d-'0') * scale
-				scale /= 10
-			}
-		}
-	}
-	return strings.ToLower(strings.TrimSpace(tag)), q
+	return "en"
 }
