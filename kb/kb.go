@@ -334,7 +334,13 @@ type ArticleFilter struct {
 
 // ListArticles returns the articles of workspace ws, newest edit first.
 func (k *KB) ListArticles(ctx context.Context, ws string, f ArticleFilter) ([]*Article, error) {
-	query := "SELECT " + articleCols + " FROM kb_articles WHERE workspace_id = ?"
+	return list(ctx, k, "articles", "SELECT "+articleCols+" FROM kb_articles", ws, f, scanArticle)
+}
+
+// list runs query (a SELECT without WHERE) for workspace ws narrowed by f,
+// newest edit first, and scans every row.
+func list[T any](ctx context.Context, k *KB, what, query, ws string, f ArticleFilter, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	query += " WHERE workspace_id = ?"
 	args := []any{ws}
 	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"lang", f.Lang}, {"category", f.Category}} {
 		if c.v != "" {
@@ -344,19 +350,19 @@ func (k *KB) ListArticles(ctx context.Context, ws string, f ArticleFilter) ([]*A
 	}
 	rows, err := k.db.QueryContext(ctx, k.q(query+" ORDER BY updated_at DESC, id"), args...)
 	if err != nil {
-		return nil, fmt.Errorf("kb: list articles: %w", err)
+		return nil, fmt.Errorf("kb: list %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []*Article
+	var out []T
 	for rows.Next() {
-		a, err := scanArticle(rows)
+		x, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("kb: list articles: %w", err)
+			return nil, fmt.Errorf("kb: list %s: %w", what, err)
 		}
-		out = append(out, a)
+		out = append(out, x)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("kb: list articles: %w", err)
+		return nil, fmt.Errorf("kb: list %s: %w", what, err)
 	}
 	return out, nil
 }
@@ -554,31 +560,7 @@ func (k *KB) faqIn(ctx context.Context, db queryRower, ws, id string) (*FAQ, err
 
 // ListFAQs returns the FAQs of workspace ws, newest edit first.
 func (k *KB) ListFAQs(ctx context.Context, ws string, f ArticleFilter) ([]*FAQ, error) {
-	query := "SELECT " + faqCols + " FROM kb_faqs WHERE workspace_id = ?"
-	args := []any{ws}
-	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"lang", f.Lang}, {"category", f.Category}} {
-		if c.v != "" {
-			query += " AND " + c.col + " = ?"
-			args = append(args, c.v)
-		}
-	}
-	rows, err := k.db.QueryContext(ctx, k.q(query+" ORDER BY updated_at DESC, id"), args...)
-	if err != nil {
-		return nil, fmt.Errorf("kb: list faqs: %w", err)
-	}
-	defer rows.Close()
-	var out []*FAQ
-	for rows.Next() {
-		f, err := scanFAQ(rows)
-		if err != nil {
-			return nil, fmt.Errorf("kb: list faqs: %w", err)
-		}
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("kb: list faqs: %w", err)
-	}
-	return out, nil
+	return list(ctx, k, "faqs", "SELECT "+faqCols+" FROM kb_faqs", ws, f, scanFAQ)
 }
 
 // FAQPatch changes some fields of a FAQ; nil fields keep their value.
