@@ -207,6 +207,20 @@ func (s *Service) Config() Config { return s.cfg }
 // q rewrites ? placeholders for the database in use.
 func (s *Service) q(query string) string { return store.Rebind(s.driver, query) }
 
+// querier is what *sql.DB and *sql.Tx have in common for reads.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// on returns tx, or the database when tx is nil: reads inside a claim's
+// transaction see its own writes.
+func (s *Service) on(tx *sql.Tx) querier {
+	if tx != nil {
+		return tx
+	}
+	return s.db
+}
+
 // DayStart returns UTC midnight of the day containing t.
 func DayStart(t time.Time) time.Time {
 	t = t.UTC()

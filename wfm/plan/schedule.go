@@ -327,13 +327,7 @@ func (s *Service) agentShifts(ctx context.Context, ws, agentID string, from, to 
 func (s *Service) shiftsWhere(ctx context.Context, tx *sql.Tx, where string, ws string, args ...any) ([]*Shift, error) {
 	query := s.q(`SELECT ` + shiftCols + ` FROM wfm_shifts WHERE workspace_id = ? AND ` + where + ` ORDER BY start_at, id`)
 	all := append([]any{ws}, args...)
-	var rows *sql.Rows
-	var err error
-	if tx != nil {
-		rows, err = tx.QueryContext(ctx, query, all...)
-	} else {
-		rows, err = s.db.QueryContext(ctx, query, all...)
-	}
+	rows, err := s.on(tx).QueryContext(ctx, query, all...)
 	if err != nil {
 		return nil, fmt.Errorf("plan: read shifts: %w", err)
 	}

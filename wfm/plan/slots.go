@@ -58,13 +58,7 @@ const slotCols = `id, queue_id, start_at, end_at, break_start, break_end, status
 func (s *Service) slotsWhere(ctx context.Context, tx *sql.Tx, where string, ws string, args ...any) ([]*Slot, error) {
 	query := s.q(`SELECT ` + slotCols + ` FROM wfm_slots WHERE workspace_id = ? AND ` + where + ` ORDER BY start_at, id`)
 	all := append([]any{ws}, args...)
-	var rows *sql.Rows
-	var err error
-	if tx != nil {
-		rows, err = tx.QueryContext(ctx, query, all...)
-	} else {
-		rows, err = s.db.QueryContext(ctx, query, all...)
-	}
+	rows, err := s.on(tx).QueryContext(ctx, query, all...)
 	if err != nil {
 		return nil, fmt.Errorf("plan: read slots: %w", err)
 	}
@@ -237,13 +231,7 @@ type Offer struct {
 func (s *Service) offersWhere(ctx context.Context, tx *sql.Tx, where string, ws string, args ...any) ([]*Offer, error) {
 	query := s.q(`SELECT id, queue_id, agent_id, shift_id, kind, start_at, end_at, status, created_at FROM wfm_offers WHERE workspace_id = ? AND ` + where + ` ORDER BY start_at, id`)
 	all := append([]any{ws}, args...)
-	var rows *sql.Rows
-	var err error
-	if tx != nil {
-		rows, err = tx.QueryContext(ctx, query, all...)
-	} else {
-		rows, err = s.db.QueryContext(ctx, query, all...)
-	}
+	rows, err := s.on(tx).QueryContext(ctx, query, all...)
 	if err != nil {
 		return nil, fmt.Errorf("plan: read offers: %w", err)
 	}
