@@ -91,6 +91,9 @@ func TestBrowserKnowledgeBase(t *testing.T) {
 	do(t, adm, "save the draft", chromedp.Click(chromedp.CSS("#faq-save")))
 	wait(t, adm, "the draft saved", `document.querySelector('#faq-delete') !== null && document.activeElement.id === 'faq-edit-h'`)
 	fill(t, adm, "#faq-status", "published")
+	// The draft's "Saved" is still announced: clear it so the wait below
+	// sees the publish's own answer, not the earlier one.
+	eval[bool](t, adm, `(document.querySelector('#announce').textContent = '', true)`)
 	do(t, adm, "publish", chromedp.Click(chromedp.CSS("#faq-save")))
 	wait(t, adm, "published", `document.querySelector('#announce').textContent.includes('Saved') && document.querySelector('#faq-status').value === 'published'`)
 	faqs, err := n.kb.ListFAQs(ctx, ws, spkb.ArticleFilter{})
