@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -190,7 +191,7 @@ func (l *load) finish(dsn string) {
 		cu.mu.Lock()
 		for k, c := range cu.acked {
 			if got := byKey[k]; len(got) != 1 || got[0] != c {
-				t.Errorf("%s: acknowledged message %s (cursor %d) is stored at cursors %v, want exactly once", cu.name, k, c, got)
+				t.Errorf("%s: acknowledged message %s (cursor %d) is stored at cursors %v, want exactly once; %s", cu.name, k, c, got, explainAck(t, db, l.set.workspace, k, c))
 			}
 		}
 		totalAcked += len(cu.acked)
@@ -366,6 +367,42 @@ func nextHolder(holder string, e *starpost.Event) string {
 }
 
 // listEvents reads every event of a conversation from the store.
+// explainAck describes what the store holds at an acknowledged cursor and
+// under an acknowledged idempotency key anywhere in the workspace, so that a
+// failed exactly-once check says which side is wrong.
+func explainAck(t *testing.T, db *store.DB, ws, key string, cursor int64) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	var b strings.Builder
+	evs, err := db.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, AfterCursor: cursor - 1, Limit: 1})
+	switch {
+	case err != nil:
+		fmt.Fprintf(&b, "reading cursor %d: %v", cursor, err)
+	case len(evs) == 0 || evs[0].Cursor != cursor:
+		fmt.Fprintf(&b, "no event at cursor %d", cursor)
+	default:
+		e := evs[0]
+		fmt.Fprintf(&b, "cursor %d holds %s by %s/%s in %s key %q at %s", cursor, e.Kind, e.Actor.Role, e.Actor.ID, e.ConversationID, e.IdempotencyKey, e.At.Format(time.RFC3339Nano))
+	}
+	all, err := db.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, Kinds: []starpost.EventKind{starpost.KindMessage}})
+	for err == nil && len(all) > 0 {
+		for _, e := range all {
+			if e.IdempotencyKey == key {
+				fmt.Fprintf(&b, "; key %q is at cursor %d (%s in %s)", key, e.Cursor, e.Kind, e.ConversationID)
+			}
+		}
+		if len(all) < starpost.MaxEventPage {
+			break
+		}
+		all, err = db.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, Kinds: []starpost.EventKind{starpost.KindMessage}, AfterCursor: all[len(all)-1].Cursor})
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "; searching for the key: %v", err)
+	}
+	return b.String()
+}
+
 func listEvents(t *testing.T, db *store.DB, ws, conv string) []*starpost.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
