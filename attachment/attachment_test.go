@@ -11,7 +11,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -224,17 +223,11 @@ func TestCleanName(t *testing.T) {
 // on a throwaway PostgreSQL server, with tenant isolation and the size
 // limit.
 func TestDialects(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.Start(t).NewDatabase(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range pgtest.Backends(nil) {
+		t.Run(tc.Name, func(t *testing.T) {
 			ctx := context.Background()
 			clock := fixedClock{time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
-			db, err := store.Open(ctx, tc.dsn(t), clock, nil)
+			db, err := store.Open(ctx, tc.DSN(t), clock, nil)
 			check(t, err)
 			defer db.Close()
 			open := func() *attachment.Store {

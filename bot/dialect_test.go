@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/starpost/starpost"
@@ -17,16 +16,10 @@ import (
 // trained, stored and loaded back by a second Models, a new version after
 // an edit and old versions pruned.
 func TestDialects(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.Start(t).NewDatabase(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range pgtest.Backends(nil) {
+		t.Run(tc.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, tc.dsn(t), nil, nil)
+			db, err := store.Open(ctx, tc.DSN(t), nil, nil)
 			check(t, err)
 			defer db.Close()
 			// The queue's bot setting is stored with the queue (its JSON).

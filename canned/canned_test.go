@@ -2,7 +2,6 @@ package canned_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -90,16 +89,10 @@ func asError(err error, e **starpost.Error) bool {
 // language, agent and language filters, update, delete, and tenant
 // isolation.
 func TestDialects(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.Start(t).NewDatabase(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range pgtest.Backends(nil) {
+		t.Run(tc.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, tc.dsn(t), newClock(), nil)
+			db, err := store.Open(ctx, tc.DSN(t), newClock(), nil)
 			check(t, err)
 			defer db.Close()
 			clock := newClock()

@@ -15,17 +15,10 @@ import (
 )
 
 func TestCheckpoints(t *testing.T) {
-	tests := []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.Start(t).NewDatabase(t) }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range pgtest.Backends(nil) {
+		t.Run(tt.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, tt.dsn(t), nil, nil)
+			db, err := store.Open(ctx, tt.DSN(t), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

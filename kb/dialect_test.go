@@ -3,7 +3,6 @@ package kb_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/starpost/starpost/kb"
@@ -16,16 +15,10 @@ import (
 // versions, search after a restart from the saved index, synonyms,
 // feedback and a CSV round trip.
 func TestDialects(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.Start(t).NewDatabase(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range pgtest.Backends(nil) {
+		t.Run(tc.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, tc.dsn(t), newClock(), nil)
+			db, err := store.Open(ctx, tc.DSN(t), newClock(), nil)
 			check(t, err)
 			defer db.Close()
 			k := openKB(t, db)

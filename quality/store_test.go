@@ -3,7 +3,6 @@ package quality_test
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"testing"
@@ -151,14 +150,8 @@ var (
 )
 
 func dialects(t *testing.T, run func(t *testing.T, w *world)) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.Start(t).NewDatabase(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) { run(t, newWorld(t, tc.dsn(t))) })
+	for _, tc := range pgtest.Backends(nil) {
+		t.Run(tc.Name, func(t *testing.T) { run(t, newWorld(t, tc.DSN(t))) })
 	}
 }
 

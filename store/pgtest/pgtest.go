@@ -280,3 +280,27 @@ func (sh *Shared) Stop() error {
 	}
 	return sh.srv.Stop()
 }
+
+// Backend is a database a test runs against.
+type Backend struct {
+	// Name is "sqlite" or "postgres", for t.Run.
+	Name string
+	// DSN returns the address of a new, empty database for tb: a file in a
+	// temporary folder, or a database on a throwaway PostgreSQL server.
+	DSN func(tb testing.TB) string
+}
+
+// Backends returns the two databases Starpost runs on, for tests that run
+// the same code against both: SQLite in tb's temporary folder, and
+// PostgreSQL on sh's server or, when sh is nil, on a server started (by
+// Start) for each test that asks.
+func Backends(sh *Shared) []Backend {
+	pg := Start
+	if sh != nil {
+		pg = sh.Get
+	}
+	return []Backend{
+		{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "starpost.db") }},
+		{"postgres", func(tb testing.TB) string { return pg(tb).NewDatabase(tb) }},
+	}
+}
