@@ -2,7 +2,7 @@
 // the chat widget's copy-paste snippet with a preview, and the workspace's
 // canned replies. Each section is a create form beside the list it adds to.
 import { call } from './api.js';
-import { h, s, chatCapacity } from './dom.js';
+import { h, s, chatCapacity, say } from './dom.js';
 
 const SECTIONS = ['agents', 'queues', 'skills', 'sites', 'teams', 'tokens', 'widget', 'canned'];
 
@@ -45,10 +45,7 @@ export function start(ctx) {
     if (h2) h2.focus();
   });
 
-  function announce(text) {
-    els.announce.textContent = '';
-    requestAnimationFrame(() => { els.announce.textContent = text; });
-  }
+  function announce(text) { say(els.announce, text); }
 
   function draw() {
     const f = { agents: drawAgents, skills: () => drawNamed('skills', T.adm.createSkill), sites: drawSites, teams: () => drawNamed('teams', T.adm.createTeam),

@@ -8,7 +8,7 @@
 // drops from the last cursor seen.
 import { call, newKey, Stream, APIError, fetchMe } from './api.js';
 import { dictionaries, languages, pickLanguage } from './i18n.js';
-import { topBar } from './dom.js';
+import { topBar, say } from './dom.js';
 import { panel as assistPanel, assistState, maskParts, maskedText, fill } from './assist.js';
 import { draftButton, requestDraft, drawSources } from './draft.js';
 import * as att from './attachments.js'; // widget feature: attachments, receipts, ratings
@@ -300,11 +300,7 @@ async function setPresence(p) {
   }
 }
 
-function announce(text) {
-  if (!els.announce) return;
-  els.announce.textContent = '';
-  requestAnimationFrame(() => { els.announce.textContent = text; });
-}
+function announce(text) { say(els.announce, text); }
 
 // ---- realtime ----
 function startStream(cursor) {

@@ -41,6 +41,17 @@ export function startOfToday() {
   return d.getTime();
 }
 
+/**
+ * say puts text in a polite live region for screen readers: the region is
+ * emptied first and filled on the next frame, so the same text said twice is
+ * read twice.
+ */
+export function say(region, text) {
+  if (!region) return;
+  region.textContent = '';
+  requestAnimationFrame(() => { region.textContent = text; });
+}
+
 /** ts parses an API time (or returns 0). */
 export function ts(v) { return v ? Date.parse(v) : 0; }
 

@@ -12,7 +12,7 @@
 // published articles on the server, and each published article links to
 // its page there.
 import { call, cookie } from './api.js';
-import { h } from './dom.js';
+import { h, say } from './dom.js';
 
 const SECTIONS = ['articles', 'faqs', 'synonyms', 'search', 'help'];
 const API = '/api/v1/kb/';
@@ -62,10 +62,7 @@ export function start(ctx) {
   }
   window.addEventListener('hashchange', onHash);
 
-  function announce(text) {
-    els.announce.textContent = '';
-    requestAnimationFrame(() => { els.announce.textContent = text; });
-  }
+  function announce(text) { say(els.announce, text); }
   function focusHeading() { const x = els.body.querySelector('h2'); if (x) x.focus(); }
   function focusId(id) { const x = document.getElementById(id); if (x) x.focus(); }
 

@@ -12,7 +12,7 @@
 // and CSAT as SVG line charts (title, description and a data table for
 // each), and totals with finding counts by type.
 import { call } from './api.js';
-import { h, s } from './dom.js';
+import { h, s, say } from './dom.js';
 
 const SECTIONS = ['review', 'dashboard', 'rules'];
 const PALETTE = ['#0b57d0', '#b3261e', '#146c2e', '#7c4dff', '#8a5000', '#00696f'];
@@ -54,11 +54,7 @@ export function start(ctx) {
   const fmtTime = (v) => { const d = new Date(v); return isNaN(d) ? '' : d.toLocaleString(document.documentElement.lang); };
   const result = (it) => !it.applicable ? T.qa.na : it.passed ? T.qa.pass : T.qa.fail;
 
-  function announce(text) {
-    if (!els.announce) return;
-    els.announce.textContent = '';
-    requestAnimationFrame(() => { els.announce.textContent = text; });
-  }
+  function announce(text) { say(els.announce, text); }
 
   // ---- data ----
   async function loadDirectory() {

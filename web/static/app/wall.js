@@ -7,7 +7,7 @@
 // from the REST lists and kept live by the workspace stream, on which
 // supervisors see every event.
 import { call, newKey, Stream, fetchMe } from './api.js';
-import { h, s, fmtDur, startOfToday, ts, chatCapacity } from './dom.js';
+import { h, s, fmtDur, startOfToday, ts, chatCapacity, say } from './dom.js';
 
 const OPEN = new Set(['bot', 'queued', 'offered', 'assigned', 'waiting']);
 const WAITING = new Set(['queued', 'offered']);
@@ -505,11 +505,7 @@ export function start(ctx) {
   }
   function sys(text, at, e) { return h('li', { class: 'sys', 'data-seq': String(e.seq), text: `${text} · ${at}` }); }
 
-  function announce(text) {
-    if (!els.announce) return;
-    els.announce.textContent = '';
-    requestAnimationFrame(() => { els.announce.textContent = text; });
-  }
+  function announce(text) { say(els.announce, text); }
 
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && W.monitor) { e.preventDefault(); closeMonitor(); }
