@@ -2,8 +2,10 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -50,3 +52,38 @@ func TestAUROC(t *testing.T) {
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// TestEvalTagLearning runs the tag curve on a small labelled set written
+// here: one FAQ variant per intent, the other questions as tags.
+func TestEvalTagLearning(t *testing.T) {
+	dir := t.TempDir()
+	var train, test strings.Builder
+	train.WriteString("text,category\n")
+	test.WriteString("text,category\n")
+	total := 0
+	for intent, qs := range faqSet {
+		for _, q := range qs {
+			fmt.Fprintf(&train, "%q,%s\n", q, intent)
+		}
+		fmt.Fprintf(&test, "%q,%s\n", qs[len(qs)-1], intent)
+		total += len(qs) - 1
+	}
+	for name, s := range map[string]string{"train.csv": train.String(), "test.csv": test.String()} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := EvalTagLearning(context.Background(), dir, 1, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Intents != len(faqSet) || rep.Test != len(faqSet) || len(rep.Curve) != 5 {
+		t.Fatalf("report %+v", rep)
+	}
+	if first, last := rep.Curve[0], rep.Curve[4]; first.Tags != 0 || last.Tags != total || last.Accuracy < 0 || last.Accuracy > 1 {
+		t.Fatalf("curve %+v, want 0 then %d tags", rep.Curve, total)
+	}
+	if _, err := EvalTagLearning(context.Background(), dir, 0, testWriter{t}); err == nil {
+		t.Fatal("0 FAQ variants accepted")
+	}
+}

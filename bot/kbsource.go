@@ -9,12 +9,22 @@ import (
 
 // KBSource makes a knowledge base the bot's Source: every published FAQ is
 // an intent, its question variants are the training examples and its
-// answer is what the bot replies.
-type KBSource struct{ KB *kb.KB }
+// answer is what the bot replies. With Tags, the customer's words of
+// resolved conversations tagged with a published FAQ are examples too.
+type KBSource struct {
+	KB   *kb.KB
+	Tags *Tags // optional
+}
 
-// Revision implements Source.
+// Revision implements Source: the knowledge base's revision plus the
+// tags' (both only grow, so the sum does too).
 func (s KBSource) Revision(ctx context.Context, ws string) (int64, error) {
-	return s.KB.Revision(ctx, ws)
+	rev, err := s.KB.Revision(ctx, ws)
+	if err != nil || s.Tags == nil {
+		return rev, err
+	}
+	tags, err := s.Tags.Revision(ctx, ws)
+	return rev + tags, err
 }
 
 // TrainingData implements Source.
@@ -32,6 +42,17 @@ func (s KBSource) TrainingData(ctx context.Context, ws string) ([]Example, map[s
 		intents[f.ID] = Intent{ID: f.ID, Title: f.Questions[0], Lang: f.Lang}
 		for _, q := range f.Questions {
 			ex = append(ex, Example{Text: q, Intent: f.ID})
+		}
+	}
+	if s.Tags != nil {
+		tagged, err := s.Tags.Examples(ctx, ws)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range tagged {
+			if _, ok := intents[x.Intent]; ok { // a tag of an FAQ since deleted or unpublished does not count
+				ex = append(ex, x)
+			}
 		}
 	}
 	return ex, intents, nil

@@ -14,3 +14,18 @@ CREATE TABLE IF NOT EXISTS bot_models (
     data         BYTEA  NOT NULL,
     PRIMARY KEY (workspace_id, version)
 );
+
+-- Intent tags of conversations (bot.Tags): see schema_sqlite.sql.
+CREATE TABLE IF NOT EXISTS bot_tags (
+    workspace_id    TEXT    NOT NULL,
+    conversation_id TEXT    NOT NULL,
+    intent          TEXT    NOT NULL,
+    text            TEXT    NOT NULL,
+    resolved        INTEGER NOT NULL,
+    tag_seq         BIGINT  NOT NULL,
+    PRIMARY KEY (workspace_id, conversation_id)
+);
+CREATE TABLE IF NOT EXISTS bot_tag_revisions (
+    workspace_id TEXT   PRIMARY KEY,
+    revision     BIGINT NOT NULL
+);

@@ -14,3 +14,24 @@ CREATE TABLE IF NOT EXISTS bot_models (
     data         BLOB    NOT NULL,
     PRIMARY KEY (workspace_id, version)
 );
+
+-- Intent tags of conversations (bot.Tags), kept by the tag engine from
+-- intent.tagged and state events: which intent (FAQ id) a conversation was
+-- about and the customer's words that asked for it. Tags of resolved or
+-- closed conversations (resolved = 1) are training examples. tag_seq is the
+-- seq of the tag event the row holds, so a replayed older tag changes
+-- nothing. bot_tag_revisions counts changes per workspace, so the models
+-- know when to retrain.
+CREATE TABLE IF NOT EXISTS bot_tags (
+    workspace_id    TEXT    NOT NULL,
+    conversation_id TEXT    NOT NULL,
+    intent          TEXT    NOT NULL,
+    text            TEXT    NOT NULL,
+    resolved        INTEGER NOT NULL,
+    tag_seq         INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, conversation_id)
+);
+CREATE TABLE IF NOT EXISTS bot_tag_revisions (
+    workspace_id TEXT    PRIMARY KEY,
+    revision     INTEGER NOT NULL
+);

@@ -46,6 +46,7 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /api/v1/conversations/{id}/notes":    map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/transfer": map[string]any{"to_queue_id": a.queue.ID},
 		"POST /api/v1/conversations/{id}/assign":   map[string]any{"agent_id": a.agent.ID},
+		"POST /api/v1/conversations/{id}/intent":   map[string]any{"intent": "fq_1", "text": "x"},
 	}
 	// Routes without an id in the path that take B's ids in the body.
 	bodyRefs := []struct {

@@ -460,6 +460,10 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/wfm/offers/{id}/decline", AccessAgent, s.handleWFMDeclineOffer},
 		// Back-pressure: leave a message when a surge limit refused a chat.
 		{"POST", CallbackPath, AccessVisitor, s.handleCallback},
+
+		// Intent tags of conversations: training data of the bot.
+		{"GET", "/api/v1/bot/intents", AccessAgent, s.handleIntents},
+		{"POST", "/api/v1/conversations/{id}/intent", AccessAgent, s.handleTagIntent},
 	}
 }
 

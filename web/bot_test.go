@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -42,6 +43,7 @@ func TestBrowserBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	refund := "Refunds reach your original payment method within 3 working days of approval."
+	var faqIDs []string
 	for _, f := range []spkb.FAQ{
 		{Questions: []string{"How do I get a refund?", "when will my refund arrive", "refund my order", "I want my money back", "怎么退款", "退款多久到账"}, Answer: refund, Lang: "en"},
 		{Questions: []string{"Where is my package?", "track my order", "my parcel has not arrived", "快递到哪了", "包裹什么时候到"}, Answer: "Track your parcel with the number in the shipping email.", Lang: "en"},
@@ -50,6 +52,7 @@ func TestBrowserBot(t *testing.T) {
 		if err := k.CreateFAQ(ctx, ws, &f); err != nil {
 			t.Fatal(err)
 		}
+		faqIDs = append(faqIDs, f.ID)
 	}
 	models, err := bot.OpenModels(ctx, bot.ModelsOptions{SQL: n.db.SQL(), Driver: n.db.Driver(), Tokenizer: tok, Source: bot.KBSource{KB: k}})
 	if err != nil {
@@ -59,16 +62,25 @@ func TestBrowserBot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := engine.NewRunner(eng, engine.Options{Store: n.db, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver()})
+	// The tag engine keeps the intent tags agents give conversations.
+	tags, err := bot.OpenTags(ctx, n.db.SQL(), n.db.Driver())
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- runner.Run(ctx) }()
+	done := make(chan error, 2)
+	for _, h := range []engine.Handler{eng, bot.NewTagEngine(tags, n.db)} {
+		runner, err := engine.NewRunner(h, engine.Options{Store: n.db, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- runner.Run(ctx) }()
+	}
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("bot runner: %v", err)
+		for range 2 {
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("engine runner: %v", err)
+			}
 		}
 		models.Close()
 	})
@@ -113,7 +125,8 @@ func TestBrowserBot(t *testing.T) {
 	wait(t, cust, "the widget launcher", `document.querySelector('starpost-widget')?.shadowRoot.querySelector('.launcher') != null`)
 	do(t, cust, "open the widget", chromedp.Click(inWidget(".launcher")))
 	wait(t, cust, "the message box", `!`+w+`.querySelector('.panel').hidden`)
-	do(t, cust, "ask a paraphrased question", chromedp.SendKeys(inWidget("textarea"), "how long until I get my money back?"+kb.Enter))
+	const question = "how long until I get my money back?"
+	do(t, cust, "ask a paraphrased question", chromedp.SendKeys(inWidget("textarea"), question+kb.Enter))
 	wait(t, cust, "the bot's answer", `[...`+w+`.querySelectorAll('.msg.them')].some(m => m.textContent.includes(`+jsString(refund)+`) && m.textContent.includes('bot'))`)
 	sh.take(cust, "phone-widget-bot-answer")
 	if eval[bool](t, agent, `document.querySelector('.offer') !== null`) {
@@ -145,4 +158,43 @@ func TestBrowserBot(t *testing.T) {
 	setLang(t, agent, "zh-CN")
 	wait(t, agent, "the card in Chinese", `document.querySelector('.log .handoff .handoff-reason')?.textContent === '客户要求人工服务'`)
 	sh.take(agent, "phone-agent-handoff-card-zh")
+
+	// The agent tags the conversation with the intent the bot detected (the
+	// picker starts there) and resolves it: the customer's first question
+	// becomes a training example of the bot.
+	do(t, agent, "open the customer panel", chromedp.Click(chromedp.CSS(".conv-head .contact-btn")))
+	wait(t, agent, "the intent picker at the bot's intent", `document.querySelector('#intent-pick:not([disabled])')?.value === `+jsString(faqIDs[0]))
+	if got := eval[string](t, agent, `document.querySelector('label[for=intent-pick]').textContent`); got != "本会话的意图" {
+		t.Errorf("the picker's label in Chinese is %q", got)
+	}
+	audit(t, agent, "the intent picker on a phone, in Chinese", "")
+	sh.take(agent, "phone-agent-intent-zh")
+	do(t, agent, "save the intent", chromedp.Click(chromedp.CSS("#intent-save")))
+	wait(t, agent, "the tag saved", `document.querySelector('#intent-status').textContent.startsWith('意图已保存')`)
+	wait(t, agent, "the tag in the log", `[...document.querySelectorAll('.log .sys')].some(li => li.textContent.includes('已标注意图：How do I get a refund?'))`)
+	tagged, err := n.db.ListEvents(ctx, starpost.EventFilter{WorkspaceID: ws, Kinds: []starpost.EventKind{bot.KindIntentTagged}})
+	if err != nil || len(tagged) != 1 || tagged[0].Actor.ID != agentLogin.UserID {
+		t.Fatalf("intent.tagged events %+v, %v", tagged, err)
+	}
+	conv := tagged[0].ConversationID
+	if ex, err := tags.Examples(ctx, ws); err != nil || len(ex) != 0 {
+		t.Fatalf("examples before the conversation is resolved: %v, %v", ex, err)
+	}
+	do(t, agent, "close the panel", chromedp.Click(chromedp.CSS(".contact-head button")))
+	jsClick(t, agent, "resolve", ".conv-head .resolve")
+	want := bot.Example{Text: question, Intent: faqIDs[0]}
+	for deadline := time.Now().Add(30 * time.Second); ; { // a hang guard, not a measurement
+		ex, err := tags.Examples(ctx, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ex) == 1 && ex[0] == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			c, _ := n.db.FindConversation(ctx, ws, conv)
+			t.Fatalf("examples after resolving %v (conversation %+v), want %v", ex, c, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

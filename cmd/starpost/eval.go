@@ -25,6 +25,7 @@ Quality figures on public data, read by path (default ../shared/data/<set folder
   match      AFQMC train → dev: accuracy and positive-class F1
   emotion    COLD, ChnSentiCorp, SMP2020-EWECT, GoEmotions: accuracy and macro-F1 on the test splits
   bot        BANKING77 train → test with the bot's model: accuracy, calibration (ECE), policy, out-of-scope
+  tags       BANKING77: the bot's accuracy from 5 FAQ variants per intent plus a growing share of tagged conversations
 `
 
 // evalSets maps an eval name to its default data folder and its runner.
@@ -62,6 +63,11 @@ func evalSets() map[string]struct {
 		// The bot's intent model and policy (package bot).
 		"bot": {"banking77", func(ctx context.Context, dir string, w io.Writer) error {
 			_, err := bot.EvalBANKING77(ctx, dir, w)
+			return err
+		}},
+		// What intent tags of resolved conversations add to a small FAQ.
+		"tags": {"banking77", func(ctx context.Context, dir string, w io.Writer) error {
+			_, err := bot.EvalTagLearning(ctx, dir, 5, w)
 			return err
 		}},
 	}

@@ -55,6 +55,7 @@ type node struct {
 	kb     *kb.KB
 	qa     *quality.Store
 	bots   *bot.Models // the bot's intent models (trained on the leader, listed by the API)
+	tags   *bot.Tags   // intent tags of conversations: the bot's second source of examples
 	wfm    *plan.Service
 	api    *http.Server
 	server *nethttp.Server
@@ -109,9 +110,13 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 	}
 	// The bot's intent models, tokenised as the knowledge base does
 	// (bot.TokenizerOptions): trained by the bot engine on the leader, their
-	// versions listed by the API on every node.
+	// versions listed by the API on every node, from the published FAQs and
+	// the intent tags of resolved conversations.
+	if n.tags, err = bot.OpenTags(ctx, n.db.SQL(), n.db.Driver()); err != nil {
+		return nil, fmt.Errorf("intent tags: %w", err)
+	}
 	if n.bots, err = bot.OpenModels(ctx, bot.ModelsOptions{SQL: n.db.SQL(), Driver: n.db.Driver(),
-		Tokenizer: n.kb.Tokenizer(), Source: bot.KBSource{KB: n.kb}, Clock: n.clock, Logger: log.With("component", "bot")}); err != nil {
+		Tokenizer: n.kb.Tokenizer(), Source: bot.KBSource{KB: n.kb, Tags: n.tags}, Clock: n.clock, Logger: log.With("component", "bot")}); err != nil {
 		return nil, fmt.Errorf("bot models: %w", err)
 	}
 	n.api = &http.Server{Store: n.store, Bus: n.bus, Clock: n.clock, Logger: log.With("component", "http"),
@@ -379,7 +384,7 @@ func (n *node) engines() (map[string]*engine.Runner, error) {
 	})
 	runners := map[string]*engine.Runner{}
 	// The quality indexer stores every QA score for review and dashboards.
-	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), bt, quality.NewIndexer(n.qa, n.store), plan.NewEngine(n.wfm)} {
+	for _, h := range []engine.Handler{em, qa, kb.NewSuggester(n.kb), bt, bot.NewTagEngine(n.tags, n.store), quality.NewIndexer(n.qa, n.store), plan.NewEngine(n.wfm)} {
 		r, err := engine.NewRunner(h, engine.Options{Store: n.store, Bus: n.bus, SQL: n.db.SQL(), Driver: n.db.Driver(),
 			Clock: n.clock, Logger: n.log.With("component", h.Name())})
 		if err != nil {

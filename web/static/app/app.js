@@ -13,6 +13,7 @@ import { panel as assistPanel, assistState, maskParts, maskedText, fill } from '
 import { draftButton, requestDraft, drawSources } from './draft.js';
 import * as att from './attachments.js'; // widget feature: attachments, receipts, ratings
 import { handoffCard } from './handoff.js';
+import { intentSection } from './intent.js';
 
 let lang = pickLanguage();
 let T = dictionaries[lang];
@@ -700,6 +701,7 @@ function appendEvent(e) {
     }
     case 'created': li = sys(T.ev.created, e); break;
     case 'bot.handoff': li = handoffCard(e, T, time); break;
+    case 'intent.tagged': li = sys(T.bot.taggedLog(b.intent_title || b.intent), e); break;
     case 'assigned': if (b.agent_id === S.me.id) li = sys(T.ev.assigned, e); break;
     case 'transferred':
       li = b.note ? h('li', { class: 'msg note transfer-note', 'data-seq': String(e.seq) },
@@ -1170,7 +1172,8 @@ async function drawContact(c) {
         h('span', { class: 'row' }, h('span', { class: 'name', text: new Date(x.created_at).toLocaleDateString(lang) + ' ' + new Date(x.created_at).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' }) }),
           h('span', { class: 'state s-' + x.state, text: T.state[x.state] || x.state })),
         x.subject ? h('span', { class: 'preview', text: x.subject }) : null))));
-    box.append(dl, h('h3', { text: T.ws.past }), past.length ? ul : h('p', { class: 'empty', text: T.ws.pastNone }));
+    const mayTag = c.mine || S.me.role !== 'agent';
+    box.append(dl, ...(mayTag ? [intentSection({ T, call, c, announce })] : []), h('h3', { text: T.ws.past }), past.length ? ul : h('p', { class: 'empty', text: T.ws.pastNone }));
     if (S.me.role === 'agent') box.append(h('p', { class: 'hint', text: T.ws.pastLimited }));
     for (const x of past) applyConversationLight(x);
   } catch (err) {

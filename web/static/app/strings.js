@@ -246,6 +246,17 @@ export const en = {
       failed_turns: 'The bot failed to answer too often', no_model: 'Too few FAQs for the bot', disabled: "The queue's bot was switched off",
     },
     none: 'none', customer: 'Customer', bot: 'Bot',
+    // Intent tags (intent.js)
+    tagTitle: 'Intent',
+    tagHint: 'What did the customer ask about? Once the conversation is resolved, the bot learns from it.',
+    tagPick: 'Intent of this conversation',
+    tagNone: '— choose an intent —',
+    tagChoose: 'Choose an intent first.',
+    tagSave: 'Save intent',
+    tagged: (t) => `Tagged: ${t}`,
+    tagSaved: (t) => `Intent saved: ${t}. The bot learns from it once the conversation is resolved.`,
+    taggedLog: (t) => `Intent tagged: ${t}`,
+    noIntents: 'No published FAQs to tag with yet.',
   },
   // Knowledge-base screens (kb.js)
   kb: {
@@ -644,6 +655,17 @@ export const zh = {
       failed_turns: '机器人多次未能回答', no_model: '常见问题太少，机器人无法工作', disabled: '该队列的机器人已关闭',
     },
     none: '无', customer: '客户', bot: '机器人',
+    // 意图标注 (intent.js)
+    tagTitle: '意图',
+    tagHint: '客户咨询的是什么问题？会话解决后，机器人会从中学习。',
+    tagPick: '本会话的意图',
+    tagNone: '— 选择意图 —',
+    tagChoose: '请先选择意图。',
+    tagSave: '保存意图',
+    tagged: (t) => `已标注：${t}`,
+    tagSaved: (t) => `意图已保存：${t}。会话解决后机器人将从中学习。`,
+    taggedLog: (t) => `已标注意图：${t}`,
+    noIntents: '还没有已发布的常见问题可供标注。',
   },
   // 知识库页面 (kb.js)
   kb: {
