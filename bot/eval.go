@@ -67,16 +67,7 @@ type SweepPoint struct {
 // bot's default policy would do, and out-of-scope detection with 10 intents
 // held out of training. It writes a summary to w.
 func EvalBANKING77(ctx context.Context, dataDir string, w io.Writer) (*EvalReport, error) {
-	trX, trY, err := text.ReadLabelledCSV(filepath.Join(dataDir, "train.csv"))
-	if err != nil {
-		return nil, err
-	}
-	teX, teY, err := text.ReadLabelledCSV(filepath.Join(dataDir, "test.csv"))
-	if err != nil {
-		return nil, err
-	}
-	// The tokenizer the server's bot uses.
-	tok, err := text.NewTokenizer(TokenizerOptions())
+	trX, trY, teX, teY, tok, err := readEvalData(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +211,20 @@ func EvalBANKING77(ctx context.Context, dataDir string, w io.Writer) (*EvalRepor
 		}
 	}
 	return rep, nil
+}
+
+// readEvalData reads a labelled train and test split (CSV text,category:
+// dataDir/train.csv and test.csv) and makes the tokenizer the server's bot
+// uses.
+func readEvalData(dataDir string) (trX, trY, teX, teY []string, tok *text.Tokenizer, err error) {
+	if trX, trY, err = text.ReadLabelledCSV(filepath.Join(dataDir, "train.csv")); err != nil {
+		return
+	}
+	if teX, teY, err = text.ReadLabelledCSV(filepath.Join(dataDir, "test.csv")); err != nil {
+		return
+	}
+	tok, err = text.NewTokenizer(TokenizerOptions())
+	return
 }
 
 // examples pairs texts with labels, leaving out the labels in skip.

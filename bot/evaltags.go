@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"path/filepath"
 	"sort"
-
-	"github.com/starpost/starpost/text"
 )
 
 // TagCurvePoint is the bot's test accuracy with the FAQ variants and a
@@ -37,15 +34,7 @@ func EvalTagLearning(ctx context.Context, dataDir string, faqVariants int, w io.
 	if faqVariants < 1 {
 		return nil, fmt.Errorf("bot: faq variants %d, want at least 1", faqVariants)
 	}
-	trX, trY, err := text.ReadLabelledCSV(filepath.Join(dataDir, "train.csv"))
-	if err != nil {
-		return nil, err
-	}
-	teX, teY, err := text.ReadLabelledCSV(filepath.Join(dataDir, "test.csv"))
-	if err != nil {
-		return nil, err
-	}
-	tok, err := text.NewTokenizer(TokenizerOptions())
+	trX, trY, teX, teY, tok, err := readEvalData(dataDir)
 	if err != nil {
 		return nil, err
 	}
