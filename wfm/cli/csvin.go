@@ -231,44 +231,14 @@ const maxCount = 1e7
 // are zero (the staffing default applies). Rows must be in increasing
 // time order.
 func ReadForecast(file string, r io.Reader) ([]wfm.IntervalForecast, error) {
-	t, err := readTable(file, r)
+	rows, err := readIntervals(file, r, []string{"contacts", "count", "calls", "volume", "offered"},
+		[]string{"aht_seconds", "aht", "handle_seconds", "handle_time"}, true)
 	if err != nil {
 		return nil, err
 	}
-	ti, err := t.need("interval", "start", "datetime", "time", "timestamp")
-	if err != nil {
-		return nil, err
-	}
-	ci, err := t.need("contacts", "count", "calls", "volume", "offered")
-	if err != nil {
-		return nil, err
-	}
-	ai := t.col("aht_seconds", "aht", "handle_seconds", "handle_time")
-	out := make([]wfm.IntervalForecast, 0, len(t.rows))
-	for r := range t.rows {
-		ts, err := t.timeAt(r, ti)
-		if err != nil {
-			return nil, err
-		}
-		if len(out) > 0 && !ts.After(out[len(out)-1].Start) {
-			return nil, t.errAt(r, ti, fmt.Errorf("%s is not after the previous row", ts.Format(time.RFC3339)))
-		}
-		n, err := t.numberAt(r, ci, 0, maxCount)
-		if err != nil {
-			return nil, err
-		}
-		f := wfm.IntervalForecast{Start: ts, Contacts: n}
-		if v, ok := t.cell(r, ai); ok && v != "" {
-			a, err := t.numberAt(r, ai, 0, 86400)
-			if err != nil {
-				return nil, err
-			}
-			f.HandleTime = time.Duration(math.Round(a * float64(time.Second)))
-		}
-		out = append(out, f)
-	}
-	if len(out) == 0 {
-		return nil, &InputError{File: file, Err: errors.New("no rows")}
+	out := make([]wfm.IntervalForecast, len(rows))
+	for i, x := range rows {
+		out[i] = wfm.IntervalForecast{Start: x.start, Contacts: x.count, HandleTime: time.Duration(math.Round(x.aht * float64(time.Second)))}
 	}
 	return out, nil
 }
@@ -280,6 +250,30 @@ func ReadForecast(file string, r io.Reader) ([]wfm.IntervalForecast, error) {
 // are ignored. It accepts what wfm.ReadHistory accepts, but reports bad
 // input by line and column, and rows may come in any order.
 func ReadHistory(file string, r io.Reader) ([]wfm.Observation, error) {
+	rows, err := readIntervals(file, r, []string{"count", "contacts", "calls", "volume", "offered"},
+		[]string{"aht", "aht_seconds", "handle_time", "handle_seconds"}, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wfm.Observation, len(rows))
+	for i, x := range rows {
+		out[i] = wfm.Observation{Start: x.start, Count: x.count, HandleSeconds: x.aht * x.count}
+	}
+	return out, nil
+}
+
+// intervalRow is one row of a forecast or history file.
+type intervalRow struct {
+	start time.Time
+	count float64
+	aht   float64 // mean handle time in seconds; 0 when blank or absent
+}
+
+// readIntervals reads the rows of an interval file: the interval start, the
+// count (the first of countNames in the header) and the optional mean
+// handle time (the first of ahtNames). With ordered, rows must be in
+// increasing time order. Bad input is reported by line and column.
+func readIntervals(file string, r io.Reader, countNames, ahtNames []string, ordered bool) ([]intervalRow, error) {
 	t, err := readTable(file, r)
 	if err != nil {
 		return nil, err
@@ -288,30 +282,31 @@ func ReadHistory(file string, r io.Reader) ([]wfm.Observation, error) {
 	if err != nil {
 		return nil, err
 	}
-	ci, err := t.need("count", "contacts", "calls", "volume", "offered")
+	ci, err := t.need(countNames...)
 	if err != nil {
 		return nil, err
 	}
-	ai := t.col("aht", "aht_seconds", "handle_time", "handle_seconds")
-	out := make([]wfm.Observation, 0, len(t.rows))
+	ai := t.col(ahtNames...)
+	out := make([]intervalRow, 0, len(t.rows))
 	for r := range t.rows {
 		ts, err := t.timeAt(r, ti)
 		if err != nil {
 			return nil, err
 		}
+		if ordered && len(out) > 0 && !ts.After(out[len(out)-1].start) {
+			return nil, t.errAt(r, ti, fmt.Errorf("%s is not after the previous row", ts.Format(time.RFC3339)))
+		}
 		n, err := t.numberAt(r, ci, 0, maxCount)
 		if err != nil {
 			return nil, err
 		}
-		o := wfm.Observation{Start: ts, Count: n}
+		x := intervalRow{start: ts, count: n}
 		if v, ok := t.cell(r, ai); ok && v != "" {
-			a, err := t.numberAt(r, ai, 0, 86400)
-			if err != nil {
+			if x.aht, err = t.numberAt(r, ai, 0, 86400); err != nil {
 				return nil, err
 			}
-			o.HandleSeconds = a * n
 		}
-		out = append(out, o)
+		out = append(out, x)
 	}
 	if len(out) == 0 {
 		return nil, &InputError{File: file, Err: errors.New("no rows")}
