@@ -72,3 +72,36 @@ func (r Rules) Check(existing []Work, add Work) error {
 	}
 	return nil
 }
+
+// CheckWeek reports whether adding add to an agent's existing work keeps
+// the paid hours of the week [weekStart, weekEnd) at most maxHours (no
+// limit when maxHours ≤ 0). Work counts in the week its start falls in.
+// The error is an ECONFLICT saying how many hours the week would have.
+func CheckWeek(existing []Work, add Work, weekStart, weekEnd time.Time, maxHours float64) error {
+	if maxHours <= 0 {
+		return nil
+	}
+	in := func(w Work) bool { return !w.Start.Before(weekStart) && w.Start.Before(weekEnd) }
+	if !in(add) {
+		return nil
+	}
+	h := add.PaidHours
+	for _, w := range existing {
+		if in(w) {
+			h += w.PaidHours
+		}
+	}
+	if h > maxHours+1e-9 {
+		return starpost.Errorf(starpost.ECONFLICT, "makes %.1f paid hours in the week from %s (at most %.1f)", h, weekStart.Format(time.DateOnly), maxHours)
+	}
+	return nil
+}
+
+// WeekOf returns the local calendar week (Monday to Monday, in loc) that
+// contains t, as times in loc.
+func WeekOf(t time.Time, loc *time.Location) (time.Time, time.Time) {
+	l := t.In(loc)
+	back := (int(l.Weekday()) + 6) % 7
+	y, m, d := l.Date()
+	return DayOf(y, m, d-back, loc).Start.In(loc), DayOf(y, m, d-back+7, loc).Start.In(loc)
+}
