@@ -185,6 +185,11 @@ func (s *Service) checkLimits(ctx context.Context, tx *sql.Tx, ws, agentID, skip
 	if err != nil {
 		return err
 	}
+	// In the agent's zone, so a refusal names the agent's own clock times.
+	for i := range work {
+		work[i].Start, work[i].End = work[i].Start.In(loc), work[i].End.In(loc)
+	}
+	add.Start, add.End = add.Start.In(loc), add.End.In(loc)
 	if err := s.cfg.Rules.Check(work, add); err != nil {
 		return err
 	}
