@@ -77,7 +77,7 @@ func (s *Server) dayParam(r *http.Request, name string, loc *time.Location) (tim
 }
 
 // rangeParams reads from and to (RFC 3339); from defaults to the start of
-// today in loc and to to seven days after from.
+// today in loc and to to the local midnight seven days after from's day.
 func (s *Server) rangeParams(r *http.Request, loc *time.Location) (time.Time, time.Time, error) {
 	q := r.URL.Query()
 	from, to := plan.DayIn(s.Clock.Now(), loc).Start, time.Time{}
@@ -88,7 +88,8 @@ func (s *Server) rangeParams(r *http.Request, loc *time.Location) (time.Time, ti
 		}
 		from = t
 	}
-	to = from.Add(7 * 24 * time.Hour)
+	y, m, d := from.In(loc).Date()
+	to = plan.DayOf(y, m, d+7, loc).Start // seven local days, whatever the clocks do
 	if v := q.Get("to"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {

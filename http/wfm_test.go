@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/starpost/starpost"
 	sphttp "github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/wfm/plan"
 )
@@ -189,5 +190,32 @@ func TestWFM(t *testing.T) {
 	r := agent2.do("POST", "/api/v1/wfm/slots/"+late.ID+"/claim", nil)
 	if r.status != 409 || !strings.Contains(r.errorBody(t).Message, "expired") {
 		t.Fatalf("claim of an expired slot: %d %s", r.status, r.body)
+	}
+}
+
+// TestWFMLocalDay: a queue's day follows its business hours' time zone:
+// the day the clocks go back in New York has 100 quarter-hours, and the
+// default day is today there.
+func TestWFMLocalDay(t *testing.T) {
+	e := newEnv(t)
+	a := e.newTenant("alpha")
+	a.queue.BusinessHours = &starpost.BusinessHours{TimeZone: "America/New_York", Days: map[time.Weekday][]string{time.Monday: {"09:00-17:00"}}}
+	if err := e.db.UpdateQueue(e.ctx, a.queue); err != nil {
+		t.Fatal(err)
+	}
+	sup := e.login(a.supervisor)
+	for _, tc := range []struct {
+		query, day, start string
+		n                 int
+	}{
+		{"?date=2025-11-02", "2025-11-02", "2025-11-02T04:00:00Z", 100},
+		{"?date=2025-03-09", "2025-03-09", "2025-03-09T05:00:00Z", 92},
+		{"", "2025-11-11", "2025-11-11T05:00:00Z", 96}, // 04:00 in New York
+	} {
+		var day plan.DayPlan
+		sup.mustJSON("GET", "/api/v1/wfm/queues/"+a.queue.ID+"/day"+tc.query, nil, 200, &day)
+		if day.Day != tc.day || len(day.Items) != tc.n || day.Start.Format(time.RFC3339) != tc.start || day.TimeZone != "America/New_York" {
+			t.Fatalf("%s: day %s in %s, %d intervals from %v", tc.query, day.Day, day.TimeZone, len(day.Items), day.Start)
+		}
 	}
 }
