@@ -116,6 +116,15 @@ func TestBrowserWFM(t *testing.T) {
 	if slot == nil {
 		t.Fatalf("the planner's slot was not published: %+v", open)
 	}
+	// The planner marks another agent as flexible (灵活用工).
+	flexAgent := n.world.Agents()[1]
+	box := `document.querySelector('input[data-agent="` + flexAgent.UserID + `"]')`
+	wait(t, sup, "the flexible-agent switch", box+` !== null && !`+box+`.checked`)
+	do(t, sup, "mark the agent flexible", chromedp.Click(chromedp.CSS(`input[data-agent="`+flexAgent.UserID+`"]`)))
+	wait(t, sup, "the switch saved and redrawn", box+`.checked && !`+box+`.disabled`)
+	if p, err := n.wfm.AgentProfile(ctx, ws, flexAgent.UserID); err != nil || !p.Flexible {
+		t.Fatalf("profile after the switch: %+v %v", p, err)
+	}
 	sh.take(sup, "desktop-wfm-planner")
 	audit(t, sup, "the planner view", "")
 	setLang(t, sup, "zh-CN")
