@@ -156,8 +156,10 @@ func (s *Service) Forecast(ctx context.Context, ws, queueID string, days []time.
 	return method, s.inTx(ctx, func(tx *sql.Tx) error {
 		for d, day := range ldays {
 			// A day forecast before in another time zone may have other
-			// intervals: replace it whole.
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM wfm_forecasts WHERE workspace_id = ? AND queue_id = ? AND day = ?`), ws, queueID, day.Date); err != nil {
+			// intervals: drop those the day no longer has (the others are
+			// overwritten, so concurrent forecasts of a day do not collide).
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM wfm_forecasts WHERE workspace_id = ? AND queue_id = ? AND day = ? AND (time_zone <> ? OR slot >= ?)`),
+				ws, queueID, day.Date, loc.String(), day.Len()); err != nil {
 				return fmt.Errorf("plan: save forecast: %w", err)
 			}
 			for k := 0; k < day.Len(); k++ {
@@ -172,7 +174,9 @@ func (s *Service) Forecast(ctx context.Context, ws, queueID string, days []time.
 					return err
 				}
 				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO wfm_forecasts (workspace_id, queue_id, day, slot, contacts, aht_seconds, required, method, reforecast, re_required, computed_at, time_zone)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, -1, -1, ?, ?)`),
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, -1, -1, ?, ?)
+ON CONFLICT (workspace_id, queue_id, day, slot) DO UPDATE SET contacts = excluded.contacts, aht_seconds = excluded.aht_seconds,
+required = excluded.required, method = excluded.method, reforecast = -1, re_required = -1, computed_at = excluded.computed_at, time_zone = excluded.time_zone`),
 					ws, queueID, day.Date, k, c, aht.Seconds(), req, method, unix(now), loc.String()); err != nil {
 					return fmt.Errorf("plan: save forecast: %w", err)
 				}

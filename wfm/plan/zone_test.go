@@ -78,6 +78,21 @@ func TestQueueZoneShanghai(t *testing.T) {
 			t.Fatalf("interval %d (%s local): actual %v, want %v", k, it.Start.In(sh).Format("15:04"), it.Actual, want)
 		}
 	}
+	// The queue moves to New York: the stored Shanghai forecast of the
+	// date is not reused, the day is New York's.
+	ny := setZone(t, f, "America/New_York")
+	p, err = f.svc.Day(f.ctx, f.ws, f.queue.ID, day)
+	must(t, err)
+	if p.TimeZone != "America/New_York" || len(p.Items) != 96 || p.Start.Format(time.RFC3339) != "2026-11-11T05:00:00Z" {
+		t.Fatalf("after the move: %s, %d intervals from %v", p.TimeZone, len(p.Items), p.Start)
+	}
+	for _, it := range p.Items {
+		// Shanghai's 09:00–18:00 is New York's 20:00–05:00.
+		h := it.Start.In(ny).Hour()
+		if busy := h >= 20 || h < 5; busy != (it.Forecast > 1) {
+			t.Fatalf("%s New York: forecast %.2f", it.Start.In(ny).Format("15:04"), it.Forecast)
+		}
+	}
 	// The default day of the API is the local one: at 18:00 in Shanghai
 	// on 11 November; at 17:00 UTC it is already the 12th there.
 	if got := plan.DayIn(today.Add(7*time.Hour), sh).Date; got != "2026-11-12" {
