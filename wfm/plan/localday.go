@@ -153,6 +153,11 @@ func (s *Service) AgentZone(ctx context.Context, ws, agentID string) (*time.Loca
 	if err != nil {
 		return nil, err
 	}
+	return s.userZone(ctx, ws, u)
+}
+
+// userZone is AgentZone for a user already read.
+func (s *Service) userZone(ctx context.Context, ws string, u *starpost.User) (*time.Location, error) {
 	sites, err := s.dir.ListSites(ctx, ws)
 	if err != nil {
 		return nil, fmt.Errorf("plan: list sites: %w", err)

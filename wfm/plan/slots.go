@@ -241,7 +241,7 @@ func (s *Service) Claim(ctx context.Context, ws, agentID, slotID string) (*Shift
 	if !qualified(u, q) {
 		return nil, starpost.Errorf(starpost.EFORBIDDEN, "you lack a skill the queue %s needs", q.Name)
 	}
-	loc, err := s.AgentZone(ctx, ws, agentID)
+	loc, err := s.userZone(ctx, ws, u)
 	if err != nil {
 		return nil, err
 	}
