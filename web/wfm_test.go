@@ -99,6 +99,24 @@ func TestBrowserWFM(t *testing.T) {
 	wait(t, sup, "the week's published schedule listed", `[...document.querySelectorAll('.wfm-list li')].some(li => li.textContent.includes('published'))`)
 	do(t, sup, "choose the queue", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#wfm-queue'); s.value = `+jsString(q.ID)+`; s.dispatchEvent(new Event('change')) })()`))
 	wait(t, sup, "the queue's slot form", `document.querySelector('#wfm-os').textContent.includes(`+jsString(q.Name)+`)`)
+	// The form's wall clock to an instant in a named zone, whatever the
+	// browser's: ordinary, skipped (moves forward) and repeated times.
+	for _, tc := range []struct{ wall, zone, want string }{
+		{"2026-11-11T09:00", "Asia/Shanghai", "2026-11-11T01:00:00.000Z"},
+		{"2026-07-01T09:00", "America/New_York", "2026-07-01T13:00:00.000Z"},
+		{"2026-03-08T01:45", "America/New_York", "2026-03-08T06:45:00.000Z"},
+		{"2026-03-08T03:00", "America/New_York", "2026-03-08T07:00:00.000Z"},
+		{"2026-03-08T02:30", "America/New_York", "2026-03-08T07:30:00.000Z"}, // skipped: 03:30 EDT
+		{"2026-11-01T01:30", "America/New_York", "2026-11-01T05:30:00.000Z"}, // repeated: the first, EDT
+		{"2026-11-01T00:30", "America/New_York", "2026-11-01T04:30:00.000Z"},
+		{"2026-11-01T02:00", "America/New_York", "2026-11-01T07:00:00.000Z"},
+	} {
+		js := `import('/app/wfm.js').then((m) => new Date(m.zonedToUTC(` + jsString(tc.wall) + `, ` + jsString(tc.zone) + `)).toISOString())`
+		got, err := chromedp.Run(sup, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil || got != tc.want {
+			t.Fatalf("%s in %s: %s (%v), want %s", tc.wall, tc.zone, got, err, tc.want)
+		}
+	}
 	// The form takes the queue's wall-clock time, whatever the browser's zone.
 	do(t, sup, "fill in the slot", chromedp.Evaluate[chromedp.Void](`(() => { document.querySelector('#wfm-slot-start').value = `+jsString(start.In(loc).Format("2006-01-02T15:04"))+` })()`),
 		chromedp.Click(chromedp.CSS(`#wfm-slot-len + button[type=submit]`)))

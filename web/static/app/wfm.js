@@ -401,13 +401,17 @@ function zoneOffset(t, tz) {
 }
 
 /** zonedToUTC turns a wall-clock time "YYYY-MM-DDTHH:MM" in tz into an
- * instant (ms); a time skipped by a daylight-saving change moves forward. */
-function zonedToUTC(wall, tz) {
+ * instant (ms): a repeated time is its first occurrence, a time skipped
+ * by a daylight-saving change moves forward by the change. */
+export function zonedToUTC(wall, tz) {
   const w = Date.parse(wall + ':00Z');
   if (Number.isNaN(w) || !tz) return Date.parse(wall);
-  let t = w - zoneOffset(w, tz);
-  t = w - zoneOffset(t, tz);
-  return t;
+  const t1 = w - zoneOffset(w, tz);
+  const t2 = w - zoneOffset(t1, tz);
+  const shows = (t) => t + zoneOffset(t, tz) === w;
+  // The earlier when it shows the wall time; else the later, which does
+  // or, in a skipped hour, is the time after the change.
+  return shows(Math.min(t1, t2)) ? Math.min(t1, t2) : Math.max(t1, t2);
 }
 
 /** isoDay is the UTC date (YYYY-MM-DD) of t. */
