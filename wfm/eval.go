@@ -137,15 +137,20 @@ func EvalMethods() []Method {
 // Candidates returns the forecasting methods the automatic selection
 // chooses from: the two baselines, an 8-week mean, Taylor's double-seasonal
 // smoothing, the calendar regression (with and without the after-holiday
-// effect, and with the turn-of-the-month effect), and the equal-weight
-// combination of the regression and the 4-week mean.
+// effect, and with the turn-of-the-month effect, with and without a local
+// level), and the equal-weight combination of the regression and the
+// 4-week mean.
 func Candidates() []Method {
 	r := NewRegression()
 	rn := r
 	rn.NoHoliday = true
+	// With a local level the residual AR(1) decays to a slowly moving
+	// mean rather than to zero (smoothing 0.1, from development data).
+	lvl := NewMonthRegression()
+	lvl.LevelAlpha = 0.1
 	return []Method{
 		SeasonalNaive{}, WeekMean{Weeks: 4}, WeekMean{Weeks: 8}, DSHW{FitWeeks: 4}, r, rn,
-		Combination{Members: []Method{r, WeekMean{Weeks: 4}}}, NewMonthRegression(),
+		Combination{Members: []Method{r, WeekMean{Weeks: 4}}}, NewMonthRegression(), lvl,
 	}
 }
 
