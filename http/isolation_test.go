@@ -36,6 +36,7 @@ func TestTenantIsolation(t *testing.T) {
 		"/api/v1/tokens/":        b.tokenID,
 		"/api/v1/contacts/":      bConv.ContactID,
 		"/api/v1/conversations/": bConv.ID,
+		"/api/v1/wfm/agents/":    b.agent.ID, // workforce management: flexible agents
 	}
 	// Valid bodies, so that only isolation can refuse them.
 	bodies := map[string]any{
@@ -46,6 +47,7 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /api/v1/conversations/{id}/notes":    map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/transfer": map[string]any{"to_queue_id": a.queue.ID},
 		"POST /api/v1/conversations/{id}/assign":   map[string]any{"agent_id": a.agent.ID},
+		"PUT /api/v1/wfm/agents/{id}":              map[string]any{"flexible": true},
 	}
 	// Routes without an id in the path that take B's ids in the body.
 	bodyRefs := []struct {
