@@ -43,11 +43,11 @@ func TestTenantIsolation(t *testing.T) {
 		"PATCH /api/v1/users/{id}":                 map[string]any{"name": "hacked"},
 		"PATCH /api/v1/queues/{id}":                map[string]any{"name": "hacked"},
 		"PATCH /api/v1/canned/{id}":                map[string]any{"body": "hacked"},
+		"PUT /api/v1/wfm/agents/{id}":              map[string]any{"flexible": true},
 		"POST /api/v1/conversations/{id}/messages": map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/notes":    map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/transfer": map[string]any{"to_queue_id": a.queue.ID},
 		"POST /api/v1/conversations/{id}/assign":   map[string]any{"agent_id": a.agent.ID},
-		"PUT /api/v1/wfm/agents/{id}":              map[string]any{"flexible": true},
 	}
 	// Routes without an id in the path that take B's ids in the body.
 	bodyRefs := []struct {
