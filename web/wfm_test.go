@@ -143,6 +143,13 @@ func TestBrowserWFM(t *testing.T) {
 	if p, err := n.wfm.AgentProfile(ctx, ws, flexAgent.UserID); err != nil || !p.Flexible {
 		t.Fatalf("profile after the switch: %+v %v", p, err)
 	}
+	// ... and caps their week at 20 paid hours.
+	hours := `document.querySelector('input[data-agent-hours="` + flexAgent.UserID + `"]')`
+	do(t, sup, "cap the agent's week", chromedp.Evaluate[chromedp.Void](`(() => { const el = `+hours+`; el.value = '20'; el.dispatchEvent(new Event('change')) })()`))
+	wait(t, sup, "the cap saved and redrawn", hours+`.value === '20' && !`+hours+`.disabled`)
+	if p, err := n.wfm.AgentProfile(ctx, ws, flexAgent.UserID); err != nil || p.MaxWeekHours != 20 || p.WeekLimit != 20 {
+		t.Fatalf("profile after the cap: %+v %v", p, err)
+	}
 	sh.take(sup, "desktop-wfm-planner")
 	audit(t, sup, "the planner view", "")
 	setLang(t, sup, "zh-CN")

@@ -411,6 +411,9 @@ export const en = {
     flexLabel: (name) => `${name} works flexibly`,
     optedInTag: 'opted in',
     flexSaved: (name, on) => on ? `${name} now works flexibly.` : `${name} no longer works flexibly.`,
+    weekHours: (name) => `Max paid hours a week for ${name}`,
+    weekHoursBad: 'Weekly hours must be 0 to 80.',
+    weekSaved: (name, h) => h ? `${name}: at most ${h} paid hours a week.` : `${name}: the workspace's weekly limit.`,
   },
 };
 
@@ -824,5 +827,8 @@ export const zh = {
     flexLabel: (name) => `${name} 为灵活用工`,
     optedInTag: '已开启加班意愿',
     flexSaved: (name, on) => on ? `${name} 已设为灵活用工。` : `${name} 已取消灵活用工。`,
+    weekHours: (name) => `${name} 每周最多计薪小时`,
+    weekHoursBad: '每周工时须在 0 到 80 之间。',
+    weekSaved: (name, h) => h ? `${name}：每周最多 ${h} 计薪小时。` : `${name}：使用工作区的每周上限。`,
   },
 };

@@ -100,6 +100,7 @@ export function start(ctx) {
   const publish = (sc, btn) => act(btn, () => call('POST', `/api/v1/wfm/schedules/${encodeURIComponent(sc.id)}/publish`), T.wfm.published);
   const optIn = (on, box) => act(box, () => call('PUT', '/api/v1/wfm/me/profile', { opted_in: on }), on ? T.wfm.optedIn : T.wfm.optedOut);
   const setFlexible = (u, on, box) => act(box, () => call('PUT', `/api/v1/wfm/agents/${encodeURIComponent(u.id)}`, { flexible: on }), T.wfm.flexSaved(u.name, on));
+  const setWeekHours = (u, h, input) => act(input, () => call('PUT', `/api/v1/wfm/agents/${encodeURIComponent(u.id)}`, { max_week_hours: h }), T.wfm.weekSaved(u.name, h));
 
   // ---- render ----
   function render() {
@@ -351,7 +352,17 @@ export function start(ctx) {
         const id = 'wfm-flex-' + u.id;
         const box = h('input', { type: 'checkbox', id, checked: p.flexible, 'data-agent': u.id });
         box.addEventListener('change', () => setFlexible(u, box.checked, box));
+        // The agent's own weekly cap (empty or 0: the workspace rule).
+        const hid = 'wfm-week-' + u.id;
+        const hrs = h('input', { type: 'number', id: hid, min: '0', max: '80', step: '1', inputmode: 'numeric', class: 'wfm-hours',
+          value: p.max_week_hours ? String(p.max_week_hours) : '', placeholder: String(p.week_limit || ''), 'data-agent-hours': u.id });
+        hrs.addEventListener('change', () => {
+          const v = hrs.value === '' ? 0 : Number(hrs.value);
+          if (!Number.isFinite(v) || v < 0 || v > 80) { fail(new Error(T.wfm.weekHoursBad)); return; }
+          setWeekHours(u, v, hrs);
+        });
         return h('li', {}, h('label', { for: id, class: 'check' }, box, ' ', T.wfm.flexLabel(u.name)),
+          h('label', { for: hid, class: 'meta', text: T.wfm.weekHours(u.name) }), hrs,
           p.opted_in ? h('span', { class: 'meta', text: T.wfm.optedInTag }) : null);
       })));
   }
