@@ -3,6 +3,7 @@ package plan_test
 import (
 	"context"
 	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,67 @@ VALUES ('ws', 'slot_old', 'qu', ?, ?, 'open', 'planner', ?)`), start.Unix(), sta
 				}
 			}
 		})
+	}
+}
+
+// TestDaysInARowAcrossQueues: an agent's claimed slots in one queue and
+// a generated schedule of another keep at most six working days in a row
+// together, and a claim that would make a seventh is refused.
+func TestDaysInARowAcrossQueues(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "starpost.db"), 1)
+	ctx := f.ctx
+	a := f.agents[0]
+	second := &starpost.Queue{WorkspaceID: f.ws, Name: "Refunds", Skills: f.queue.Skills}
+	must(t, f.db.CreateQueue(ctx, second))
+	monday := date(t, "2026-11-16")
+	claim := func(q string, day, hour int) error {
+		st := monday.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
+		sl, err := f.svc.OpenSlot(ctx, f.ws, q, st, st.Add(2*time.Hour), time.Time{})
+		must(t, err)
+		_, err = f.svc.Claim(ctx, f.ws, a.ID, sl.ID)
+		return err
+	}
+	for d := range 3 { // Monday to Wednesday in Refunds
+		must(t, claim(second.ID, d, 10))
+	}
+	// Chat has contacts around the clock from Thursday to Sunday (two
+	// weeks of history from a Monday: the other days are quiet).
+	cs := []plan.Contact{{ID: "first", QueueID: f.queue.ID, Channel: starpost.ChannelChat, Arrived: monday.AddDate(0, 0, -14)}}
+	for d := monday.AddDate(0, 0, -14); d.Before(monday); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd > time.Sunday && wd < time.Thursday {
+			continue
+		}
+		for k := range plan.SlotsPerDay {
+			at := d.Add(time.Duration(k) * plan.Step)
+			cs = append(cs, plan.Contact{ID: at.Format(time.RFC3339), QueueID: f.queue.ID, Channel: starpost.ChannelChat, Arrived: at})
+		}
+	}
+	must(t, f.svc.ImportContacts(ctx, f.ws, cs))
+	sc, err := f.svc.Generate(ctx, f.ws, f.queue.ID, monday)
+	must(t, err)
+	days := map[string]bool{}
+	for d := range 3 {
+		days[monday.AddDate(0, 0, d).Format(time.DateOnly)] = true
+	}
+	n := 0
+	for _, sh := range sc.Shifts {
+		if sh.AgentID == a.ID {
+			days[sh.Start.Format(time.DateOnly)] = true
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the agent got no Chat shift")
+	}
+	if len(days) > 6 {
+		t.Fatalf("the agent works %d days in a row over two queues: %v", len(days), days)
+	}
+	// Claims: Thursday to Saturday make six days in a row; Sunday would
+	// make seven.
+	for d := 3; d < 6; d++ {
+		must(t, claim(second.ID, d, 10))
+	}
+	if err := claim(f.queue.ID, 6, 10); starpost.ErrorCode(err) != starpost.ECONFLICT || !strings.Contains(err.Error(), "in a row") {
+		t.Fatalf("a seventh day in a row: %v", err)
 	}
 }

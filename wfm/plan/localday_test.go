@@ -96,3 +96,46 @@ func TestWeekLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckRun: days in a row count local dates with work, in the given
+// zone, on both sides of the added work.
+func TestCheckRun(t *testing.T) {
+	sh := zone(t, "Asia/Shanghai")
+	r := plan.Rules{MaxConsecutiveDays: 3}
+	// 09:00–13:00 Shanghai on the given November days.
+	on := func(days ...int) []plan.Work {
+		var out []plan.Work
+		for _, d := range days {
+			st := time.Date(2026, 11, d, 9, 0, 0, 0, sh)
+			out = append(out, plan.Work{Start: st, End: st.Add(4 * time.Hour), PaidHours: 4})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name     string
+		existing []int
+		add      int
+		ok       bool
+	}{
+		{"alone", nil, 10, true},
+		{"third in a row", []int{8, 9}, 10, true},
+		{"fourth in a row", []int{8, 9, 10}, 11, false},
+		{"joins two runs", []int{8, 9, 11, 12}, 10, false},
+		{"a day off between", []int{7, 8, 9}, 11, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.CheckRun(on(tc.existing...), on(tc.add)[0], sh)
+			if (err == nil) != tc.ok {
+				t.Fatalf("err %v", err)
+			}
+		})
+	}
+	// In UTC, 01:00 Shanghai on the 12th is still the 11th.
+	early := plan.Work{Start: time.Date(2026, 11, 12, 1, 0, 0, 0, sh), End: time.Date(2026, 11, 12, 3, 0, 0, 0, sh), PaidHours: 2}
+	if err := r.CheckRun(on(9, 10, 11), early, sh); err == nil {
+		t.Fatal("the 12th in Shanghai makes four days in a row")
+	}
+	if err := r.CheckRun(on(9, 10), early, time.UTC); err != nil {
+		t.Fatalf("in UTC the early shift is on the 11th: %v", err)
+	}
+}

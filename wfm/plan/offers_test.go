@@ -229,6 +229,23 @@ func TestSchedulesAcrossQueues(t *testing.T) {
 		if h > rules.MaxWeekHours {
 			t.Fatalf("agent %s works %.1f h in the week over two queues (at most %.1f)", a.Name, h, rules.MaxWeekHours)
 		}
+		// At most six days in a row over both queues.
+		worked := map[string]bool{}
+		for _, sh := range mine {
+			worked[sh.Start.Format(time.DateOnly)] = true
+		}
+		run, best := 0, 0
+		for d := day.AddDate(0, 0, -1); d.Before(day.AddDate(0, 0, 8)); d = d.AddDate(0, 0, 1) {
+			if worked[d.Format(time.DateOnly)] {
+				run++
+				best = max(best, run)
+			} else {
+				run = 0
+			}
+		}
+		if best > 6 {
+			t.Fatalf("agent %s works %d days in a row over two queues", a.Name, best)
+		}
 	}
 	open, err := f.svc.OpenSlots(ctx, f.ws, "")
 	must(t, err)

@@ -57,6 +57,8 @@ type Rules struct {
 	MinRest time.Duration
 	// MaxWeekHours caps the hours a generated schedule gives an agent.
 	MaxWeekHours float64
+	// MaxConsecutiveDays caps a run of local days with work (6).
+	MaxConsecutiveDays int
 }
 
 // Config tunes a Service. Zero fields take the defaults of DefaultConfig.
@@ -82,13 +84,14 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: 25 % shrinkage, two chats at once,
-// 5-minute handle time, 10 h a day, 11 h rest, 40 h a week, 2-hour slots.
+// 5-minute handle time, 10 h a day, 11 h rest, 40 h a week, six days in a
+// row, 2-hour slots.
 func DefaultConfig() Config {
 	return Config{
 		Shrinkage:       wfm.Shrinkage{Breaks: 0.1, Training: 0.05, Absence: 0.05, Other: 0.05},
 		ChatConcurrency: 2,
 		DefaultAHT:      5 * time.Minute,
-		Rules:           Rules{MaxDayHours: 10, MinRest: 11 * time.Hour, MaxWeekHours: 40},
+		Rules:           Rules{MaxDayHours: 10, MinRest: 11 * time.Hour, MaxWeekHours: 40, MaxConsecutiveDays: 6},
 		SlotLength:      2 * time.Hour,
 		Damping:         DefaultDamping(),
 		SolveTime:       3 * time.Second,
@@ -114,6 +117,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Rules.MaxWeekHours > 0 {
 		d.Rules.MaxWeekHours = c.Rules.MaxWeekHours
+	}
+	if c.Rules.MaxConsecutiveDays > 0 {
+		d.Rules.MaxConsecutiveDays = c.Rules.MaxConsecutiveDays
 	}
 	if c.SlotLength >= Step {
 		d.SlotLength = c.SlotLength.Truncate(Step)

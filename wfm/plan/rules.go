@@ -105,3 +105,30 @@ func WeekOf(t time.Time, loc *time.Location) (time.Time, time.Time) {
 	y, m, d := l.Date()
 	return DayOf(y, m, d-back, loc).Start.In(loc), DayOf(y, m, d-back+7, loc).Start.In(loc)
 }
+
+// CheckRun reports whether adding add to an agent's existing work keeps
+// runs of consecutive working days (local dates in loc on which some work
+// starts) at most MaxConsecutiveDays (no limit when it is 0). The error is
+// an ECONFLICT naming the run.
+func (r Rules) CheckRun(existing []Work, add Work, loc *time.Location) error {
+	if r.MaxConsecutiveDays <= 0 {
+		return nil
+	}
+	worked := map[string]bool{}
+	for _, w := range existing {
+		worked[w.Start.In(loc).Format(time.DateOnly)] = true
+	}
+	y, m, d := add.Start.In(loc).Date()
+	day := func(k int) string { return time.Date(y, m, d+k, 12, 0, 0, 0, time.UTC).Format(time.DateOnly) }
+	lo, hi := 0, 0
+	for worked[day(lo-1)] {
+		lo--
+	}
+	for worked[day(hi+1)] {
+		hi++
+	}
+	if n := hi - lo + 1; n > r.MaxConsecutiveDays {
+		return starpost.Errorf(starpost.ECONFLICT, "makes %d working days in a row, %s to %s (at most %d)", n, day(lo), day(hi), r.MaxConsecutiveDays)
+	}
+	return nil
+}

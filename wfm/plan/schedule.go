@@ -137,7 +137,7 @@ func (s *Service) Generate(ctx context.Context, ws, queueID string, weekStart ti
 	sc := &Schedule{ID: starpost.NewID("sch"), QueueID: queueID, WeekStart: ldays[0].Date, Status: StatusDraft,
 		CreatedAt: s.clock.Now().UTC().Truncate(time.Second), Shifts: []*Shift{}}
 	if total > 0 {
-		if err := s.solve(ctx, ws, q, ldays[0].Start, req, sc); err != nil {
+		if err := s.solve(ctx, ws, q, loc, ldays[0].Start, req, sc); err != nil {
 			return nil, err
 		}
 	}
@@ -200,7 +200,7 @@ func qualified(u *starpost.User, q *starpost.Queue) bool {
 // (one week of intervals from the instant weekStart). The roster counts
 // working days as runs of SlotsPerDay intervals from weekStart, which on
 // a daylight-saving week is off by the hour the clocks moved.
-func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekStart time.Time, req []int, sc *Schedule) error {
+func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, loc *time.Location, weekStart time.Time, req []int, sc *Schedule) error {
 	n := len(req)
 	p := &schedule.Problem{Required: req, IntervalMinutes: int(Step / time.Minute), Templates: Templates(n)}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SolveTime)
@@ -221,7 +221,9 @@ func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekS
 		if u.Role != starpost.RoleAgent || !qualified(u, q) {
 			continue
 		}
-		busy, err := s.agentShifts(ctx, ws, u.ID, weekStart.Add(-24*time.Hour), weekEnd.Add(24*time.Hour))
+		// A day either side for rest; a run of days for days in a row.
+		runs := time.Duration(s.cfg.Rules.MaxConsecutiveDays+1) * 24 * time.Hour
+		busy, err := s.agentShifts(ctx, ws, u.ID, weekStart.Add(-runs), weekEnd.Add(runs))
 		if err != nil {
 			return err
 		}
@@ -247,7 +249,7 @@ func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekS
 		}
 		agents = append(agents, schedule.Agent{ID: u.ID, MaxHours: left, Available: freeWindows(busy, q.ID, weekStart, n)})
 	}
-	rules := schedule.Rules{MinRest: int(s.cfg.Rules.MinRest / Step), IntervalsPerDay: SlotsPerDay, MaxConsecutiveDays: 6}
+	rules := schedule.Rules{MinRest: int(s.cfg.Rules.MinRest / Step), IntervalsPerDay: SlotsPerDay, MaxConsecutiveDays: s.cfg.Rules.MaxConsecutiveDays}
 	r, err := schedule.NewRoster(p, sol, agents, rules)
 	if err != nil {
 		return fmt.Errorf("plan: roster: %w", err)
@@ -274,13 +276,14 @@ func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekS
 	}
 	slices.SortFunc(sc.Shifts, func(a, b *Shift) int { return a.Start.Compare(b.Start) })
 	// The roster knows this queue only: a shift that would break a rule
-	// with the agent's work elsewhere (other queues, claimed slots) is
-	// left without an agent, to be published as an open slot.
+	// with the agent's work elsewhere (other queues, claimed slots) — the
+	// day and rest rules, or days in a row counted in the queue's time
+	// zone — is left without an agent, to be published as an open slot.
 	for _, sh := range sc.Shifts {
 		if sh.AgentID == "" {
 			continue
 		}
-		if err := s.cfg.Rules.Check(elsewhere[sh.AgentID], sh.work()); err != nil {
+		if s.cfg.Rules.Check(elsewhere[sh.AgentID], sh.work()) != nil || s.cfg.Rules.CheckRun(elsewhere[sh.AgentID], sh.work(), loc) != nil {
 			sh.AgentID = ""
 			continue
 		}
@@ -299,6 +302,9 @@ func freeWindows(busy []*Shift, queueID string, start time.Time, n int) []schedu
 		}
 		a := int(sh.Start.Sub(start) / Step)
 		b := int((sh.End.Sub(start) + Step - 1) / Step)
+		if b <= 0 || a >= n {
+			continue // outside the horizon
+		}
 		taken = append(taken, schedule.Window{Start: max(0, a), End: min(n, b)})
 	}
 	if len(taken) == 0 {

@@ -175,12 +175,16 @@ func (s *Service) agentWork(ctx context.Context, tx *sql.Tx, ws, agentID, skip s
 }
 
 // checkLimits checks add against the agent's published work (the shift
-// skip left out): the day and rest rules (Rules.Check) and the paid hours
-// of the agent's local calendar week (CheckWeek with the profile's
-// limit), across every queue.
+// skip left out): the day and rest rules (Rules.Check), the days in a row
+// (Rules.CheckRun) and the paid hours of the agent's local calendar week
+// (CheckWeek with the profile's limit), across every queue, in the agent's
+// time zone.
 func (s *Service) checkLimits(ctx context.Context, tx *sql.Tx, ws, agentID, skip string, add Work, loc *time.Location, prof *AgentProfile) error {
 	ws0, ws1 := WeekOf(add.Start, loc)
-	from, to := minTime(ws0, add.Start.Add(-24*time.Hour)), maxTime(ws1, add.End.Add(24*time.Hour))
+	// The week, the day either side (rest) and the runs of days before
+	// and after (consecutive days).
+	runs := time.Duration(s.cfg.Rules.MaxConsecutiveDays+1) * 24 * time.Hour
+	from, to := minTime(ws0, add.Start.Add(-runs)), maxTime(ws1, add.End.Add(runs))
 	work, err := s.agentWork(ctx, tx, ws, agentID, skip, from, to)
 	if err != nil {
 		return err
@@ -191,6 +195,9 @@ func (s *Service) checkLimits(ctx context.Context, tx *sql.Tx, ws, agentID, skip
 	}
 	add.Start, add.End = add.Start.In(loc), add.End.In(loc)
 	if err := s.cfg.Rules.Check(work, add); err != nil {
+		return err
+	}
+	if err := s.cfg.Rules.CheckRun(work, add, loc); err != nil {
 		return err
 	}
 	return CheckWeek(work, add, ws0, ws1, prof.WeekLimit)
