@@ -270,7 +270,9 @@ func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, er
 		}
 		// Any method that cannot run on this history gives way to the next.
 	}
-	// Too little history for any method: the mean day profile.
+	// Too little history for any method on every day (a new queue): per
+	// day, the mean of the same weekday when the history has one, else
+	// the mean day profile.
 	prof := make([]float64, hist.Slots)
 	for _, d := range hist.Days {
 		for k, v := range d.Counts {
@@ -278,10 +280,14 @@ func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, er
 		}
 	}
 	out := make([][]float64, len(days))
-	for i := range out {
+	name := "mean-profile"
+	for i, day := range days {
 		out[i] = prof
+		if fc, err := (wfm.WeekMean{Weeks: 4}).Forecast(hist, []time.Time{day}); err == nil {
+			out[i], name = fc[0], "weekday-mean/mean-profile"
+		}
 	}
-	return out, "mean-profile", nil
+	return out, name, nil
 }
 
 // mainChannel is the channel most of the queue's contacts came on (chat

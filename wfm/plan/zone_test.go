@@ -184,3 +184,36 @@ func TestQueueZoneDST(t *testing.T) {
 		t.Fatal("nobody covers the last local hour of the week")
 	}
 }
+
+// TestNewQueueForecast: with five days of history (Wednesday to Sunday)
+// a week's forecast takes each weekday's own history where it has one
+// and the mean day elsewhere.
+func TestNewQueueForecast(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "starpost.db"), 2)
+	// Wednesday 4 Nov to Sunday 8 Nov: n contacts per quarter-hour from
+	// 09:00 to 17:00 on the n-th of these days.
+	for n, d := 1, date(t, "2026-11-04"); n <= 5; n, d = n+1, d.AddDate(0, 0, 1) {
+		importLocal(t, f, time.UTC, d, d.AddDate(0, 0, 1), 9, 17, n)
+	}
+	f.clock.set(date(t, "2026-11-08").Add(20 * time.Hour))
+	var week []time.Time
+	for d := range 7 {
+		week = append(week, date(t, "2026-11-09").AddDate(0, 0, d))
+	}
+	_, err := f.svc.Forecast(f.ctx, f.ws, f.queue.ID, week)
+	must(t, err)
+	for _, tc := range []struct {
+		day  string
+		want float64 // contacts per busy quarter-hour
+	}{
+		{"2026-11-09", 3}, // a Monday: the mean of 1..5
+		{"2026-11-11", 1}, // a Wednesday: last Wednesday's
+		{"2026-11-15", 5}, // a Sunday: last Sunday's
+	} {
+		p, err := f.svc.Day(f.ctx, f.ws, f.queue.ID, date(t, tc.day))
+		must(t, err)
+		if got := p.Items[40].Forecast; math.Abs(got-tc.want) > 1e-9 || p.Method != "weekday-mean/mean-profile" {
+			t.Fatalf("%s: %.2f at 10:00 (method %s), want %.2f", tc.day, got, p.Method, tc.want)
+		}
+	}
+}
