@@ -36,12 +36,14 @@ func TestTenantIsolation(t *testing.T) {
 		"/api/v1/tokens/":        b.tokenID,
 		"/api/v1/contacts/":      bConv.ContactID,
 		"/api/v1/conversations/": bConv.ID,
+		"/api/v1/wfm/agents/":    b.agent.ID, // workforce management: flexible agents
 	}
 	// Valid bodies, so that only isolation can refuse them.
 	bodies := map[string]any{
 		"PATCH /api/v1/users/{id}":                 map[string]any{"name": "hacked"},
 		"PATCH /api/v1/queues/{id}":                map[string]any{"name": "hacked"},
 		"PATCH /api/v1/canned/{id}":                map[string]any{"body": "hacked"},
+		"PUT /api/v1/wfm/agents/{id}":              map[string]any{"flexible": true},
 		"POST /api/v1/conversations/{id}/messages": map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/notes":    map[string]any{"text": "x"},
 		"POST /api/v1/conversations/{id}/transfer": map[string]any{"to_queue_id": a.queue.ID},

@@ -458,6 +458,10 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/wfm/slots/{id}/claim", AccessAgent, s.handleWFMClaim},
 		{"POST", "/api/v1/wfm/offers/{id}/accept", AccessAgent, s.handleWFMAcceptOffer},
 		{"POST", "/api/v1/wfm/offers/{id}/decline", AccessAgent, s.handleWFMDeclineOffer},
+		// Workforce management: flexible agents (灵活用工).
+		{"GET", "/api/v1/wfm/agents", AccessSupervisor, s.handleWFMListAgents},
+		{"PUT", "/api/v1/wfm/agents/{id}", AccessSupervisor, s.handleWFMPutAgent},
+		{"PUT", "/api/v1/wfm/me/profile", AccessAgent, s.handleWFMOptIn},
 		// Back-pressure: leave a message when a surge limit refused a chat.
 		{"POST", CallbackPath, AccessVisitor, s.handleCallback},
 

@@ -27,15 +27,33 @@ type OpenSlotRequest struct {
 	QueueID string    `json:"queue_id"`
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"`
+	// ExpiresAt, when set, closes claiming earlier than the default (the
+	// start less the service's claim lead).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
-// MySchedule is the answer of GET /api/v1/wfm/me.
+// MySchedule is the answer of GET /api/v1/wfm/me. From, To and the days
+// of the shifts are in TimeZone, the agent's site's time zone.
 type MySchedule struct {
-	From      time.Time     `json:"from"`
-	To        time.Time     `json:"to"`
-	Shifts    []*plan.Shift `json:"shifts"`
-	OpenSlots []*plan.Slot  `json:"open_slots"`
-	Offers    []*plan.Offer `json:"offers"`
+	From      time.Time          `json:"from"`
+	To        time.Time          `json:"to"`
+	TimeZone  string             `json:"time_zone"`
+	Profile   *plan.AgentProfile `json:"profile"`
+	Shifts    []*plan.Shift      `json:"shifts"`
+	OpenSlots []*plan.Slot       `json:"open_slots"`
+	Offers    []*plan.Offer      `json:"offers"`
+}
+
+// OptInRequest is the body of PUT /api/v1/wfm/me/profile.
+type OptInRequest struct {
+	// OptedIn says whether the agent wants to see and claim open slots.
+	OptedIn *bool `json:"opted_in"`
+}
+
+// AgentProfileRequest is the body of PUT /api/v1/wfm/agents/{id}.
+type AgentProfileRequest struct {
+	Flexible     *bool    `json:"flexible"`
+	MaxWeekHours *float64 `json:"max_week_hours"`
 }
 
 // MaxPlanRange is the longest span the shift and schedule reads accept.
@@ -48,20 +66,21 @@ func (s *Server) wfm() (*plan.Service, error) {
 	return s.WFM, nil
 }
 
-// dayParam reads the date query parameter (today when absent).
-func (s *Server) dayParam(r *http.Request, name string) (time.Time, error) {
+// dayParam reads the date query parameter, a calendar date (today in loc
+// when absent).
+func (s *Server) dayParam(r *http.Request, name string, loc *time.Location) (time.Time, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
-		return plan.DayStart(s.Clock.Now()), nil
+		return plan.DayIn(s.Clock.Now(), loc).Date0(), nil
 	}
 	return plan.ParseDay(name, v)
 }
 
 // rangeParams reads from and to (RFC 3339); from defaults to the start of
-// today and to to seven days after from.
-func (s *Server) rangeParams(r *http.Request) (time.Time, time.Time, error) {
+// today in loc and to to the local midnight seven days after from's day.
+func (s *Server) rangeParams(r *http.Request, loc *time.Location) (time.Time, time.Time, error) {
 	q := r.URL.Query()
-	from, to := plan.DayStart(s.Clock.Now()), time.Time{}
+	from, to := plan.DayIn(s.Clock.Now(), loc).Start, time.Time{}
 	if v := q.Get("from"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -69,7 +88,8 @@ func (s *Server) rangeParams(r *http.Request) (time.Time, time.Time, error) {
 		}
 		from = t
 	}
-	to = from.Add(7 * 24 * time.Hour)
+	y, m, d := from.In(loc).Date()
+	to = plan.DayOf(y, m, d+7, loc).Start // seven local days, whatever the clocks do
 	if v := q.Get("to"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -97,7 +117,11 @@ func (s *Server) handleWFMDay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	day, err := s.dayParam(r, "date")
+	loc, err := svc.QueueZone(r.Context(), principal(r).WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	day, err := s.dayParam(r, "date", loc)
 	if err != nil {
 		return err
 	}
@@ -118,12 +142,14 @@ func (s *Server) handleWFMGenerate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if _, err := s.Store.FindQueue(r.Context(), principal(r).WorkspaceID, r.PathValue("id")); err != nil {
+	loc, err := svc.QueueZone(r.Context(), principal(r).WorkspaceID, r.PathValue("id"))
+	if err != nil {
 		return err
 	}
-	week := plan.DayStart(s.Clock.Now())
-	week = week.AddDate(0, 0, (8-int(week.Weekday()))%7)
-	if week.Equal(plan.DayStart(s.Clock.Now())) {
+	// The next Monday in the queue's time zone.
+	today := plan.DayIn(s.Clock.Now(), loc).Date0()
+	week := today.AddDate(0, 0, (8-int(today.Weekday()))%7)
+	if week.Equal(today) {
 		week = week.AddDate(0, 0, 7)
 	}
 	if req.WeekStart != "" {
@@ -145,7 +171,7 @@ func (s *Server) handleWFMListSchedules(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	week, err := s.dayParam(r, "week_start")
+	week, err := s.dayParam(r, "week_start", time.UTC)
 	if err != nil {
 		return err
 	}
@@ -191,7 +217,7 @@ func (s *Server) handleWFMShifts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	from, to, err := s.rangeParams(r)
+	from, to, err := s.rangeParams(r, time.UTC)
 	if err != nil {
 		return err
 	}
@@ -215,7 +241,11 @@ func (s *Server) handleWFMOpenSlot(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	sl, err := svc.OpenSlot(r.Context(), principal(r).WorkspaceID, req.QueueID, req.Start, req.End)
+	var expires time.Time
+	if req.ExpiresAt != nil {
+		expires = *req.ExpiresAt
+	}
+	sl, err := svc.OpenSlot(r.Context(), principal(r).WorkspaceID, req.QueueID, req.Start, req.End, expires)
 	if err != nil {
 		return err
 	}
@@ -228,11 +258,18 @@ func (s *Server) handleWFMAdherence(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	day, err := s.dayParam(r, "date")
+	// The day is the queue's local day when a queue is named, else UTC.
+	loc := time.UTC
+	if qid := r.URL.Query().Get("queue_id"); qid != "" {
+		if loc, err = svc.QueueZone(r.Context(), principal(r).WorkspaceID, qid); err != nil {
+			return err
+		}
+	}
+	day, err := s.dayParam(r, "date", loc)
 	if err != nil {
 		return err
 	}
-	items, err := svc.Adherence(r.Context(), principal(r).WorkspaceID, day)
+	items, err := svc.Adherence(r.Context(), principal(r).WorkspaceID, day, loc)
 	if err != nil {
 		return err
 	}
@@ -249,12 +286,19 @@ func (s *Server) handleWFMMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	from, to, err := s.rangeParams(r)
+	ws := principal(r).WorkspaceID
+	loc, err := svc.AgentZone(r.Context(), ws, uid)
 	if err != nil {
 		return err
 	}
-	ws := principal(r).WorkspaceID
-	out := MySchedule{From: from, To: to}
+	from, to, err := s.rangeParams(r, loc)
+	if err != nil {
+		return err
+	}
+	out := MySchedule{From: from, To: to, TimeZone: loc.String()}
+	if out.Profile, err = svc.AgentProfile(r.Context(), ws, uid); err != nil {
+		return err
+	}
 	if out.Shifts, err = svc.MyShifts(r.Context(), ws, uid, from, to); err != nil {
 		return err
 	}
@@ -320,4 +364,63 @@ func (s *Server) handleWFMAcceptOffer(w http.ResponseWriter, r *http.Request) er
 
 func (s *Server) handleWFMDeclineOffer(w http.ResponseWriter, r *http.Request) error {
 	return s.answerOffer(w, r, false)
+}
+
+// Flexible agents (灵活用工): planners mark agents flexible and cap their
+// weekly hours; an agent opts in or out of extra work. Only flexible or
+// opted-in agents see and claim open slots.
+
+func (s *Server) handleWFMListAgents(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.wfm()
+	if err != nil {
+		return err
+	}
+	items, err := svc.ListAgentProfiles(r.Context(), principal(r).WorkspaceID)
+	if err != nil {
+		return err
+	}
+	writeList(w, items)
+	return nil
+}
+
+func (s *Server) handleWFMPutAgent(w http.ResponseWriter, r *http.Request) error {
+	var req AgentProfileRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	svc, err := s.wfm()
+	if err != nil {
+		return err
+	}
+	p, err := svc.UpdateAgentProfile(r.Context(), principal(r).WorkspaceID, r.PathValue("id"),
+		plan.AgentProfileUpdate{Flexible: req.Flexible, MaxWeekHours: req.MaxWeekHours})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) handleWFMOptIn(w http.ResponseWriter, r *http.Request) error {
+	var req OptInRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.OptedIn == nil {
+		return starpost.FieldError("opted_in", "required")
+	}
+	svc, err := s.wfm()
+	if err != nil {
+		return err
+	}
+	uid, err := me(r)
+	if err != nil {
+		return err
+	}
+	p, err := svc.UpdateAgentProfile(r.Context(), principal(r).WorkspaceID, uid, plan.AgentProfileUpdate{OptedIn: req.OptedIn})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
 }

@@ -1,8 +1,11 @@
 package http_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/starpost/starpost"
 	sphttp "github.com/starpost/starpost/http"
 	"github.com/starpost/starpost/wfm/plan"
 )
@@ -78,8 +81,59 @@ func TestWFM(t *testing.T) {
 	var sl plan.Slot
 	sup.mustJSON("POST", "/api/v1/wfm/slots", map[string]any{"queue_id": a.queue.ID, "start": "2025-11-11T12:00:00Z", "end": "2025-11-11T14:00:00Z"}, 201, &sl)
 	var mine sphttp.MySchedule
+	// Open slots are for flexible agents: this one sees none and may not
+	// claim until opting in.
 	agent.mustJSON("GET", "/api/v1/wfm/me", nil, 200, &mine)
-	if len(mine.OpenSlots) != 1 || mine.OpenSlots[0].ID != sl.ID || len(mine.Shifts) != 0 {
+	if len(mine.OpenSlots) != 0 || mine.Profile == nil || mine.Profile.MayClaim() || mine.TimeZone != "Asia/Shanghai" {
+		t.Fatalf("a non-flexible agent's view %+v", mine)
+	}
+	if r := agent.do("POST", "/api/v1/wfm/slots/"+sl.ID+"/claim", nil); r.status != 403 {
+		t.Fatalf("claim before opting in: %d %s", r.status, r.body)
+	}
+	for _, tc := range []struct {
+		name   string
+		c      *client
+		method string
+		path   string
+		body   any
+		status int
+		field  string
+	}{
+		{"opt in without a value", agent, "PUT", "/api/v1/wfm/me/profile", map[string]any{}, 400, "opted_in"},
+		{"too many weekly hours", sup, "PUT", "/api/v1/wfm/agents/" + a.agent2.ID, map[string]any{"max_week_hours": 100}, 400, "max_week_hours"},
+		{"agent cannot mark agents flexible", agent, "PUT", "/api/v1/wfm/agents/" + a.agent2.ID, map[string]any{"flexible": true}, 403, ""},
+		{"B marks A's agent", bSup, "PUT", "/api/v1/wfm/agents/" + a.agent2.ID, map[string]any{"flexible": true}, 404, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.c.do(tc.method, tc.path, tc.body)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if tc.field != "" && r.errorBody(t).Field != tc.field {
+				t.Fatalf("field %q, want %q", r.errorBody(t).Field, tc.field)
+			}
+		})
+	}
+	var prof plan.AgentProfile
+	agent.mustJSON("PUT", "/api/v1/wfm/me/profile", map[string]any{"opted_in": true}, 200, &prof)
+	if !prof.OptedIn || prof.Flexible {
+		t.Fatalf("opted in %+v", prof)
+	}
+	sup.mustJSON("PUT", "/api/v1/wfm/agents/"+a.agent2.ID, map[string]any{"flexible": true, "max_week_hours": 20}, 200, &prof)
+	if !prof.Flexible || prof.WeekLimit != 20 {
+		t.Fatalf("flexible %+v", prof)
+	}
+	var profs sphttp.ListResponse[plan.AgentProfile]
+	sup.mustJSON("GET", "/api/v1/wfm/agents", nil, 200, &profs)
+	if len(profs.Items) != 2 {
+		t.Fatalf("profiles %+v", profs.Items)
+	}
+	bSup.mustJSON("GET", "/api/v1/wfm/agents", nil, 200, &profs)
+	if len(profs.Items) != 0 {
+		t.Fatalf("B sees A's profiles %+v", profs.Items)
+	}
+	agent.mustJSON("GET", "/api/v1/wfm/me", nil, 200, &mine)
+	if len(mine.OpenSlots) != 1 || mine.OpenSlots[0].ID != sl.ID || len(mine.Shifts) != 0 || !mine.OpenSlots[0].ExpiresAt.Equal(sl.Start) {
 		t.Fatalf("agent's view %+v", mine)
 	}
 	bAgent.mustJSON("GET", "/api/v1/wfm/me", nil, 200, &mine)
@@ -117,5 +171,51 @@ func TestWFM(t *testing.T) {
 	}
 	if r := agent.do("POST", "/api/v1/wfm/offers/off_nope/accept", nil); r.status != 404 {
 		t.Fatalf("unknown offer: %d", r.status)
+	}
+
+	// A slot whose claim window closes before it starts: shown as
+	// expired and refused once the window has passed.
+	if r := sup.do("POST", "/api/v1/wfm/slots", map[string]any{"queue_id": a.queue.ID, "start": "2025-11-12T02:00:00Z", "end": "2025-11-12T04:00:00Z",
+		"expires_at": "2025-11-12T03:00:00Z"}); r.status != 400 || r.errorBody(t).Field != "expires_at" {
+		t.Fatalf("expiry after the start: %d %s", r.status, r.body)
+	}
+	var late plan.Slot
+	sup.mustJSON("POST", "/api/v1/wfm/slots", map[string]any{"queue_id": a.queue.ID, "start": "2025-11-12T02:00:00Z", "end": "2025-11-12T04:00:00Z",
+		"expires_at": "2025-11-11T09:30:00Z"}, 201, &late)
+	e.clock.Advance(45 * time.Minute)
+	agent2.mustJSON("GET", "/api/v1/wfm/me", nil, 200, &mine)
+	if len(mine.OpenSlots) != 1 || mine.OpenSlots[0].ID != late.ID || mine.OpenSlots[0].Status != plan.SlotExpired {
+		t.Fatalf("expired slot shown as %+v", mine.OpenSlots)
+	}
+	r := agent2.do("POST", "/api/v1/wfm/slots/"+late.ID+"/claim", nil)
+	if r.status != 409 || !strings.Contains(r.errorBody(t).Message, "expired") {
+		t.Fatalf("claim of an expired slot: %d %s", r.status, r.body)
+	}
+}
+
+// TestWFMLocalDay: a queue's day follows its business hours' time zone:
+// the day the clocks go back in New York has 100 quarter-hours, and the
+// default day is today there.
+func TestWFMLocalDay(t *testing.T) {
+	e := newEnv(t)
+	a := e.newTenant("alpha")
+	a.queue.BusinessHours = &starpost.BusinessHours{TimeZone: "America/New_York", Days: map[time.Weekday][]string{time.Monday: {"09:00-17:00"}}}
+	if err := e.db.UpdateQueue(e.ctx, a.queue); err != nil {
+		t.Fatal(err)
+	}
+	sup := e.login(a.supervisor)
+	for _, tc := range []struct {
+		query, day, start string
+		n                 int
+	}{
+		{"?date=2025-11-02", "2025-11-02", "2025-11-02T04:00:00Z", 100},
+		{"?date=2025-03-09", "2025-03-09", "2025-03-09T05:00:00Z", 92},
+		{"", "2025-11-11", "2025-11-11T05:00:00Z", 96}, // 04:00 in New York
+	} {
+		var day plan.DayPlan
+		sup.mustJSON("GET", "/api/v1/wfm/queues/"+a.queue.ID+"/day"+tc.query, nil, 200, &day)
+		if day.Day != tc.day || len(day.Items) != tc.n || day.Start.Format(time.RFC3339) != tc.start || day.TimeZone != "America/New_York" {
+			t.Fatalf("%s: day %s in %s, %d intervals from %v", tc.query, day.Day, day.TimeZone, len(day.Items), day.Start)
+		}
 	}
 }

@@ -41,7 +41,11 @@ func TestDevWindow(t *testing.T) {
 	if os.Getenv("WFM_DEV") == "" {
 		t.Skip("WFM_DEV not set")
 	}
-	s, err := LoadSeries(context.Background(), filepath.Join(sharedData, BankCallsFile), BankGrid())
+	dir := sharedData
+	if d := os.Getenv("WFM_DATA"); d != "" {
+		dir = d // the shared data folder, when not at ../../shared/data
+	}
+	s, err := LoadSeries(context.Background(), filepath.Join(dir, BankCallsFile), BankGrid())
 	if err != nil {
 		t.Fatal(err)
 	}

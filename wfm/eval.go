@@ -79,7 +79,7 @@ func EvalForecast(ctx context.Context, dataDir string, w io.Writer) (*ForecastRe
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if sel, ok := m.(Selector); ok {
+		if sel, ok := m.(Selector); ok && sel.Top <= 1 {
 			rep.Choices = map[string]int{}
 			sel.OnChoice = func(_ time.Time, lead int, name string) {
 				rep.Choices[fmt.Sprintf("%d:%s", lead, name)]++
@@ -125,25 +125,46 @@ func EvalForecast(ctx context.Context, dataDir string, w io.Writer) (*ForecastRe
 }
 
 // EvalMethods returns the methods EvalForecast reports, baselines first,
-// and last the automatic per-lead selection among the others.
+// then the automatic per-lead selection among the others, and last, for
+// comparison, the selection that averages the best two candidates per
+// lead (worse on development data, so not the default).
 func EvalMethods() []Method {
-	cands := Candidates()
-	return append(cands, NewSelector())
+	top2 := NewSelector()
+	top2.Top = 2
+	return append(Candidates(), NewSelector(), top2)
 }
 
 // Candidates returns the forecasting methods the automatic selection
 // chooses from: the two baselines, an 8-week mean, Taylor's double-seasonal
 // smoothing, the calendar regression (with and without the after-holiday
-// effect) and the equal-weight combination of the regression and the
+// effect, and with the turn-of-the-month effect, with and without a local
+// level), and the equal-weight combination of the regression and the
 // 4-week mean.
 func Candidates() []Method {
 	r := NewRegression()
 	rn := r
 	rn.NoHoliday = true
+	// With a local level the residual AR(1) decays to a slowly moving
+	// mean rather than to zero (smoothing 0.1, from development data).
+	lvl := NewMonthRegression()
+	lvl.LevelAlpha = 0.1
 	return []Method{
 		SeasonalNaive{}, WeekMean{Weeks: 4}, WeekMean{Weeks: 8}, DSHW{FitWeeks: 4}, r, rn,
-		Combination{Members: []Method{r, WeekMean{Weeks: 4}}},
+		Combination{Members: []Method{r, WeekMean{Weeks: 4}}}, NewMonthRegression(), lvl,
 	}
+}
+
+// NewMonthRegression returns NewRegression with the turn-of-the-month
+// indicators (MonthTurn) and a ridge of 0.25 on them. Both were chosen on
+// development data only — the bank series' 40 business days before its
+// test window, where the turn-of-month term cut the 1–5-day-ahead WAPE
+// from 4.97–6.53 % to 4.61–5.21 %; ridges of 0 to 1 differed by at most
+// 0.2 points and the larger of the good ones was kept, for the in-product
+// histories that hold only two or three month turns.
+func NewMonthRegression() Regression {
+	r := NewRegression()
+	r.MonthTurn, r.MonthRidge = true, 0.25
+	return r
 }
 
 // NewSelector returns the default automatic method: per lead, the

@@ -18,6 +18,11 @@ import (
 //   - intraday profile: the share of each slot on the same weekday over the
 //     last ProfileWeeks weeks, shrunk toward the all-weekday profile.
 //
+// With MonthTurn, three calendar indicators join the daily model: the first
+// business day of a month, its second and third, and the last business
+// day (bank and billing traffic peaks at the turn of the month), each
+// ridge-shrunk by MonthRidge.
+//
 // The zero value is not usable; see NewRegression for defaults.
 type Regression struct {
 	// Window is the number of most recent business days used to fit volume.
@@ -39,6 +44,10 @@ type Regression struct {
 	// weighted mean L of the residuals (smoothing constant LevelAlpha) to
 	// which the AR(1) term decays, so a lasting shift carries to every lead.
 	LevelAlpha float64
+	// MonthTurn adds the turn-of-the-month indicators, and MonthRidge is
+	// their ridge penalty.
+	MonthTurn  bool
+	MonthRidge float64
 }
 
 // NewRegression returns a Regression with defaults chosen by rolling-origin
@@ -61,6 +70,9 @@ func (r Regression) Name() string {
 	if r.LevelAlpha > 0 {
 		n += fmt.Sprintf("-lvl%g", r.LevelAlpha)
 	}
+	if r.MonthTurn {
+		n += fmt.Sprintf("-month%g", r.MonthRidge)
+	}
 	return n
 }
 
@@ -77,15 +89,22 @@ func (r Regression) Forecast(hist *Series, targets []time.Time) ([][]float64, er
 		return nil, ErrShortHistory
 	}
 	known := knownDays(hist, targets)
+	cal := calendar{known: known, last: hist.Days[n-1].Date}
+	if len(targets) > 0 {
+		cal.last = targets[len(targets)-1]
+	}
 	lo := max(0, n-r.Window)
-	// Design: 5 weekday indicators + after-holiday.
-	const p = 6
-	var xtx [p][p]float64
-	var xty [p]float64
+	// Design: 5 weekday indicators, after-holiday, 3 turn-of-month.
+	const p = nFeatures
+	xtx := make([][]float64, p)
+	for i := range xtx {
+		xtx[i] = make([]float64, p)
+	}
+	xty := make([]float64, p)
 	rows := make([][p]float64, 0, n-lo)
 	ys := make([]float64, 0, n-lo)
 	for d := lo; d < n; d++ {
-		x := r.features(hist.Days[d].Date, known)
+		x := r.features(hist.Days[d].Date, cal)
 		y := math.Log(math.Max(sum(hist.Days[d].Counts), 1))
 		w := math.Exp2(-float64(n-1-d) / r.HalfLife)
 		for i := range p {
@@ -101,7 +120,10 @@ func (r Regression) Forecast(hist *Series, targets []time.Time) ([][]float64, er
 		xtx[i][i] += 1e-6 // weekday without data keeps a solvable system
 	}
 	xtx[5][5] += r.HolidayRidge + 1e-6
-	beta, err := solve(xtx[:], xty[:])
+	for i := 6; i < p; i++ {
+		xtx[i][i] += r.MonthRidge + 1e-6
+	}
+	beta, err := solve(xtx, xty)
 	if err != nil {
 		return nil, fmt.Errorf("wfm: regression fit: %w", err)
 	}
@@ -139,7 +161,7 @@ func (r Regression) Forecast(hist *Series, targets []time.Time) ([][]float64, er
 	allProfile := r.profile(hist, -1)
 	out := make([][]float64, len(targets))
 	for t, date := range targets {
-		x := r.features(date, known)
+		x := r.features(date, cal)
 		logV := dot(beta, x[:]) + level + math.Pow(phi, float64(t+1))*(lastRes-level)
 		vol := math.Exp(logV)
 		wdProfile := r.profile(hist, date.Weekday())
@@ -153,15 +175,65 @@ func (r Regression) Forecast(hist *Series, targets []time.Time) ([][]float64, er
 	return out, nil
 }
 
-func (r Regression) features(date time.Time, known map[time.Time]bool) [6]float64 {
-	var x [6]float64
+// nFeatures is the number of columns of the daily design.
+const nFeatures = 9
+
+func (r Regression) features(date time.Time, cal calendar) [nFeatures]float64 {
+	var x [nFeatures]float64
 	if wd := date.Weekday(); wd >= time.Monday && wd <= time.Friday {
 		x[wd-time.Monday] = 1
 	}
-	if !r.NoHoliday && gapBefore(date, known) {
+	if !r.NoHoliday && gapBefore(date, cal.known) {
 		x[5] = 1
 	}
+	if r.MonthTurn {
+		switch cal.ofMonth(date) {
+		case 1:
+			x[6] = 1
+		case 2, 3:
+			x[7] = 1
+		}
+		if cal.lastOfMonth(date) {
+			x[8] = 1
+		}
+	}
 	return x
+}
+
+// calendar tells business days: a weekday is one unless it falls on or
+// before last and is absent from known (a holiday or closure); after last
+// every weekday is presumed open.
+type calendar struct {
+	known map[time.Time]bool
+	last  time.Time
+}
+
+func (c calendar) business(d time.Time) bool {
+	if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		return false
+	}
+	return d.After(c.last) || c.known[d]
+}
+
+// ofMonth returns the 1-based business day of date in its month.
+func (c calendar) ofMonth(date time.Time) int {
+	n := 0
+	for d := time.Date(date.Year(), date.Month(), 1, 0, 0, 0, 0, date.Location()); !d.After(date); d = d.AddDate(0, 0, 1) {
+		if c.business(d) {
+			n++
+		}
+	}
+	return n
+}
+
+// lastOfMonth reports whether no business day follows date in its month.
+func (c calendar) lastOfMonth(date time.Time) bool {
+	for d := date.AddDate(0, 0, 1); d.Month() == date.Month(); d = d.AddDate(0, 0, 1) {
+		if c.business(d) {
+			return false
+		}
+	}
+	return true
 }
 
 // profile returns the intraday share per slot over the last ProfileWeeks
@@ -209,7 +281,7 @@ func dot(a, b []float64) float64 {
 
 // solve solves the square system a·x = b by Gaussian elimination with
 // partial pivoting; a is given row by row and is not modified.
-func solve[R ~[6]float64](a []R, b []float64) ([]float64, error) {
+func solve(a [][]float64, b []float64) ([]float64, error) {
 	n := len(b)
 	m := make([][]float64, n)
 	for i := range m {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 )
 
@@ -20,10 +21,19 @@ type Selector struct {
 	MaxLead int
 	// OnChoice, if set, is told which candidate was picked per lead.
 	OnChoice func(origin time.Time, lead int, method string)
+	// Top, when 2 or more, forecasts each lead with the equal-weight
+	// mean of the Top candidates with the lowest backtest WAPE at that
+	// lead instead of the single best.
+	Top int
 }
 
 // Name implements Method.
-func (s Selector) Name() string { return fmt.Sprintf("auto(backtest %dd)", s.Window) }
+func (s Selector) Name() string {
+	if s.Top > 1 {
+		return fmt.Sprintf("auto(backtest %dd, mean of best %d)", s.Window, s.Top)
+	}
+	return fmt.Sprintf("auto(backtest %dd)", s.Window)
+}
 
 // Choose runs the backtest on hist and returns, per lead (index 0 = one
 // day ahead), the best candidate and every candidate's result.
@@ -36,12 +46,8 @@ func (s Selector) Choose(hist *Series) ([]Method, []BacktestResult, error) {
 	if first < 1 {
 		return nil, nil, fmt.Errorf("%w: selector window %d", ErrShortHistory, s.Window)
 	}
-	best := make([]Method, s.MaxLead)
-	bestW := make([]float64, s.MaxLead)
-	for i := range bestW {
-		bestW[i] = math.Inf(1)
-	}
 	var all []BacktestResult
+	var ran []Method
 	for _, c := range s.Candidates {
 		r, err := Backtest(hist, c, first, last, s.MaxLead)
 		if err != nil {
@@ -52,15 +58,33 @@ func (s Selector) Choose(hist *Series) ([]Method, []BacktestResult, error) {
 			return nil, nil, fmt.Errorf("wfm: selector: %w", err)
 		}
 		all = append(all, r)
-		for h := 1; h <= s.MaxLead; h++ {
-			if v := r.WAPE(h); v < bestW[h-1] {
-				bestW[h-1], best[h-1] = v, c
-			}
-		}
+		ran = append(ran, c)
 	}
-	for _, b := range best {
-		if b == nil {
-			return nil, nil, fmt.Errorf("%w: no candidate could be backtested", ErrShortHistory)
+	if len(ran) == 0 {
+		return nil, nil, fmt.Errorf("%w: no candidate could be backtested", ErrShortHistory)
+	}
+	best := make([]Method, s.MaxLead)
+	for h := 1; h <= s.MaxLead; h++ {
+		order := make([]int, len(ran))
+		for i := range order {
+			order[i] = i
+		}
+		wape := func(i int) float64 {
+			if v := all[i].WAPE(h); !math.IsNaN(v) {
+				return v
+			}
+			return math.Inf(1)
+		}
+		// Stable: among equals the earlier candidate wins.
+		sort.SliceStable(order, func(a, b int) bool { return wape(order[a]) < wape(order[b]) })
+		if k := min(s.Top, len(ran)); k > 1 {
+			members := make([]Method, k)
+			for i := range members {
+				members[i] = ran[order[i]]
+			}
+			best[h-1] = Combination{Members: members}
+		} else {
+			best[h-1] = ran[order[0]]
 		}
 	}
 	return best, all, nil

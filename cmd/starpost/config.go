@@ -49,6 +49,10 @@ type config struct {
 	MaxInflightWrites int
 	MaxSockets        int
 	VisitorRate       float64
+
+	// Workforce management: how long before an open slot or an offer
+	// starts claiming and answering close.
+	WFMClaimLead time.Duration
 }
 
 // register adds the flags to fs, with defaults taken from STARPOST_*
@@ -88,6 +92,10 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxInflightWrites, "max-inflight-writes", d.MaxInflightWrites, "surge limit: refuse new widget chats while this many API writes wait for the store on this node; -1 for no limit")
 	fs.IntVar(&c.MaxSockets, "max-sockets", d.MaxSockets, "surge limit: refuse visitors' WebSockets while this many WebSockets are open on this node (agents are never refused); -1 for no limit")
 	fs.Float64Var(&c.VisitorRate, "visitor-rate", float64(time.Second)/float64(d.VisitorRate.Every), "requests and messages per second one widget visitor may send (429 beyond; bursts of "+strconv.Itoa(d.VisitorRate.Burst)+")")
+
+	// Workforce management.
+	fs.DurationVar(&c.WFMClaimLead, "wfm-claim-lead", c.envDuration("STARPOST_WFM_CLAIM_LEAD", 0),
+		"how long before an open slot or an overtime/time-off offer starts its claim window closes (0: at the start)")
 }
 
 // limits returns the API limits the flags set.

@@ -97,7 +97,7 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
 	if n.wfm, err = plan.Open(ctx, plan.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Directory: n.store,
-		Clock: n.clock, Logger: log.With("component", "wfm")}); err != nil {
+		Clock: n.clock, Logger: log.With("component", "wfm"), Config: plan.Config{ClaimLead: cfg.WFMClaimLead}}); err != nil {
 		return nil, fmt.Errorf("workforce management: %w", err)
 	}
 	// Quality review: scorecards, reviews, dashboards.

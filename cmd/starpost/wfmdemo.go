@@ -43,9 +43,24 @@ func (n *node) seedWFM(ctx context.Context, world *demo.World) error {
 	if err != nil {
 		return err
 	}
-	today := plan.DayStart(now)
-	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
+	// Every second demo agent works flexibly (灵活用工): they see and
+	// claim the open slots.
+	yes := true
+	for i, a := range world.Agents() {
+		if i%2 == 1 {
+			if _, err := quick.UpdateAgentProfile(ctx, world.Workspace.ID, a.UserID, plan.AgentProfileUpdate{Flexible: &yes}); err != nil {
+				return fmt.Errorf("demo flexible agent: %w", err)
+			}
+		}
+	}
 	for _, q := range world.Queues {
+		// This week's Monday in the queue's time zone.
+		loc, err := quick.QueueZone(ctx, world.Workspace.ID, q.ID)
+		if err != nil {
+			return err
+		}
+		today := plan.DayIn(now, loc).Date0()
+		monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 		sc, err := quick.Generate(ctx, world.Workspace.ID, q.ID, monday)
 		if err != nil {
 			return fmt.Errorf("demo schedule of %s: %w", q.Name, err)

@@ -103,6 +103,14 @@ func newFixture(t testing.TB, dsn string, agents int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The agents work flexibly (open slots are theirs to claim);
+	// TestFlexibleOnly covers the others.
+	yes := true
+	for _, u := range append(slices.Clone(f.agents), f.novice) {
+		if _, err := f.svc.UpdateAgentProfile(ctx, f.ws, u.ID, plan.AgentProfileUpdate{Flexible: &yes}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return f
 }
 
@@ -122,7 +130,7 @@ func TestClaimConcurrency(t *testing.T) {
 			f := newFixture(t, d.dsn(t), 16)
 			ctx := f.ctx
 			start := today.Add(2 * time.Hour)
-			sl, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, start, start.Add(2*time.Hour))
+			sl, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, start, start.Add(2*time.Hour), time.Time{})
 			must(t, err)
 
 			var wins, conflicts atomic.Int32
@@ -158,7 +166,7 @@ func TestClaimConcurrency(t *testing.T) {
 			var ids []string
 			for k := range 8 {
 				s0 := today.Add(5*time.Hour + time.Duration(k)*15*time.Minute)
-				sl, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, s0, s0.Add(2*time.Hour))
+				sl, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, s0, s0.Add(2*time.Hour), time.Time{})
 				must(t, err)
 				ids = append(ids, sl.ID)
 			}
@@ -191,7 +199,7 @@ func TestClaimConcurrency(t *testing.T) {
 				}
 			}
 			slot := func(from, to time.Duration) string {
-				sl, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, today.Add(from), today.Add(to))
+				sl, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, today.Add(from), today.Add(to), time.Time{})
 				must(t, err)
 				return sl.ID
 			}
@@ -213,7 +221,7 @@ func TestClaimConcurrency(t *testing.T) {
 			if _, err := f.svc.Claim(ctx, f.ws, free[1], early); err != nil {
 				t.Fatalf("a rested agent: %v", err)
 			}
-			if _, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, today.Add(-time.Hour), today.Add(time.Hour)); starpost.ErrorCode(err) != starpost.EINVALID {
+			if _, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, today.Add(-time.Hour), today.Add(time.Hour), time.Time{}); starpost.ErrorCode(err) != starpost.EINVALID {
 				t.Fatalf("a slot in the past: %v", err)
 			}
 			open, err := f.svc.OpenSlots(ctx, f.ws, f.novice.ID)
@@ -245,7 +253,7 @@ func BenchmarkClaim(b *testing.B) {
 			for i := range ids {
 				// Every slot on its own day, so no rule blocks a claim.
 				s0 := today.Add(time.Duration(i%2000)*24*time.Hour + 2*time.Hour)
-				sl, err := f.svc.OpenSlot(f.ctx, f.ws, f.queue.ID, s0, s0.Add(time.Hour))
+				sl, err := f.svc.OpenSlot(f.ctx, f.ws, f.queue.ID, s0, s0.Add(time.Hour), time.Time{})
 				must(b, err)
 				ids[i] = sl.ID
 			}

@@ -173,7 +173,7 @@ func TestEngineSurge(t *testing.T) {
 	}
 	// Adherence sees the presence the engine recorded.
 	f.clock.set(today.Add(8 * time.Hour))
-	adh, err := f.svc.Adherence(ctx, f.ws, today)
+	adh, err := f.svc.Adherence(ctx, f.ws, today, time.UTC)
 	must(t, err)
 	var found bool
 	for _, a := range adh {

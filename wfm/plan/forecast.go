@@ -39,13 +39,20 @@ type PlanInterval struct {
 	Open int `json:"open"`
 }
 
-// DayPlan is a queue's day.
+// DayPlan is a queue's day, in the queue's time zone: Items has one
+// interval per 15 minutes from local midnight to the next (92 or 100 on a
+// daylight-saving change).
 type DayPlan struct {
-	QueueID string         `json:"queue_id"`
-	Day     string         `json:"day"`
-	Method  string         `json:"method"`
-	Now     time.Time      `json:"now"`
-	Items   []PlanInterval `json:"items"`
+	QueueID string `json:"queue_id"`
+	Day     string `json:"day"`
+	// TimeZone is the queue's time zone (IANA name) and Start and End the
+	// day's local midnights.
+	TimeZone string         `json:"time_zone"`
+	Start    time.Time      `json:"start"`
+	End      time.Time      `json:"end"`
+	Method   string         `json:"method"`
+	Now      time.Time      `json:"now"`
+	Items    []PlanInterval `json:"items"`
 	// Factor is the re-forecast factor k applied to the rest of the day
 	// (1 when not re-planned).
 	Factor float64 `json:"factor"`
@@ -57,24 +64,26 @@ type storedForecast struct {
 	method                    string
 }
 
-// loadForecast reads a stored day forecast; ok is false when none.
-func (s *Service) loadForecast(ctx context.Context, ws, queueID string, day time.Time) (*storedForecast, bool, error) {
+// loadForecast reads a stored forecast of a local day; ok is false when
+// none was computed for the day in its time zone.
+func (s *Service) loadForecast(ctx context.Context, ws, queueID string, day LocalDay) (*storedForecast, bool, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT slot, contacts, aht_seconds, required, method, reforecast, re_required FROM wfm_forecasts
-WHERE workspace_id = ? AND queue_id = ? AND day = ? ORDER BY slot`), ws, queueID, dayKey(day))
+WHERE workspace_id = ? AND queue_id = ? AND day = ? AND time_zone = ? ORDER BY slot`), ws, queueID, day.Date, day.Location().String())
 	if err != nil {
 		return nil, false, fmt.Errorf("plan: read forecast: %w", err)
 	}
 	defer rows.Close()
-	f := &storedForecast{contacts: make([]float64, SlotsPerDay), aht: make([]float64, SlotsPerDay), reforecast: make([]float64, SlotsPerDay),
-		required: make([]int, SlotsPerDay), reRequired: make([]int, SlotsPerDay)}
-	n := 0
+	n := day.Len()
+	f := &storedForecast{contacts: make([]float64, n), aht: make([]float64, n), reforecast: make([]float64, n),
+		required: make([]int, n), reRequired: make([]int, n)}
+	got := 0
 	for rows.Next() {
 		var slot, req, rereq int64
 		var c, a, rf float64
 		if err := rows.Scan(&slot, &c, &a, &req, &f.method, &rf, &rereq); err != nil {
 			return nil, false, fmt.Errorf("plan: read forecast: %w", err)
 		}
-		if slot < 0 || slot >= int64(SlotsPerDay) {
+		if slot < 0 || slot >= int64(n) {
 			continue
 		}
 		f.contacts[slot], f.aht[slot], f.required[slot] = c, a, int(req)
@@ -82,20 +91,24 @@ WHERE workspace_id = ? AND queue_id = ? AND day = ? ORDER BY slot`), ws, queueID
 		if rf < 0 {
 			f.reforecast[slot], f.reRequired[slot] = c, int(req)
 		}
-		n++
+		got++
 	}
 	if err := rows.Err(); err != nil {
 		return nil, false, fmt.Errorf("plan: read forecast: %w", err)
 	}
-	return f, n == SlotsPerDay, nil
+	return f, got == n, nil
 }
 
-// Forecast computes and stores the forecast of the given days (in
-// increasing order) for a queue, from the queue's history before the
-// first day: the method is chosen per lead by a rolling-origin backtest
-// (wfm.Selector) when the history allows, else the longest week mean the
-// history supports, else seasonal naive; a queue with no history gets
-// zeros. It returns the method used.
+// Forecast computes and stores the forecast of the given days (calendar
+// dates in the queue's time zone, in increasing order) for a queue, from
+// the queue's history before the first day: the method is chosen per lead
+// by a rolling-origin backtest (wfm.Selector) when the history allows,
+// else the longest week mean the history supports, else seasonal naive; a
+// queue with no history gets zeros. The history and the forecast are kept
+// in local wall-clock time (see wallHistory), so a day is 96 local
+// quarter-hours whatever its length; each interval of a 23- or 25-hour
+// day takes the forecast of its wall-clock slot. It returns the method
+// used.
 func (s *Service) Forecast(ctx context.Context, ws, queueID string, days []time.Time) (string, error) {
 	q, err := s.findQueue(ctx, ws, queueID)
 	if err != nil {
@@ -104,31 +117,30 @@ func (s *Service) Forecast(ctx context.Context, ws, queueID string, days []time.
 	if len(days) == 0 {
 		return "", starpost.FieldError("days", "required")
 	}
-	for i := range days {
-		days[i] = DayStart(days[i])
+	loc, err := s.queueLocation(ctx, ws, q)
+	if err != nil {
+		return "", err
 	}
-	origin := days[0]
-	ivs, err := s.Intervals(ctx, ws, queueID, origin.AddDate(0, 0, -HistoryDays), origin)
+	ldays := make([]LocalDay, len(days))
+	dates := make([]time.Time, len(days))
+	for i := range days {
+		ldays[i] = DateIn(days[i], loc)
+		dates[i] = ldays[i].Date0()
+	}
+	origin := ldays[0]
+	ivs, err := s.Intervals(ctx, ws, queueID, origin.Start.AddDate(0, 0, -HistoryDays-1), origin.Start)
 	if err != nil {
 		return "", err
 	}
 	counts := make([][]float64, len(days))
 	method := "none"
 	var ahts [][]time.Duration
-	if len(ivs) > 0 {
-		obs := make([]wfm.Observation, len(ivs))
-		for i, iv := range ivs {
-			obs[i] = wfm.Observation{Start: iv.Start, Count: iv.Contacts, HandleSeconds: iv.HandleSeconds}
-		}
-		hist, err := wfm.BuildSeries(obs, wfm.Grid{DayStart: 0, DayEnd: 24 * time.Hour, Step: Step})
-		if err != nil {
-			return "", fmt.Errorf("plan: history of %s: %w", queueID, err)
-		}
-		counts, method, err = forecastSeries(hist, days)
+	if hist := wallHistory(ivs, loc, origin); hist != nil {
+		counts, method, err = forecastSeries(hist, dates)
 		if err != nil {
 			return "", fmt.Errorf("plan: forecast %s: %w", queueID, err)
 		}
-		if a, err := wfm.ForecastHandleTime(perContactHandle(hist, ivs), days, 4); err == nil {
+		if a, err := wfm.ForecastHandleTime(hist, dates, 4); err == nil {
 			ahts = a
 		}
 	} else {
@@ -142,22 +154,30 @@ func (s *Service) Forecast(ctx context.Context, ws, queueID string, days []time.
 	}
 	now := s.clock.Now().UTC()
 	return method, s.inTx(ctx, func(tx *sql.Tx) error {
-		for d, day := range days {
-			for k := 0; k < SlotsPerDay; k++ {
-				c := math.Max(0, counts[d][k])
+		for d, day := range ldays {
+			// A day forecast before in another time zone may have other
+			// intervals: drop those the day no longer has (the others are
+			// overwritten, so concurrent forecasts of a day do not collide).
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM wfm_forecasts WHERE workspace_id = ? AND queue_id = ? AND day = ? AND (time_zone <> ? OR slot >= ?)`),
+				ws, queueID, day.Date, loc.String(), day.Len()); err != nil {
+				return fmt.Errorf("plan: save forecast: %w", err)
+			}
+			for k := 0; k < day.Len(); k++ {
+				w := day.Wall(k)
+				c := math.Max(0, counts[d][w])
 				aht := s.cfg.DefaultAHT
-				if ahts != nil && ahts[d][k] > 0 {
-					aht = ahts[d][k]
+				if ahts != nil && ahts[d][w] > 0 {
+					aht = ahts[d][w]
 				}
 				req, err := s.required(q, channel, c, aht)
 				if err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO wfm_forecasts (workspace_id, queue_id, day, slot, contacts, aht_seconds, required, method, reforecast, re_required, computed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, -1, -1, ?)
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO wfm_forecasts (workspace_id, queue_id, day, slot, contacts, aht_seconds, required, method, reforecast, re_required, computed_at, time_zone)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, -1, -1, ?, ?)
 ON CONFLICT (workspace_id, queue_id, day, slot) DO UPDATE SET contacts = excluded.contacts, aht_seconds = excluded.aht_seconds,
-required = excluded.required, method = excluded.method, reforecast = -1, re_required = -1, computed_at = excluded.computed_at`),
-					ws, queueID, dayKey(day), k, c, aht.Seconds(), req, method, unix(now)); err != nil {
+required = excluded.required, method = excluded.method, reforecast = -1, re_required = -1, computed_at = excluded.computed_at, time_zone = excluded.time_zone`),
+					ws, queueID, day.Date, k, c, aht.Seconds(), req, method, unix(now), loc.String()); err != nil {
 					return fmt.Errorf("plan: save forecast: %w", err)
 				}
 			}
@@ -166,26 +186,72 @@ required = excluded.required, method = excluded.method, reforecast = -1, re_requ
 	})
 }
 
-// perContactHandle turns the history's summed handle time per interval
-// into handle time per handled contact scaled to the interval's count, so
-// wfm.ForecastHandleTime (sum handle / sum count) sees only ended contacts.
-func perContactHandle(hist *wfm.Series, ivs []Interval) *wfm.Series {
-	mean := map[time.Time]float64{}
+// wallHistory turns a queue's interval history before the local day
+// origin into a series in local wall-clock time: one day per local date
+// from the first date with contacts to the day before origin (days
+// without contacts are zeros), 96 slots a day. On the day the clocks go
+// back, the two intervals of a repeated wall-clock slot are averaged; on
+// the day they go forward, the skipped slots take the next slot's value,
+// so neither change distorts the same slot a week later. Handle seconds
+// are per handled contact scaled to the slot's count, so
+// wfm.ForecastHandleTime (sum handle / sum count) sees only ended
+// contacts. It returns nil when there is no history.
+func wallHistory(ivs []Interval, loc *time.Location, origin LocalDay) *wfm.Series {
+	if len(ivs) == 0 {
+		return nil
+	}
+	type agg struct{ n, hs, hn float64 }
+	byWall := map[time.Time]*agg{}
+	first := origin.Date0()
 	for _, iv := range ivs {
-		if iv.Handled > 0 {
-			mean[iv.Start] = iv.HandleSeconds / iv.Handled
+		w := wallTime(iv.Start, loc)
+		a := byWall[w]
+		if a == nil {
+			a = &agg{}
+			byWall[w] = a
+		}
+		a.n += iv.Contacts
+		a.hs += iv.HandleSeconds
+		a.hn += iv.Handled
+		if d := time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, time.UTC); d.Before(first) {
+			first = d
 		}
 	}
-	c := *hist
-	c.Days = make([]wfm.Day, len(hist.Days))
-	for i, d := range hist.Days {
-		nd := wfm.Day{Date: d.Date, Counts: d.Counts, HandleSeconds: make([]float64, len(d.Counts))}
-		for k, n := range d.Counts {
-			nd.HandleSeconds[k] = mean[hist.SlotStart(d.Date, k)] * n
+	var obs []wfm.Observation
+	for date := first; date.Before(origin.Date0()); date = date.AddDate(0, 0, 1) {
+		ld := DateIn(date, loc)
+		mult := make([]int, SlotsPerDay)
+		for k := 0; k < ld.Len(); k++ {
+			if w := ld.Wall(k); w < SlotsPerDay {
+				mult[w]++
+			}
 		}
-		c.Days[i] = nd
+		vals := make([]wfm.Observation, SlotsPerDay)
+		for w := SlotsPerDay - 1; w >= 0; w-- {
+			st := date.Add(time.Duration(w) * Step)
+			if mult[w] == 0 {
+				vals[w] = wfm.Observation{Start: st}
+				if w+1 < SlotsPerDay {
+					vals[w].Count, vals[w].HandleSeconds = vals[w+1].Count, vals[w+1].HandleSeconds
+				}
+				continue
+			}
+			o := wfm.Observation{Start: st}
+			if a := byWall[st]; a != nil {
+				o.Count = a.n / float64(mult[w])
+				if a.hn > 0 {
+					o.HandleSeconds = a.hs / a.hn * o.Count
+				}
+			}
+			vals[w] = o
+		}
+		obs = append(obs, vals...)
 	}
-	return &c
+	hist, err := wfm.BuildSeries(obs, wfm.Grid{DayStart: 0, DayEnd: 24 * time.Hour, Step: Step})
+	if err != nil {
+		return nil
+	}
+	return hist
 }
 
 // forecastSeries forecasts days from hist with the best method the
@@ -204,7 +270,9 @@ func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, er
 		}
 		// Any method that cannot run on this history gives way to the next.
 	}
-	// Too little history for any method: the mean day profile.
+	// Too little history for any method on every day (a new queue): per
+	// day, the mean of the same weekday when the history has one, else
+	// the mean day profile.
 	prof := make([]float64, hist.Slots)
 	for _, d := range hist.Days {
 		for k, v := range d.Counts {
@@ -212,10 +280,14 @@ func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, er
 		}
 	}
 	out := make([][]float64, len(days))
-	for i := range out {
+	name := "mean-profile"
+	for i, day := range days {
 		out[i] = prof
+		if fc, err := (wfm.WeekMean{Weeks: 4}).Forecast(hist, []time.Time{day}); err == nil {
+			out[i], name = fc[0], "weekday-mean/mean-profile"
+		}
 	}
-	return out, "mean-profile", nil
+	return out, name, nil
 }
 
 // mainChannel is the channel most of the queue's contacts came on (chat
@@ -263,38 +335,37 @@ func (s *Service) required(q *starpost.Queue, ch starpost.Channel, contacts floa
 	return r.Scheduled, nil
 }
 
-// Day returns a queue's day: the stored forecast (computed when missing),
-// the actuals so far, the re-forecast, requirements and scheduled staff.
-func (s *Service) Day(ctx context.Context, ws, queueID string, day time.Time) (*DayPlan, error) {
-	day = DayStart(day)
-	if _, err := s.findQueue(ctx, ws, queueID); err != nil {
-		return nil, err
-	}
-	f, ok, err := s.loadForecast(ctx, ws, queueID, day)
+// Day returns a queue's local day (date is a calendar date in the
+// queue's time zone): the stored forecast (computed when missing), the
+// actuals so far, the re-forecast, requirements and scheduled staff.
+func (s *Service) Day(ctx context.Context, ws, queueID string, date time.Time) (*DayPlan, error) {
+	q, err := s.findQueue(ctx, ws, queueID)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		if _, err := s.Forecast(ctx, ws, queueID, []time.Time{day}); err != nil {
-			return nil, err
-		}
-		if f, _, err = s.loadForecast(ctx, ws, queueID, day); err != nil {
-			return nil, err
-		}
+	loc, err := s.queueLocation(ctx, ws, q)
+	if err != nil {
+		return nil, err
+	}
+	day := DateIn(date, loc)
+	f, err := s.dayForecast(ctx, ws, queueID, day)
+	if err != nil {
+		return nil, err
 	}
 	actual, _, err := s.dayActuals(ctx, ws, queueID, day)
 	if err != nil {
 		return nil, err
 	}
-	sched, open, err := s.coverage(ctx, ws, queueID, day, SlotsPerDay)
+	n := day.Len()
+	sched, open, err := s.coverage(ctx, ws, queueID, day.Start, n)
 	if err != nil {
 		return nil, err
 	}
 	now := s.clock.Now().UTC()
-	p := &DayPlan{QueueID: queueID, Day: dayKey(day), Method: f.method, Now: now, Factor: 1}
+	p := &DayPlan{QueueID: queueID, Day: day.Date, TimeZone: loc.String(), Start: day.Start, End: day.End, Method: f.method, Now: now, Factor: 1}
 	var fs, rs float64
-	for k := 0; k < SlotsPerDay; k++ {
-		st := day.Add(time.Duration(k) * Step)
+	for k := 0; k < n; k++ {
+		st := day.At(k)
 		it := PlanInterval{Start: st, Forecast: f.contacts[k], Reforecast: f.reforecast[k], AHTSeconds: f.aht[k],
 			Required: f.required[k], ReRequired: f.reRequired[k], Scheduled: sched[k], Open: open[k]}
 		if st.Before(now) {
@@ -309,4 +380,18 @@ func (s *Service) Day(ctx context.Context, ws, queueID string, day time.Time) (*
 		p.Factor = rs / fs
 	}
 	return p, nil
+}
+
+// dayForecast returns the stored forecast of a local day, computing it
+// first when missing.
+func (s *Service) dayForecast(ctx context.Context, ws, queueID string, day LocalDay) (*storedForecast, error) {
+	f, ok, err := s.loadForecast(ctx, ws, queueID, day)
+	if err != nil || ok {
+		return f, err
+	}
+	if _, err := s.Forecast(ctx, ws, queueID, []time.Time{day.Date0()}); err != nil {
+		return nil, err
+	}
+	f, _, err = s.loadForecast(ctx, ws, queueID, day)
+	return f, err
 }

@@ -90,17 +90,18 @@ GROUP BY b ORDER BY b`), step, ws, queueID, unix(from), unix(to))
 	return out, nil
 }
 
-// dayActuals returns the contacts per interval of the day and the mean
-// handle time per interval (0 when none ended).
-func (s *Service) dayActuals(ctx context.Context, ws, queueID string, day time.Time) ([]float64, []float64, error) {
-	ivs, err := s.Intervals(ctx, ws, queueID, day, day.Add(24*time.Hour))
+// dayActuals returns the contacts per interval of the local day and the
+// mean handle time per interval (0 when none ended).
+func (s *Service) dayActuals(ctx context.Context, ws, queueID string, day LocalDay) ([]float64, []float64, error) {
+	ivs, err := s.Intervals(ctx, ws, queueID, day.Start, day.End)
 	if err != nil {
 		return nil, nil, err
 	}
-	counts, aht := make([]float64, SlotsPerDay), make([]float64, SlotsPerDay)
+	n := day.Len()
+	counts, aht := make([]float64, n), make([]float64, n)
 	for _, iv := range ivs {
-		k := int(iv.Start.Sub(day) / Step)
-		if k < 0 || k >= SlotsPerDay {
+		k := day.Index(iv.Start)
+		if k < 0 || k >= n {
 			continue
 		}
 		counts[k] = iv.Contacts

@@ -38,34 +38,31 @@ type ReplanResult struct {
 // same time publishes nothing the second time.
 func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time) (*ReplanResult, error) {
 	now = now.UTC()
-	day := DayStart(now)
 	q, err := s.findQueue(ctx, ws, queueID)
 	if err != nil {
 		return nil, err
 	}
-	f, ok, err := s.loadForecast(ctx, ws, queueID, day)
+	loc, err := s.queueLocation(ctx, ws, q)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		if _, err := s.Forecast(ctx, ws, queueID, []time.Time{day}); err != nil {
-			return nil, err
-		}
-		if f, _, err = s.loadForecast(ctx, ws, queueID, day); err != nil {
-			return nil, err
-		}
-	}
-	actual, _, err := s.dayActuals(ctx, ws, queueID, day)
+	ld := DayIn(now, loc)
+	day, n := ld.Start, ld.Len()
+	f, err := s.dayForecast(ctx, ws, queueID, ld)
 	if err != nil {
 		return nil, err
 	}
-	cur := int(now.Sub(day) / Step)
+	actual, _, err := s.dayActuals(ctx, ws, queueID, ld)
+	if err != nil {
+		return nil, err
+	}
+	cur := ld.Index(now)
 	re, k := Reforecast(f.contacts, actual, cur, s.cfg.Damping)
 	ch, err := s.mainChannel(ctx, ws, queueID)
 	if err != nil {
 		return nil, err
 	}
-	reReq := make([]int, SlotsPerDay)
+	reReq := make([]int, n)
 	for i := range reReq {
 		aht := time.Duration(f.aht[i] * float64(time.Second))
 		if aht <= 0 {
@@ -77,9 +74,9 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 	}
 	res := &ReplanResult{QueueID: queueID, Factor: k}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		for i := 0; i < SlotsPerDay; i++ {
+		for i := 0; i < n; i++ {
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE wfm_forecasts SET reforecast = ?, re_required = ? WHERE workspace_id = ? AND queue_id = ? AND day = ? AND slot = ?`),
-				re[i], reReq[i], ws, queueID, dayKey(day), i); err != nil {
+				re[i], reReq[i], ws, queueID, ld.Date, i); err != nil {
 				return fmt.Errorf("plan: save re-forecast: %w", err)
 			}
 		}
@@ -88,7 +85,7 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 	if err != nil {
 		return nil, err
 	}
-	sched, open, err := s.coverage(ctx, ws, queueID, day, SlotsPerDay)
+	sched, open, err := s.coverage(ctx, ws, queueID, day, n)
 	if err != nil {
 		return nil, err
 	}
@@ -97,12 +94,12 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 	slotLen := int(s.cfg.SlotLength / Step)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		// Withdraw surge slots that are no longer needed.
-		surge, err := s.slotsWhere(ctx, tx, "queue_id = ? AND status = ? AND reason = ? AND start_at >= ? AND start_at < ?", ws, queueID, SlotOpen, "surge", unix(at(from)), unix(day.Add(24*time.Hour)))
+		surge, err := s.slotsWhere(ctx, tx, "queue_id = ? AND status = ? AND reason = ? AND start_at >= ? AND start_at < ?", ws, queueID, SlotOpen, "surge", unix(at(from)), unix(ld.End))
 		if err != nil {
 			return err
 		}
 		for _, sl := range surge {
-			a, b := int(sl.Start.Sub(day)/Step), min(SlotsPerDay, int(sl.End.Sub(day)/Step))
+			a, b := int(sl.Start.Sub(day)/Step), min(n, int(sl.End.Sub(day)/Step))
 			needed := false
 			for i := a; i < b; i++ {
 				if sched[i]+open[i]-1 < reReq[i] {
@@ -122,16 +119,16 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 			res.SlotsWithdrawn++
 		}
 		// Publish surge slots for the shortfall.
-		short := make([]int, SlotsPerDay)
-		for i := from; i < SlotsPerDay; i++ {
+		short := make([]int, n)
+		for i := from; i < n; i++ {
 			short[i] = reReq[i] - sched[i] - open[i]
 		}
-		for i := from; i < SlotsPerDay && res.SlotsOpened < MaxSlotsPerReplan; {
-			if short[i] <= 0 {
-				i++
+		for i := from; i < n && res.SlotsOpened < MaxSlotsPerReplan; {
+			if short[i] <= 0 || !s.expiry(at(i)).After(now) {
+				i++ // covered, or too close to claim in time
 				continue
 			}
-			end := min(SlotsPerDay, i+slotLen)
+			end := min(n, i+slotLen)
 			if err := s.insertSlot(ctx, tx, ws, &Slot{ID: starpost.NewID("slot"), QueueID: queueID, Start: at(i), End: at(end), Status: SlotOpen, Reason: "surge"}, now); err != nil {
 				return err
 			}
@@ -140,28 +137,28 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 			}
 			res.SlotsOpened++
 		}
-		shifts, err := s.shiftsWhere(ctx, tx, "queue_id = ? AND published = 1 AND start_at < ? AND end_at > ?", ws, queueID, unix(day.Add(24*time.Hour)), unix(day))
+		shifts, err := s.shiftsWhere(ctx, tx, "queue_id = ? AND published = 1 AND start_at < ? AND end_at > ?", ws, queueID, unix(ld.End), unix(day))
 		if err != nil {
 			return err
 		}
 		gap := func(i int) int { // agents missing at interval i before slots are claimed
-			if i < from || i >= SlotsPerDay {
+			if i < from || i >= n {
 				return 0
 			}
 			return reReq[i] - sched[i]
 		}
-		over := make([]int, SlotsPerDay)
-		for i := from; i < SlotsPerDay; i++ {
+		over := make([]int, n)
+		for i := from; i < n; i++ {
 			over[i] = sched[i] - reReq[i]
 		}
 		// Time off already offered counts as taken.
 		offered, err := s.offersWhere(ctx, tx, "queue_id = ? AND kind = ? AND status = ? AND end_at > ? AND start_at < ?", ws, queueID, OfferVTO, OfferOpen,
-			unix(day), unix(day.Add(24*time.Hour)))
+			unix(day), unix(ld.End))
 		if err != nil {
 			return err
 		}
 		for _, o := range offered {
-			for i := max(0, int(o.Start.Sub(day)/Step)); i < min(SlotsPerDay, int(o.End.Sub(day)/Step)); i++ {
+			for i := max(0, int(o.Start.Sub(day)/Step)); i < min(n, int(o.End.Sub(day)/Step)); i++ {
 				over[i]--
 			}
 		}
@@ -176,7 +173,7 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 			case b-4 >= from && gap(b-1) > 0 && gap(b-4) > 0:
 				os, oe = b-4, b
 			}
-			if oe > os && oe <= SlotsPerDay {
+			if oe > os && oe <= n {
 				made, err := s.offer(ctx, tx, ws, sh, OfferOvertime, at(os), at(oe), now)
 				if err != nil {
 					return err
@@ -186,7 +183,7 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 				}
 			}
 			// Voluntary time off: the over-staffed tail of the shift.
-			if e > SlotsPerDay {
+			if e > n {
 				continue
 			}
 			t := e
@@ -215,10 +212,16 @@ func (s *Service) Replan(ctx context.Context, ws, queueID string, now time.Time)
 }
 
 // offer makes an open offer unless the shift already had one of the kind.
+// An offer whose answer window (see Config.ClaimLead) would already be
+// closed is not made.
 func (s *Service) offer(ctx context.Context, tx *sql.Tx, ws string, sh *Shift, kind string, start, end, now time.Time) (bool, error) {
-	r, err := tx.ExecContext(ctx, s.q(`INSERT INTO wfm_offers (workspace_id, id, queue_id, agent_id, shift_id, kind, start_at, end_at, status, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, shift_id, kind) DO NOTHING`),
-		ws, starpost.NewID("off"), sh.QueueID, sh.AgentID, sh.ID, kind, unix(start), unix(end), OfferOpen, unix(now))
+	exp := s.expiry(start)
+	if !exp.After(now) {
+		return false, nil
+	}
+	r, err := tx.ExecContext(ctx, s.q(`INSERT INTO wfm_offers (workspace_id, id, queue_id, agent_id, shift_id, kind, start_at, end_at, status, created_at, expires_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, shift_id, kind) DO NOTHING`),
+		ws, starpost.NewID("off"), sh.QueueID, sh.AgentID, sh.ID, kind, unix(start), unix(end), OfferOpen, unix(now), unix(exp))
 	if err != nil {
 		return false, fmt.Errorf("plan: save offer: %w", err)
 	}
@@ -227,10 +230,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, shift_id, kind)
 }
 
 // Adherence returns the schedule adherence of every agent with published
-// shifts on the day, up to now (or the day's end).
-func (s *Service) Adherence(ctx context.Context, ws string, day time.Time) ([]Adherence, error) {
-	day = DayStart(day)
-	end := day.Add(24 * time.Hour)
+// shifts on a day, up to now (or the day's end). The day is the calendar
+// date in loc (nil is UTC).
+func (s *Service) Adherence(ctx context.Context, ws string, date time.Time, loc *time.Location) ([]Adherence, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	ld := DateIn(date, loc)
+	day, end := ld.Start, ld.End
 	to := s.clock.Now().UTC()
 	if to.After(end) {
 		to = end

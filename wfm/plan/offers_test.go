@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,6 +122,28 @@ func TestOvertimeOffer(t *testing.T) {
 	if res.Factor <= 2 || res.SlotsOpened == 0 || res.Overtime == 0 {
 		t.Fatalf("surge at noon: %+v", res)
 	}
+	// An offer can be answered until it starts (ClaimLead 0): at its
+	// start it shows as expired and answering is refused.
+	for _, a := range f.agents {
+		os, err := f.svc.MyOffers(ctx, f.ws, a.ID)
+		must(t, err)
+		if len(os) == 0 {
+			continue
+		}
+		o := os[0]
+		if !o.ExpiresAt.Equal(o.Start) || o.Status != plan.OfferOpen {
+			t.Fatalf("offer %+v", o)
+		}
+		f.clock.set(o.ExpiresAt)
+		if os, err = f.svc.MyOffers(ctx, f.ws, a.ID); err != nil || os[0].ID != o.ID || os[0].Status != plan.OfferExpired {
+			t.Fatalf("at its start the offer shows %+v (%v)", os, err)
+		}
+		if _, err := f.svc.AnswerOffer(ctx, f.ws, a.ID, o.ID, false); starpost.ErrorCode(err) != starpost.ECONFLICT || !strings.Contains(err.Error(), "expired") {
+			t.Fatalf("answer an expired offer: %v", err)
+		}
+		f.clock.set(noon)
+		break
+	}
 	for _, a := range f.agents {
 		os, err := f.svc.MyOffers(ctx, f.ws, a.ID)
 		must(t, err)
@@ -192,6 +215,37 @@ func TestSchedulesAcrossQueues(t *testing.T) {
 	}
 	if total == 0 {
 		t.Fatal("nobody was scheduled")
+	}
+	// The weekly limit holds over both queues' shifts together.
+	for _, a := range f.agents {
+		mine, err := f.svc.MyShifts(ctx, f.ws, a.ID, day, day.AddDate(0, 0, 7))
+		must(t, err)
+		h := 0.0
+		for _, sh := range mine {
+			if !sh.Start.Before(day) {
+				h += sh.PaidHours()
+			}
+		}
+		if h > rules.MaxWeekHours {
+			t.Fatalf("agent %s works %.1f h in the week over two queues (at most %.1f)", a.Name, h, rules.MaxWeekHours)
+		}
+		// At most six days in a row over both queues.
+		worked := map[string]bool{}
+		for _, sh := range mine {
+			worked[sh.Start.Format(time.DateOnly)] = true
+		}
+		run, best := 0, 0
+		for d := day.AddDate(0, 0, -1); d.Before(day.AddDate(0, 0, 8)); d = d.AddDate(0, 0, 1) {
+			if worked[d.Format(time.DateOnly)] {
+				run++
+				best = max(best, run)
+			} else {
+				run = 0
+			}
+		}
+		if best > 6 {
+			t.Fatalf("agent %s works %d days in a row over two queues", a.Name, best)
+		}
 	}
 	open, err := f.svc.OpenSlots(ctx, f.ws, "")
 	must(t, err)

@@ -13,8 +13,11 @@
 // history from the event log and re-plans the rest of the day as events
 // arrive.
 //
-// Times are stored as Unix seconds and days are UTC dates; the UI shows
-// them in the viewer's time zone.
+// Times are stored as Unix seconds. A queue's days are local days in the
+// queue's time zone (LocalDay: its business hours' zone, else the zone its
+// workspace's sites share, else UTC), 23 or 25 hours long on a
+// daylight-saving change; an agent's own week is in the agent's site's
+// time zone.
 package plan
 
 import (
@@ -54,6 +57,8 @@ type Rules struct {
 	MinRest time.Duration
 	// MaxWeekHours caps the hours a generated schedule gives an agent.
 	MaxWeekHours float64
+	// MaxConsecutiveDays caps a run of local days with work (6).
+	MaxConsecutiveDays int
 }
 
 // Config tunes a Service. Zero fields take the defaults of DefaultConfig.
@@ -72,16 +77,21 @@ type Config struct {
 	Damping Damping
 	// SolveTime bounds the schedule optimiser.
 	SolveTime time.Duration
+	// ClaimLead is how long before an open slot or an offer starts its
+	// claim or answer window closes (ExpiresAt); 0, the default, closes
+	// it at the start.
+	ClaimLead time.Duration
 }
 
 // DefaultConfig returns the defaults: 25 % shrinkage, two chats at once,
-// 5-minute handle time, 10 h a day, 11 h rest, 40 h a week, 2-hour slots.
+// 5-minute handle time, 10 h a day, 11 h rest, 40 h a week, six days in a
+// row, 2-hour slots.
 func DefaultConfig() Config {
 	return Config{
 		Shrinkage:       wfm.Shrinkage{Breaks: 0.1, Training: 0.05, Absence: 0.05, Other: 0.05},
 		ChatConcurrency: 2,
 		DefaultAHT:      5 * time.Minute,
-		Rules:           Rules{MaxDayHours: 10, MinRest: 11 * time.Hour, MaxWeekHours: 40},
+		Rules:           Rules{MaxDayHours: 10, MinRest: 11 * time.Hour, MaxWeekHours: 40, MaxConsecutiveDays: 6},
 		SlotLength:      2 * time.Hour,
 		Damping:         DefaultDamping(),
 		SolveTime:       3 * time.Second,
@@ -108,6 +118,9 @@ func (c Config) withDefaults() Config {
 	if c.Rules.MaxWeekHours > 0 {
 		d.Rules.MaxWeekHours = c.Rules.MaxWeekHours
 	}
+	if c.Rules.MaxConsecutiveDays > 0 {
+		d.Rules.MaxConsecutiveDays = c.Rules.MaxConsecutiveDays
+	}
 	if c.SlotLength >= Step {
 		d.SlotLength = c.SlotLength.Truncate(Step)
 	}
@@ -116,6 +129,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SolveTime > 0 {
 		d.SolveTime = c.SolveTime
+	}
+	if c.ClaimLead > 0 {
+		d.ClaimLead = c.ClaimLead
 	}
 	return d
 }
@@ -154,6 +170,15 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err := store.CreateTables(ctx, opts.SQL, opts.Driver, sqliteSchema, postgresSchema); err != nil {
 		return nil, fmt.Errorf("plan: create tables: %w", err)
 	}
+	if opts.Driver != "postgres" {
+		// The PostgreSQL schema adds later columns with ADD COLUMN IF NOT
+		// EXISTS; SQLite has no such clause.
+		for _, c := range laterColumns {
+			if err := addSQLiteColumn(ctx, opts.SQL, c[0], c[1], c[2]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if opts.Clock == nil {
 		opts.Clock = starpost.SystemClock{}
 	}
@@ -162,6 +187,38 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	return &Service{db: opts.SQL, driver: opts.Driver, dir: opts.Directory, clock: opts.Clock,
 		log: opts.Logger, cfg: opts.Config.withDefaults()}, nil
+}
+
+// laterColumns are the columns added to the tables after their first
+// release: table, column, definition.
+var laterColumns = [][3]string{
+	{"wfm_forecasts", "time_zone", "TEXT NOT NULL DEFAULT ''"},
+	{"wfm_slots", "expires_at", "INTEGER NOT NULL DEFAULT 0"},
+	{"wfm_offers", "expires_at", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+// addSQLiteColumn adds a column to a SQLite table unless it has it. A
+// concurrent opener adding it first is not an error.
+func addSQLiteColumn(ctx context.Context, db *sql.DB, table, column, def string) error {
+	has := func() (bool, error) {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n)
+		return n > 0, err
+	}
+	ok, err := has()
+	if err != nil {
+		return fmt.Errorf("plan: columns of %s: %w", table, err)
+	}
+	if ok {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+def); err != nil {
+		if ok, _ := has(); ok {
+			return nil
+		}
+		return fmt.Errorf("plan: add %s.%s: %w", table, column, err)
+	}
+	return nil
 }
 
 // createSchema runs the statements of schema; on PostgreSQL under a

@@ -72,3 +72,63 @@ func (r Rules) Check(existing []Work, add Work) error {
 	}
 	return nil
 }
+
+// CheckWeek reports whether adding add to an agent's existing work keeps
+// the paid hours of the week [weekStart, weekEnd) at most maxHours (no
+// limit when maxHours ≤ 0). Work counts in the week its start falls in.
+// The error is an ECONFLICT saying how many hours the week would have.
+func CheckWeek(existing []Work, add Work, weekStart, weekEnd time.Time, maxHours float64) error {
+	if maxHours <= 0 {
+		return nil
+	}
+	in := func(w Work) bool { return !w.Start.Before(weekStart) && w.Start.Before(weekEnd) }
+	if !in(add) {
+		return nil
+	}
+	h := add.PaidHours
+	for _, w := range existing {
+		if in(w) {
+			h += w.PaidHours
+		}
+	}
+	if h > maxHours+1e-9 {
+		return starpost.Errorf(starpost.ECONFLICT, "makes %.1f paid hours in the week from %s (at most %.1f)", h, weekStart.Format(time.DateOnly), maxHours)
+	}
+	return nil
+}
+
+// WeekOf returns the local calendar week (Monday to Monday, in loc) that
+// contains t, as times in loc.
+func WeekOf(t time.Time, loc *time.Location) (time.Time, time.Time) {
+	l := t.In(loc)
+	back := (int(l.Weekday()) + 6) % 7
+	y, m, d := l.Date()
+	return DayOf(y, m, d-back, loc).Start.In(loc), DayOf(y, m, d-back+7, loc).Start.In(loc)
+}
+
+// CheckRun reports whether adding add to an agent's existing work keeps
+// runs of consecutive working days (local dates in loc on which some work
+// starts) at most MaxConsecutiveDays (no limit when it is 0). The error is
+// an ECONFLICT naming the run.
+func (r Rules) CheckRun(existing []Work, add Work, loc *time.Location) error {
+	if r.MaxConsecutiveDays <= 0 {
+		return nil
+	}
+	worked := map[string]bool{}
+	for _, w := range existing {
+		worked[w.Start.In(loc).Format(time.DateOnly)] = true
+	}
+	y, m, d := add.Start.In(loc).Date()
+	day := func(k int) string { return time.Date(y, m, d+k, 12, 0, 0, 0, time.UTC).Format(time.DateOnly) }
+	lo, hi := 0, 0
+	for worked[day(lo-1)] {
+		lo--
+	}
+	for worked[day(hi+1)] {
+		hi++
+	}
+	if n := hi - lo + 1; n > r.MaxConsecutiveDays {
+		return starpost.Errorf(starpost.ECONFLICT, "makes %d working days in a row, %s to %s (at most %d)", n, day(lo), day(hi), r.MaxConsecutiveDays)
+	}
+	return nil
+}

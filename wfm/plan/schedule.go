@@ -77,12 +77,13 @@ type Schedule struct {
 	Shifts []*Shift `json:"shifts"`
 }
 
-// Templates are the shift kinds generated schedules use: a full 8-hour
-// shift with a one-hour unpaid lunch between its 4th and 5th hour, and a
-// 4-hour part-time shift, both starting on the hour.
-func Templates() []schedule.Template {
-	hourly := make([]int, 0, 7*24)
-	for i := 0; i < 7*SlotsPerDay; i += 4 {
+// Templates are the shift kinds generated schedules use over a horizon of
+// n intervals: a full 8-hour shift with a one-hour unpaid lunch between
+// its 4th and 5th hour, and a 4-hour part-time shift, both starting on the
+// hour.
+func Templates(n int) []schedule.Template {
+	hourly := make([]int, 0, n/4+1)
+	for i := 0; i < n; i += 4 {
 		hourly = append(hourly, i)
 	}
 	return []schedule.Template{
@@ -91,44 +92,52 @@ func Templates() []schedule.Template {
 	}
 }
 
-// Generate builds a draft schedule for a queue's week starting at
-// weekStart (a UTC day): it forecasts the seven days, staffs every
-// interval, solves the shift-covering problem (wfm/schedule, with its
-// proven lower bound), and assigns the shifts to the queue's qualified
-// agents under the rules (11 h rest, at most MaxWeekHours, six days in a
-// row), avoiding their published shifts in other queues. Shifts no agent
-// can take stay without an agent. Earlier drafts of the same week are
-// replaced.
+// Generate builds a draft schedule for a queue's week of seven local days
+// from the calendar date weekStart in the queue's time zone (a week with
+// a daylight-saving change is an hour shorter or longer): it forecasts
+// the seven days, staffs every interval, solves the shift-covering
+// problem (wfm/schedule, with its proven lower bound), and assigns the
+// shifts to the queue's qualified agents under the rules (11 h rest, at
+// most MaxWeekHours, six days in a row), avoiding their published shifts
+// in other queues. Shifts no agent can take stay without an agent.
+// Earlier drafts of the same week are replaced.
 func (s *Service) Generate(ctx context.Context, ws, queueID string, weekStart time.Time) (*Schedule, error) {
-	weekStart = DayStart(weekStart)
 	q, err := s.findQueue(ctx, ws, queueID)
 	if err != nil {
 		return nil, err
 	}
+	loc, err := s.queueLocation(ctx, ws, q)
+	if err != nil {
+		return nil, err
+	}
 	days := make([]time.Time, 7)
+	ldays := make([]LocalDay, 7)
+	ldays[0] = DateIn(weekStart, loc)
 	for i := range days {
-		days[i] = weekStart.AddDate(0, 0, i)
+		if i > 0 {
+			ldays[i] = ldays[i-1].Next()
+		}
+		days[i] = ldays[i].Date0()
 	}
 	if _, err := s.Forecast(ctx, ws, queueID, days); err != nil {
 		return nil, err
 	}
-	n := 7 * SlotsPerDay
-	req := make([]int, n)
+	var req []int
 	total := 0
-	for d, day := range days {
+	for _, day := range ldays {
 		f, _, err := s.loadForecast(ctx, ws, queueID, day)
 		if err != nil {
 			return nil, err
 		}
-		copy(req[d*SlotsPerDay:], f.required)
+		req = append(req, f.required...)
 		for _, r := range f.required {
 			total += r
 		}
 	}
-	sc := &Schedule{ID: starpost.NewID("sch"), QueueID: queueID, WeekStart: dayKey(weekStart), Status: StatusDraft,
+	sc := &Schedule{ID: starpost.NewID("sch"), QueueID: queueID, WeekStart: ldays[0].Date, Status: StatusDraft,
 		CreatedAt: s.clock.Now().UTC().Truncate(time.Second), Shifts: []*Shift{}}
 	if total > 0 {
-		if err := s.solve(ctx, ws, q, weekStart, req, sc); err != nil {
+		if err := s.solve(ctx, ws, q, loc, ldays[0].Start, req, sc); err != nil {
 			return nil, err
 		}
 	}
@@ -188,9 +197,12 @@ func qualified(u *starpost.User, q *starpost.Queue) bool {
 }
 
 // solve fills sc with the optimised, rostered shifts of requirement req
-// (one week from weekStart).
-func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekStart time.Time, req []int, sc *Schedule) error {
-	p := &schedule.Problem{Required: req, IntervalMinutes: int(Step / time.Minute), Templates: Templates()}
+// (one week of intervals from the instant weekStart). The roster counts
+// working days as runs of SlotsPerDay intervals from weekStart, which on
+// a daylight-saving week is off by the hour the clocks moved.
+func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, loc *time.Location, weekStart time.Time, req []int, sc *Schedule) error {
+	n := len(req)
+	p := &schedule.Problem{Required: req, IntervalMinutes: int(Step / time.Minute), Templates: Templates(n)}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SolveTime)
 	defer cancel()
 	sol, err := schedule.Solve(sctx, p, schedule.Options{Seed: 1})
@@ -202,25 +214,42 @@ func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekS
 	if err != nil {
 		return fmt.Errorf("plan: list agents: %w", err)
 	}
-	weekEnd := weekStart.AddDate(0, 0, 7)
+	weekEnd := weekStart.Add(time.Duration(n) * Step)
 	var agents []schedule.Agent
 	elsewhere := map[string][]Work{} // agents' published work outside this queue's planned shifts
 	for _, u := range users {
 		if u.Role != starpost.RoleAgent || !qualified(u, q) {
 			continue
 		}
-		busy, err := s.agentShifts(ctx, ws, u.ID, weekStart.Add(-24*time.Hour), weekEnd.Add(24*time.Hour))
+		// A day either side for rest; a run of days for days in a row.
+		runs := time.Duration(s.cfg.Rules.MaxConsecutiveDays+1) * 24 * time.Hour
+		busy, err := s.agentShifts(ctx, ws, u.ID, weekStart.Add(-runs), weekEnd.Add(runs))
 		if err != nil {
 			return err
 		}
+		prof, err := s.agentProfile(ctx, nil, ws, u.ID)
+		if err != nil {
+			return err
+		}
+		// The week's hours are shared with the agent's work in other
+		// queues (and claimed slots): the roster gets what is left.
+		left := prof.WeekLimit
 		for _, sh := range busy {
 			if sh.QueueID != q.ID || sh.Kind != KindPlanned {
 				elsewhere[u.ID] = append(elsewhere[u.ID], sh.work())
+				if !sh.Start.Before(weekStart) && sh.Start.Before(weekEnd) {
+					left -= sh.PaidHours()
+				}
 			}
 		}
-		agents = append(agents, schedule.Agent{ID: u.ID, MaxHours: s.cfg.Rules.MaxWeekHours, Available: freeWindows(busy, q.ID, weekStart, 7*SlotsPerDay)})
+		if prof.WeekLimit <= 0 {
+			left = 0 // no weekly limit
+		} else if left <= 0 {
+			continue // no hours left this week
+		}
+		agents = append(agents, schedule.Agent{ID: u.ID, MaxHours: left, Available: freeWindows(busy, q.ID, weekStart, n)})
 	}
-	rules := schedule.Rules{MinRest: int(s.cfg.Rules.MinRest / Step), IntervalsPerDay: SlotsPerDay, MaxConsecutiveDays: 6}
+	rules := schedule.Rules{MinRest: int(s.cfg.Rules.MinRest / Step), IntervalsPerDay: SlotsPerDay, MaxConsecutiveDays: s.cfg.Rules.MaxConsecutiveDays}
 	r, err := schedule.NewRoster(p, sol, agents, rules)
 	if err != nil {
 		return fmt.Errorf("plan: roster: %w", err)
@@ -247,13 +276,14 @@ func (s *Service) solve(ctx context.Context, ws string, q *starpost.Queue, weekS
 	}
 	slices.SortFunc(sc.Shifts, func(a, b *Shift) int { return a.Start.Compare(b.Start) })
 	// The roster knows this queue only: a shift that would break a rule
-	// with the agent's work elsewhere (other queues, claimed slots) is
-	// left without an agent, to be published as an open slot.
+	// with the agent's work elsewhere (other queues, claimed slots) — the
+	// day and rest rules, or days in a row counted in the queue's time
+	// zone — is left without an agent, to be published as an open slot.
 	for _, sh := range sc.Shifts {
 		if sh.AgentID == "" {
 			continue
 		}
-		if err := s.cfg.Rules.Check(elsewhere[sh.AgentID], sh.work()); err != nil {
+		if s.cfg.Rules.Check(elsewhere[sh.AgentID], sh.work()) != nil || s.cfg.Rules.CheckRun(elsewhere[sh.AgentID], sh.work(), loc) != nil {
 			sh.AgentID = ""
 			continue
 		}
@@ -272,6 +302,9 @@ func freeWindows(busy []*Shift, queueID string, start time.Time, n int) []schedu
 		}
 		a := int(sh.Start.Sub(start) / Step)
 		b := int((sh.End.Sub(start) + Step - 1) / Step)
+		if b <= 0 || a >= n {
+			continue // outside the horizon
+		}
 		taken = append(taken, schedule.Window{Start: max(0, a), End: min(n, b)})
 	}
 	if len(taken) == 0 {
@@ -469,7 +502,7 @@ func (s *Service) Publish(ctx context.Context, ws, id string) (*Schedule, error)
 
 // coverage returns, per interval of the day (n intervals from day), the
 // agents working on published shifts of the queue (breaks excluded) and
-// the agents on its open slots.
+// the agents on its open slots that may still be claimed.
 func (s *Service) coverage(ctx context.Context, ws, queueID string, day time.Time, n int) ([]int, []int, error) {
 	end := day.Add(time.Duration(n) * Step)
 	shifts, err := s.Shifts(ctx, ws, queueID, day, end)
@@ -493,7 +526,11 @@ func (s *Service) coverage(ctx context.Context, ws, queueID string, day time.Tim
 	if err != nil {
 		return nil, nil, err
 	}
+	now := s.clock.Now()
 	for _, sl := range slots {
+		if !sl.claimable(now) {
+			continue // expired unclaimed: covers nothing
+		}
 		for _, sp := range sl.working() {
 			add(open, sp)
 		}

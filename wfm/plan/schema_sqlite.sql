@@ -1,7 +1,7 @@
 -- Workforce management in the product (package wfm/plan), SQLite dialect.
 -- Created idempotently by plan.Open. Times are Unix seconds (UTC); days are
--- 'YYYY-MM-DD' in UTC. wfm_contacts and wfm_presence are derived from the
--- conversation events by the wfm engine (keyed so a replay changes nothing);
+-- 'YYYY-MM-DD' local dates in the queue's time zone (wfm_forecasts.time_zone).
+-- wfm_contacts and wfm_presence are derived from the conversation events by the wfm engine (keyed so a replay changes nothing);
 -- the other tables are the planner's and the agents' work.
 CREATE TABLE IF NOT EXISTS wfm_contacts (
     workspace_id    TEXT    NOT NULL,
@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS wfm_forecasts (
     reforecast   REAL    NOT NULL DEFAULT -1,
     re_required  INTEGER NOT NULL DEFAULT -1,
     computed_at  INTEGER NOT NULL,
+    time_zone    TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (workspace_id, queue_id, day, slot)
 );
 CREATE TABLE IF NOT EXISTS wfm_schedules (
@@ -78,6 +79,7 @@ CREATE TABLE IF NOT EXISTS wfm_slots (
     reason       TEXT    NOT NULL,
     created_at   INTEGER NOT NULL,
     claimed_at   INTEGER NOT NULL DEFAULT 0,
+    expires_at   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (workspace_id, id)
 );
 CREATE INDEX IF NOT EXISTS wfm_slots_open ON wfm_slots (workspace_id, status, start_at);
@@ -93,6 +95,20 @@ CREATE TABLE IF NOT EXISTS wfm_offers (
     status       TEXT    NOT NULL,
     created_at   INTEGER NOT NULL,
     answered_at  INTEGER NOT NULL DEFAULT 0,
+    expires_at   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (workspace_id, id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS wfm_offers_shift ON wfm_offers (workspace_id, shift_id, kind);
+-- Agents' flexible-work profile (灵活用工): flexible is set by a planner,
+-- opted_in by the agent; either lets the agent see and claim open slots.
+-- max_week_hours (0: the service's rule) caps the agent's paid hours in a
+-- local calendar week.
+CREATE TABLE IF NOT EXISTS wfm_agents (
+    workspace_id   TEXT    NOT NULL,
+    agent_id       TEXT    NOT NULL,
+    flexible       INTEGER NOT NULL DEFAULT 0,
+    opted_in       INTEGER NOT NULL DEFAULT 0,
+    max_week_hours REAL NOT NULL DEFAULT 0,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, agent_id)
+);

@@ -4,7 +4,11 @@
 // publish), the published schedule grid (agents × time, per site) and
 // adherence. Agents see their own shifts this week, their overtime and
 // time-off offers and the open slots they may claim, laid out for a phone
-// first. All of it reads /api/v1/wfm/*.
+// first. All of it reads /api/v1/wfm/*. A queue's day is its local day
+// (the queue's time zone, 23 or 25 hours on a daylight-saving change) and
+// an agent's week is in the agent's site's time zone: every time is shown
+// in that zone, not the browser's. Open slots are for flexible agents
+// (灵活用工): an agent opts in, a planner marks agents flexible.
 import { call } from './api.js';
 import { h, s } from './dom.js';
 
@@ -18,16 +22,21 @@ export function start(ctx) {
   const planner = ctx.me.role === 'supervisor' || ctx.me.role === 'admin';
   const P = {
     queues: [], users: [], sites: [],
-    queue: '', day: isoDay(Date.now()),
-    plan: null, schedules: [], shifts: [], adherence: [],
+    queue: '', day: '', // the day: '' until the server says which is today in the queue's zone
+    plan: null, schedules: [], shifts: [], adherence: [], profiles: [],
     mine: null, busy: false,
   };
   let T = ctx.T();
   let els = {};
 
   // ---- helpers ----
-  const fmtTime = (t) => new Date(t).toLocaleTimeString(ctx.lang(), { hour: '2-digit', minute: '2-digit' });
-  const fmtDay = (t) => new Date(t).toLocaleDateString(ctx.lang(), { weekday: 'short', month: 'short', day: 'numeric' });
+  // The time zone times are shown in: the queue's for a planner, the
+  // agent's own for an agent (the browser's until the server said).
+  const zone = () => (planner ? P.plan && P.plan.time_zone : P.mine && P.mine.time_zone) || undefined;
+  const fmtTime = (t) => new Date(t).toLocaleTimeString(ctx.lang(), { hour: '2-digit', minute: '2-digit', timeZone: zone() });
+  const fmtDay = (t) => new Date(t).toLocaleDateString(ctx.lang(), { weekday: 'short', month: 'short', day: 'numeric', timeZone: zone() });
+  const expired = (x) => x.status === 'expired';
+  const closesEarly = (x) => x.expires_at && Date.parse(x.expires_at) < Date.parse(x.start);
   const span = (a, b) => `${fmtTime(a)}–${fmtTime(b)}`;
   const hours = (a, b) => ((Date.parse(b) - Date.parse(a)) / 3600e3);
   const userName = (id) => { const u = P.users.find((x) => x.id === id); return u ? u.name : id; };
@@ -47,19 +56,21 @@ export function start(ctx) {
       P.queue = P.queue || (P.queues[0] && P.queues[0].id) || '';
     }
     if (!P.queue) return;
-    const from = new Date(P.day + 'T00:00:00Z').toISOString();
-    const to = new Date(Date.parse(from) + DAY).toISOString();
+    const q = encodeURIComponent(P.queue);
+    // The day's bounds are the queue's local midnights: read the plan first.
+    const plan = await call('GET', `/api/v1/wfm/queues/${q}/day` + (P.day ? `?date=${P.day}` : ''));
+    P.day = plan.day;
     const week = mondayOf(P.day);
-    const [plan, sch, sh, adh] = await Promise.all([
-      call('GET', `/api/v1/wfm/queues/${encodeURIComponent(P.queue)}/day?date=${P.day}`),
+    const [sch, sh, adh, prof] = await Promise.all([
       call('GET', `/api/v1/wfm/schedules?week_start=${week}`),
-      call('GET', `/api/v1/wfm/shifts?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`),
-      call('GET', `/api/v1/wfm/adherence?date=${P.day}`)]);
-    P.plan = plan; P.schedules = sch.items; P.shifts = sh.items; P.adherence = adh.items;
+      call('GET', `/api/v1/wfm/shifts?from=${encodeURIComponent(plan.start)}&to=${encodeURIComponent(plan.end)}`),
+      call('GET', `/api/v1/wfm/adherence?date=${P.day}&queue_id=${q}`),
+      call('GET', '/api/v1/wfm/agents')]);
+    P.plan = plan; P.schedules = sch.items; P.shifts = sh.items; P.adherence = adh.items; P.profiles = prof.items;
   }
   async function loadMine() {
-    const from = new Date(Date.parse(isoDay(Date.now()) + 'T00:00:00Z')).toISOString();
-    P.mine = await call('GET', `/api/v1/wfm/me?from=${encodeURIComponent(from)}`);
+    // The server starts the week at today's midnight in the agent's zone.
+    P.mine = await call('GET', '/api/v1/wfm/me');
   }
   async function reload() {
     try {
@@ -87,6 +98,9 @@ export function start(ctx) {
     accept ? T.wfm.accepted : T.wfm.declined);
   const generate = (btn) => act(btn, () => call('POST', `/api/v1/wfm/queues/${encodeURIComponent(P.queue)}/schedules`, { week_start: nextMonday(P.day) }), T.wfm.generated);
   const publish = (sc, btn) => act(btn, () => call('POST', `/api/v1/wfm/schedules/${encodeURIComponent(sc.id)}/publish`), T.wfm.published);
+  const optIn = (on, box) => act(box, () => call('PUT', '/api/v1/wfm/me/profile', { opted_in: on }), on ? T.wfm.optedIn : T.wfm.optedOut);
+  const setFlexible = (u, on, box) => act(box, () => call('PUT', `/api/v1/wfm/agents/${encodeURIComponent(u.id)}`, { flexible: on }), T.wfm.flexSaved(u.name, on));
+  const setWeekHours = (u, h, input) => act(input, () => call('PUT', `/api/v1/wfm/agents/${encodeURIComponent(u.id)}`, { max_week_hours: h }), T.wfm.weekSaved(u.name, h));
 
   // ---- render ----
   function render() {
@@ -116,11 +130,17 @@ export function start(ctx) {
       m.offers.length ? h('ul', { class: 'wfm-cards' }, ...m.offers.map((o) => {
         const what = o.kind === 'vto' ? T.wfm.vto : T.wfm.overtime;
         const when = `${fmtDay(o.start)} ${span(o.start, o.end)}`;
+        if (expired(o)) {
+          return h('li', { class: 'wfm-card offer expired', 'data-offer': o.id }, h('p', { class: 'what', text: what }), h('p', { class: 'when', text: when }),
+            h('p', { class: 'meta tag-expired', text: T.wfm.expired }));
+        }
         const yes = h('button', { type: 'button', class: 'primary small', 'aria-label': `${T.wfm.accept}: ${what} ${when}`, text: T.wfm.accept });
         const no = h('button', { type: 'button', class: 'small', 'aria-label': `${T.wfm.decline}: ${what} ${when}`, text: T.wfm.decline });
         yes.addEventListener('click', () => answer(o, true, yes));
         no.addEventListener('click', () => answer(o, false, no));
-        return h('li', { class: 'wfm-card offer' }, h('p', { class: 'what', text: what }), h('p', { class: 'when', text: when }), h('div', { class: 'acts' }, yes, no));
+        return h('li', { class: 'wfm-card offer', 'data-offer': o.id }, h('p', { class: 'what', text: what }), h('p', { class: 'when', text: when }),
+          closesEarly(o) ? h('p', { class: 'meta', text: T.wfm.answerBy(`${fmtDay(o.expires_at)} ${fmtTime(o.expires_at)}`) }) : null,
+          h('div', { class: 'acts' }, yes, no));
       })) : h('p', { class: 'empty', text: T.wfm.noOffers }));
     const byDay = new Map();
     for (const sh of m.shifts) {
@@ -135,15 +155,33 @@ export function start(ctx) {
           h('p', { class: 'when', text: span(sh.start, sh.end) }),
           h('p', { class: 'meta', text: [sh.break_start ? T.wfm.breakAt(span(sh.break_start, sh.break_end)) : '', sh.kind === 'slot' ? T.wfm.claimedSlot : ''].filter(Boolean).join(' · ') || T.wfm.noBreak }))))))) :
         h('p', { class: 'empty', text: T.wfm.noShifts }));
+    const prof = m.profile || { flexible: false, opted_in: false, week_limit: 0 };
+    let flex;
+    if (prof.flexible) {
+      flex = h('p', { class: 'hint', id: 'wfm-flex', text: T.wfm.flexible(prof.week_limit) });
+    } else {
+      const box = h('input', { type: 'checkbox', id: 'wfm-optin', checked: prof.opted_in });
+      box.addEventListener('change', () => optIn(box.checked, box));
+      flex = h('div', { class: 'wfm-optin' }, h('p', { class: 'hint', id: 'wfm-optin-hint', text: T.wfm.optInHint(prof.week_limit) }),
+        h('label', { for: 'wfm-optin', class: 'check' }, box, ' ', T.wfm.optIn));
+      box.setAttribute('aria-describedby', 'wfm-optin-hint');
+    }
+    const may = prof.flexible || prof.opted_in;
     const slots = h('section', { class: 'card', 'aria-labelledby': 'wfm-open' }, h('h2', { id: 'wfm-open', text: T.wfm.openSlots }),
-      h('p', { class: 'hint', text: T.wfm.slotsHint }),
-      m.open_slots.length ? h('ul', { class: 'wfm-cards' }, ...m.open_slots.map((sl) => {
+      flex,
+      may ? h('p', { class: 'hint', text: T.wfm.slotsHint }) : null,
+      !may ? null : m.open_slots.length ? h('ul', { class: 'wfm-cards' }, ...m.open_slots.map((sl) => {
         const when = `${fmtDay(sl.start)} ${span(sl.start, sl.end)}`;
+        const meta = h('p', { class: 'meta', text: T.wfm.slotMeta(hours(sl.start, sl.end).toFixed(1), sl.reason === 'surge') });
+        if (expired(sl)) {
+          return h('li', { class: 'wfm-card slot expired', 'data-slot': sl.id },
+            h('p', { class: 'when', text: when }), meta, h('p', { class: 'meta tag-expired', text: T.wfm.expired }));
+        }
         const btn = h('button', { type: 'button', class: 'primary claim', 'aria-label': T.wfm.claimLabel(when), text: T.wfm.claim });
         btn.addEventListener('click', () => claim(sl, btn));
         return h('li', { class: 'wfm-card slot', 'data-slot': sl.id },
-          h('p', { class: 'when', text: when }),
-          h('p', { class: 'meta', text: T.wfm.slotMeta(hours(sl.start, sl.end).toFixed(1), sl.reason === 'surge') }),
+          h('p', { class: 'when', text: when }), meta,
+          closesEarly(sl) ? h('p', { class: 'meta', text: T.wfm.claimBy(`${fmtDay(sl.expires_at)} ${fmtTime(sl.expires_at)}`) }) : null,
           btn);
       })) : h('p', { class: 'empty', text: T.wfm.noSlots }));
     // Offers only when there are some: a phone screen is short.
@@ -158,7 +196,8 @@ export function start(ctx) {
     dsel.addEventListener('change', () => { if (dsel.value) { P.day = dsel.value; reload(); } });
     const controls = h('div', { class: 'wfm-controls' },
       h('label', { for: 'wfm-queue', text: T.wfm.queue }), qsel,
-      h('label', { for: 'wfm-day', text: T.wfm.day }), dsel);
+      h('label', { for: 'wfm-day', text: T.wfm.day }), dsel,
+      P.plan ? h('span', { class: 'meta', id: 'wfm-zone', text: T.wfm.zone(P.plan.time_zone) }) : null);
     if (!P.plan) { els.body.replaceChildren(controls, h('p', { class: 'empty', text: T.wfm.loading })); return; }
     const items = P.plan.items;
     const now = Date.parse(P.plan.now);
@@ -199,7 +238,7 @@ export function start(ctx) {
     els.body.replaceChildren(controls,
       h('section', { class: 'card', 'aria-labelledby': 'wfm-fc' }, h('h2', { id: 'wfm-fc', text: T.wfm.fcChart }), fcChart),
       h('section', { class: 'card', 'aria-labelledby': 'wfm-rq' }, h('h2', { id: 'wfm-rq', text: T.wfm.reqChart }), reqChart, table),
-      grid(), schedules, slotForm(), adherence());
+      grid(), schedules, slotForm(), flexAgents(), adherence());
   }
 
   // chart draws series of per-interval values over the day.
@@ -217,10 +256,11 @@ export function start(ctx) {
       parts.push(s('line', { x1: padL, x2: W0 - padR, y1: y(g), y2: y(g), class: 'gl' }),
         s('text', { x: padL - 4, y: y(g) + 4, 'text-anchor': 'end', class: 'ax', text: String(g) }));
     }
-    for (let hr = 0; hr <= 24; hr += 6) {
-      const i = hr * 4;
-      const at = Date.parse(items[0].start) + hr * 3600e3; // labelled in the viewer's time zone
-      parts.push(s('text', { x: x(Math.min(i, n)), y: H0 - 6, 'text-anchor': hr === 0 ? 'start' : hr === 24 ? 'end' : 'middle', class: 'ax', text: fmtTime(at) }));
+    // Ticks every 6 hours of elapsed time, labelled with the local clock
+    // (a daylight-saving day has 92 or 100 intervals).
+    for (let i = 0; i <= n; i += 24) {
+      const at = i < n ? items[i].start : P.plan.end;
+      parts.push(s('text', { x: x(i), y: H0 - 6, 'text-anchor': i === 0 ? 'start' : n - i < 12 ? 'end' : 'middle', class: 'ax', text: fmtTime(at) }));
     }
     for (const sr of series) {
       if (sr.bars) {
@@ -247,8 +287,9 @@ export function start(ctx) {
 
   // grid is the published schedule of the day: agents × time, per site.
   function grid() {
-    const day0 = Date.parse(P.day + 'T00:00:00Z');
-    const pct = (t) => Math.max(0, Math.min(100, ((Date.parse(t) - day0) / DAY) * 100));
+    // The queue's local day: 23, 24 or 25 hours.
+    const day0 = Date.parse(P.plan.start), len = Date.parse(P.plan.end) - day0;
+    const pct = (t) => Math.max(0, Math.min(100, ((Date.parse(t) - day0) / len) * 100));
     const byAgent = new Map();
     for (const sh of P.shifts) {
       if (!byAgent.has(sh.agent_id)) byAgent.set(sh.agent_id, []);
@@ -256,7 +297,7 @@ export function start(ctx) {
     }
     const siteOf = (id) => { const u = P.users.find((x) => x.id === id); return (u && u.site_id) || ''; };
     const groups = [...P.sites.map((si) => [si.id, si.name]), ['', T.wfm.noSite]];
-    const hoursRow = h('div', { class: 'g-hours', 'aria-hidden': 'true' }, ...[0, 3, 6, 9, 12, 15, 18, 21].map((hr) => place(h('span', { text: fmtTime(day0 + hr * 3600e3) }), (hr / 24) * 100)));
+    const hoursRow = h('div', { class: 'g-hours', 'aria-hidden': 'true' }, ...[0, 3, 6, 9, 12, 15, 18, 21].map((hr) => place(h('span', { text: fmtTime(day0 + hr * 3600e3) }), ((hr * 3600e3) / len) * 100)));
     const body = [];
     for (const [sid, sname] of groups) {
       const agents = [...byAgent.keys()].filter((a) => siteOf(a) === sid);
@@ -289,13 +330,41 @@ export function start(ctx) {
       h('label', { for: 'wfm-slot-len', text: T.wfm.slotHours }), len, btn);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      const t = Date.parse(startIn.value);
-      if (!startIn.value || Number.isNaN(t)) { fail(new Error(T.wfm.slotStart)); return; }
+      // The wall-clock time is in the queue's time zone.
+      const t = startIn.value ? zonedToUTC(startIn.value, P.plan.time_zone) : NaN;
+      if (Number.isNaN(t)) { fail(new Error(T.wfm.slotStart)); return; }
       const start = new Date(t).toISOString();
       const end = new Date(t + Number(len.value) * 3600e3).toISOString();
       act(btn, () => call('POST', '/api/v1/wfm/slots', { queue_id: P.queue, start, end }), T.wfm.slotOpened);
     });
     return h('section', { class: 'card', 'aria-labelledby': 'wfm-os' }, h('h2', { id: 'wfm-os', text: T.wfm.openSlotTitle(queueName(P.queue)) }), form);
+  }
+
+  // flexAgents marks agents as working flexibly (灵活用工): only they, and
+  // agents who opted in, see and claim open slots.
+  function flexAgents() {
+    const agents = P.users.filter((u) => u.role === 'agent' && !u.disabled);
+    const profOf = (id) => P.profiles.find((p) => p.agent_id === id) || { flexible: false, opted_in: false };
+    return h('section', { class: 'card', 'aria-labelledby': 'wfm-flexh' }, h('h2', { id: 'wfm-flexh', text: T.wfm.flexAgents }),
+      h('p', { class: 'hint', text: T.wfm.flexHint }),
+      h('ul', { class: 'wfm-list wfm-flex' }, ...agents.map((u) => {
+        const p = profOf(u.id);
+        const id = 'wfm-flex-' + u.id;
+        const box = h('input', { type: 'checkbox', id, checked: p.flexible, 'data-agent': u.id });
+        box.addEventListener('change', () => setFlexible(u, box.checked, box));
+        // The agent's own weekly cap (empty or 0: the workspace rule).
+        const hid = 'wfm-week-' + u.id;
+        const hrs = h('input', { type: 'number', id: hid, min: '0', max: '80', step: '1', inputmode: 'numeric', class: 'wfm-hours',
+          value: p.max_week_hours ? String(p.max_week_hours) : '', placeholder: String(p.week_limit || ''), 'data-agent-hours': u.id });
+        hrs.addEventListener('change', () => {
+          const v = hrs.value === '' ? 0 : Number(hrs.value);
+          if (!Number.isFinite(v) || v < 0 || v > 80) { fail(new Error(T.wfm.weekHoursBad)); return; }
+          setWeekHours(u, v, hrs);
+        });
+        return h('li', {}, h('label', { for: id, class: 'check' }, box, ' ', T.wfm.flexLabel(u.name)),
+          h('label', { for: hid, class: 'meta', text: T.wfm.weekHours(u.name) }), hrs,
+          p.opted_in ? h('span', { class: 'meta', text: T.wfm.optedInTag }) : null);
+      })));
   }
 
   function adherence() {
@@ -334,6 +403,27 @@ function place(el, left, width) {
 }
 
 function sum(items, k) { return items.reduce((a, x) => a + x[k], 0); }
+
+/** zoneOffset is the offset (ms) of the time zone tz from UTC at instant t. */
+function zoneOffset(t, tz) {
+  const f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const p = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(t / 1000) * 1000;
+}
+
+/** zonedToUTC turns a wall-clock time "YYYY-MM-DDTHH:MM" in tz into an
+ * instant (ms): a repeated time is its first occurrence, a time skipped
+ * by a daylight-saving change moves forward by the change. */
+export function zonedToUTC(wall, tz) {
+  const w = Date.parse(wall + ':00Z');
+  if (Number.isNaN(w) || !tz) return Date.parse(wall);
+  const t1 = w - zoneOffset(w, tz);
+  const t2 = w - zoneOffset(t1, tz);
+  const shows = (t) => t + zoneOffset(t, tz) === w;
+  // The earlier when it shows the wall time; else the later, which does
+  // or, in a skipped hour, is the time after the change.
+  return shows(Math.min(t1, t2)) ? Math.min(t1, t2) : Math.max(t1, t2);
+}
 
 /** isoDay is the UTC date (YYYY-MM-DD) of t. */
 function isoDay(t) { return new Date(t).toISOString().slice(0, 10); }
