@@ -62,6 +62,9 @@ type socket struct {
 	pingMu sync.Mutex
 	ping   *time.Timer // nil once the socket ends
 
+	release func() // the socket's admission (admitSocket)
+	started bool   // the handler handed the socket to its own goroutine
+
 	// Exactly one of p and v is set.
 	p *starpost.Principal
 	v *visitorClaims
@@ -89,9 +92,9 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	release, _ := s.admitSocket(false)
-	defer release()
+	sk := &socket{s: s, kind: "agent", p: p, allowed: map[string]bool{}, release: release}
+	defer sk.abandon()
 	view := &agentView{p: p, convSet: convSet{convs: map[string]bool{}}}
-	sk := &socket{s: s, kind: "agent", p: p, allowed: map[string]bool{}}
 	q := stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match, Wake: sk.poller.kick}
 	list := func(ctx context.Context) ([]string, error) {
 		cs, err := s.agentConversations(ctx, p, starpost.ConversationFilter{Open: true})
@@ -110,25 +113,19 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 		s.Logger.WarnContext(r.Context(), "open stream", slog.Any("err", err))
 		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
 	}
-	defer st.Close()
+	sk.st = st
 	if !seesWorkspace(p) {
 		if err := view.load(r.Context(), list); err != nil {
 			return err
 		}
 		view.unfollow = st.Unfollow
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
 	if err != nil {
 		return nil // Accept has written the response
 	}
-	s.open.Add(1)
-	defer s.open.Done()
 	sk.conn = conn
-	if p.UserID != "" {
-		s.connection(r.Context(), p, true)
-		defer s.connection(r.Context(), p, false)
-	}
-	sk.serve(r.Context(), st, func(e *starpost.Event) *starpost.Event { return e })
+	sk.start(r, func(e *starpost.Event) *starpost.Event { return e })
 	return nil
 }
 
@@ -144,9 +141,9 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	defer release()
+	sk := &socket{s: s, kind: "visitor", v: v, allowed: map[string]bool{}, release: release}
+	defer sk.abandon()
 	view := &visitorView{v: v, convSet: convSet{convs: map[string]bool{}}}
-	sk := &socket{s: s, kind: "visitor", v: v, allowed: map[string]bool{}}
 	var queued []string // the visitor's conversations waiting in a queue
 	list := func(ctx context.Context) ([]string, error) {
 		cs, err := s.Store.ListConversations(ctx, starpost.ConversationFilter{WorkspaceID: v.WorkspaceID, ContactID: v.ContactID})
@@ -173,32 +170,97 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 		s.Logger.WarnContext(r.Context(), "open stream", slog.Any("err", err))
 		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
 	}
-	defer st.Close()
+	sk.st = st
 	if err := view.load(r.Context(), list); err != nil {
 		return err
 	}
 	s.requestQueueStatus(r.Context(), v, queued)
 	// Visitors authenticate with a token, never a cookie, and the widget is
 	// embedded in other sites' pages: any origin may connect.
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return nil
 	}
-	s.open.Add(1)
-	defer s.open.Done()
 	sk.conn = conn
-	sk.serve(r.Context(), st, func(e *starpost.Event) *starpost.Event { return visitorEvent(e, v.ContactID) })
+	sk.start(r, func(e *starpost.Event) *starpost.Event { return visitorEvent(e, v.ContactID) })
 	return nil
 }
 
-// serve runs the socket until the client goes, the server shuts down, the
-// stream ends, or the client reads too slowly. The stream must have been
-// opened with the poller's kick as its Wake.
-func (sk *socket) serve(parent context.Context, st *stream.Stream, view func(*starpost.Event) *starpost.Event) {
+// abandon releases what a WebSocket handler acquired (the admission, the
+// stream) when it returns without starting the socket.
+func (sk *socket) abandon() {
+	if sk.started {
+		return
+	}
+	if sk.st != nil {
+		sk.st.Close()
+	}
+	sk.release()
+}
+
+// start runs the accepted socket in a goroutine of its own and returns, so
+// that the handler's goroutine ends: its stack, grown deep by the work of
+// opening the stream, and the request are freed, and an idle socket keeps
+// only its reading goroutine, whose stack is shallow. The socket's context
+// keeps the request's values; it ends when the http.Server shuts down
+// (Shutdown does not track hijacked connections) instead of when the
+// handler returns.
+func (sk *socket) start(r *http.Request, view func(*starpost.Event) *starpost.Event) {
 	s := sk.s
-	sk.ctx, sk.cancel = context.WithCancel(parent)
-	defer sk.cancel()
-	sk.st, sk.view = st, view
+	sk.started = true
+	ctx, stop := s.socketContext(r)
+	s.open.Add(1)
+	if p := sk.p; p != nil && p.UserID != "" {
+		s.connection(ctx, p, true)
+	}
+	go func() {
+		defer s.open.Done()
+		defer sk.release()
+		if p := sk.p; p != nil && p.UserID != "" {
+			defer s.connection(ctx, p, false)
+		}
+		sk.serve(ctx, stop, view)
+	}()
+}
+
+// socketContext returns the context of a WebSocket served beyond its
+// handler: the request's values, cancelled when the http.Server serving the
+// request shuts down, or by stop.
+func (s *Server) socketContext(r *http.Request) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	hs, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if hs == nil {
+		return ctx, cancel
+	}
+	s.sockMu.Lock()
+	down := s.shutdowns[hs]
+	if down == nil {
+		if s.shutdowns == nil {
+			s.shutdowns = map[*http.Server]context.Context{}
+		}
+		var shut context.CancelFunc
+		down, shut = context.WithCancel(context.Background())
+		s.shutdowns[hs] = down
+		hs.RegisterOnShutdown(func() {
+			s.sockMu.Lock()
+			delete(s.shutdowns, hs)
+			s.sockMu.Unlock()
+			shut()
+		})
+	}
+	s.sockMu.Unlock()
+	unhook := context.AfterFunc(down, cancel)
+	return ctx, func() { unhook(); cancel() }
+}
+
+// serve runs the socket until the client goes, the server shuts down, the
+// stream ends, or the client reads too slowly; cancel ends ctx, the
+// socket's. The stream (sk.st) must have been opened with the poller's kick
+// as its Wake.
+func (sk *socket) serve(ctx context.Context, cancel context.CancelFunc, view func(*starpost.Event) *starpost.Event) {
+	s, st := sk.s, sk.st
+	sk.ctx, sk.cancel, sk.view = ctx, cancel, view
+	defer cancel()
 	sk.out = outbox{max: s.limits.StreamQueue, notify: sk.writer.kick}
 	sk.conn.SetReadLimit(s.limits.MaxFrameBytes)
 	s.metrics.sockets.WithLabelValues(sk.kind).Inc()
