@@ -2,6 +2,8 @@ package http
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/starpost/starpost"
@@ -51,5 +53,66 @@ func TestOutboxOrder(t *testing.T) {
 	}
 	if !o.push([]byte("e")) || string(o.take()[0]) != "e" {
 		t.Fatal("the queue did not empty")
+	}
+}
+
+// TestOnDemand: a kick before start is remembered; work queued by many
+// goroutines, each followed by a kick, is all done, by one run at a time;
+// after stop, kicks run nothing.
+func TestOnDemand(t *testing.T) {
+	const producers, each = 8, 500
+	var (
+		d       onDemand
+		mu      sync.Mutex
+		queue   []int
+		done    int
+		running atomic.Int32
+		overlap atomic.Bool
+		all     = make(chan struct{})
+		once    sync.Once
+	)
+	queue = append(queue, -1)
+	d.kick() // before start: its work is done once started
+	d.start(func() {
+		if running.Add(1) > 1 {
+			overlap.Store(true)
+		}
+		defer running.Add(-1)
+		mu.Lock()
+		defer mu.Unlock()
+		done += len(queue)
+		queue = nil
+		if done == producers*each+1 {
+			once.Do(func() { close(all) })
+		}
+	})
+	var wg sync.WaitGroup
+	for p := 0; p < producers; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				mu.Lock()
+				queue = append(queue, i)
+				mu.Unlock()
+				d.kick()
+			}
+		}()
+	}
+	wg.Wait()
+	<-all // every item was taken by a run
+	if overlap.Load() {
+		t.Fatal("two runs at once")
+	}
+	d.stop()
+	mu.Lock()
+	queue = append(queue, 0)
+	mu.Unlock()
+	d.kick()
+	d.stop() // waits for nothing: no run started
+	mu.Lock()
+	defer mu.Unlock()
+	if len(queue) != 1 {
+		t.Fatal("a kick after stop ran")
 	}
 }
