@@ -40,11 +40,12 @@ type Frame struct {
 
 // socket is one WebSocket connection being served.
 //
-// An idle socket has one goroutine: the handler's, reading the client's
-// frames. The stream and the writes run in goroutines of their own only
-// while they have work (see onDemand): the bus wakes the stream's poller
-// when an event for the socket arrives, the poller queues frames in the
-// outbox, the outbox wakes the writer. Pings run on a timer of the socket.
+// An idle socket has one goroutine, reading the client's frames (the HTTP
+// handler hands the socket to it and returns). The stream and the writes
+// run in goroutines of their own only while they have work (see onDemand):
+// the bus wakes the stream's poller when an event for the socket arrives,
+// the poller queues frames in the outbox, the outbox wakes the writer.
+// Pings run on a timer of the socket.
 type socket struct {
 	s      *Server
 	conn   *websocket.Conn
