@@ -159,12 +159,18 @@ func (h *hub) follow(w *wsSubs, s *Subscription, id string, from int64) {
 
 // subscribeFiltered adds a local subscription of workspace ws narrowed by f.
 func (h *hub) subscribeFiltered(ws string, buffer int, f Filter) (*Subscription, error) {
+	return h.subscribeFilteredWith(ws, buffer, f, nil)
+}
+
+// subscribeFilteredWith is subscribeFiltered, for a pull subscription when
+// notify is set (see Bus.SubscribeNotify).
+func (h *hub) subscribeFilteredWith(ws string, buffer int, f Filter, notify func()) (*Subscription, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, ErrClosed
 	}
-	s := h.add(ws, buffer, true)
+	s := h.add(ws, buffer, true, notify)
 	w := h.byWS[ws]
 	s.keys = make([]string, 0, len(f.Participants))
 	for _, k := range f.Participants {

@@ -202,14 +202,22 @@ func (h *hub) fanout(e *starpost.Event) {
 }
 
 func (h *hub) send(s *Subscription, e *starpost.Event) {
-	select {
-	case s.ch <- e:
-		h.st.Sent++
-	default:
-		h.st.SlowClosed++
-		h.log.Warn("closing slow event subscriber", "workspace", s.ws, "buffer", cap(s.ch), "cursor", e.Cursor)
-		h.unsubscribe(s, ErrSlowConsumer)
+	if s.notify != nil {
+		if s.queue(e) {
+			h.st.Sent++
+			return
+		}
+	} else {
+		select {
+		case s.ch <- e:
+			h.st.Sent++
+			return
+		default:
+		}
 	}
+	h.st.SlowClosed++
+	h.log.Warn("closing slow event subscriber", "workspace", s.ws, "buffer", max(cap(s.ch), s.max), "cursor", e.Cursor)
+	h.unsubscribe(s, ErrSlowConsumer)
 }
 
 // startFill runs a fill in its own goroutine. Callers hold mu.
@@ -434,13 +442,30 @@ func (h *hub) subscribe(ws string, buffer int) (*Subscription, error) {
 	if h.closed {
 		return nil, ErrClosed
 	}
-	return h.add(ws, buffer, false), nil
+	return h.add(ws, buffer, false, nil), nil
+}
+
+// subscribeWith adds a local pull subscription of every event of ws (see
+// Bus.SubscribeNotify).
+func (h *hub) subscribeWith(ws string, buffer int, notify func()) (*Subscription, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	return h.add(ws, buffer, false, notify), nil
 }
 
 // add registers a new subscription; a filtered one is indexed by its caller.
+// With notify, events are queued for Take instead of sent on a channel.
 // Callers hold mu.
-func (h *hub) add(ws string, buffer int, filtered bool) *Subscription {
-	s := &Subscription{hub: h, ws: ws, ch: make(chan *starpost.Event, buffer), filtered: filtered}
+func (h *hub) add(ws string, buffer int, filtered bool, notify func()) *Subscription {
+	s := &Subscription{hub: h, ws: ws, filtered: filtered}
+	if notify != nil {
+		s.notify, s.max = notify, buffer
+	} else {
+		s.ch = make(chan *starpost.Event, buffer)
+	}
 	if ws == "" {
 		h.all[s] = struct{}{}
 	} else {
@@ -485,7 +510,11 @@ func (h *hub) unsubscribe(s *Subscription, reason error) {
 		}
 	}
 	h.st.Subscribers--
-	close(s.ch)
+	if s.notify != nil {
+		s.notify()
+	} else {
+		close(s.ch)
+	}
 }
 
 func (h *hub) stats() Stats {
@@ -554,8 +583,14 @@ func minKey(m map[int64]*starpost.Event) int64 {
 type Subscription struct {
 	hub *hub
 	ws  string
-	ch  chan *starpost.Event
-	err error // guarded by hub.mu; set when closed
+	ch  chan *starpost.Event // nil for a pull subscription
+	err error                // guarded by hub.mu; set when closed
+
+	// A pull subscription (Bus.SubscribeNotify) queues its events in q,
+	// at most max, and calls notify; guarded by hub.mu.
+	notify func()
+	q      []*starpost.Event
+	max    int
 
 	// Hub-side filtering (see Filter); guarded by hub.mu.
 	filtered bool
@@ -565,7 +600,7 @@ type Subscription struct {
 }
 
 // Events returns the channel of events. It is closed when the subscription
-// ends.
+// ends. It is nil for a subscription made with Bus.SubscribeNotify.
 func (s *Subscription) Events() <-chan *starpost.Event { return s.ch }
 
 // Close ends the subscription and closes its channel. It is safe to call

@@ -244,15 +244,19 @@ type Server struct {
 	sockets map[sockKey]int // open user sockets on this node
 	sigSeq  uint64          // the last connection signal's number (Seq)
 	beating atomic.Bool     // RunHeartbeats is running
-	open    sync.WaitGroup  // WebSocket handlers still running
+	open    sync.WaitGroup  // WebSockets still open
+	// shutdowns end the WebSockets of each http.Server when it shuts down
+	// (sockets feature: they outlive their handlers); guarded by sockMu.
+	shutdowns map[*http.Server]context.Context
 
 	widgetStatus statusCache // widget feature: public status, cached briefly
 }
 
-// Wait blocks until every WebSocket handler has returned, or ctx ends.
+// Wait blocks until every WebSocket has ended, or ctx ends.
 // http.Server.Shutdown does not wait for hijacked connections; call Wait
-// after it (the sockets end when their request context does) and before
-// closing the store and the bus, so their last events are not lost.
+// after it (the sockets end when the http.Server that accepted them shuts
+// down) and before closing the store and the bus, so their last events are
+// not lost.
 func (s *Server) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.open.Wait(); close(done) }()

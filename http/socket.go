@@ -39,14 +39,32 @@ type Frame struct {
 }
 
 // socket is one WebSocket connection being served.
+//
+// An idle socket has one goroutine, reading the client's frames (the HTTP
+// handler hands the socket to it and returns). The stream and the writes
+// run in goroutines of their own only while they have work (see onDemand):
+// the bus wakes the stream's poller when an event for the socket arrives,
+// the poller queues frames in the outbox, the outbox wakes the writer.
+// Pings run on a timer of the socket.
 type socket struct {
 	s      *Server
 	conn   *websocket.Conn
 	kind   string // "agent" or "visitor", for metrics
 	out    outbox
+	ctx    context.Context // ends with the socket
 	cancel context.CancelFunc
 	once   sync.Once
 	slow   bool
+
+	st     *stream.Stream
+	view   func(*starpost.Event) *starpost.Event
+	poller onDemand // passes the stream's events to the outbox
+	writer onDemand // writes the outbox
+	pingMu sync.Mutex
+	ping   *time.Timer // nil once the socket ends
+
+	release func() // the socket's admission (admitSocket)
+	started bool   // the handler handed the socket to its own goroutine
 
 	// Exactly one of p and v is set.
 	p *starpost.Principal
@@ -75,9 +93,10 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	release, _ := s.admitSocket(false)
-	defer release()
+	sk := &socket{s: s, kind: "agent", p: p, allowed: map[string]bool{}, release: release}
+	defer sk.abandon()
 	view := &agentView{p: p, convSet: convSet{convs: map[string]bool{}}}
-	q := stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match}
+	q := stream.Query{WorkspaceID: p.WorkspaceID, AfterCursor: after, Match: view.match, Wake: sk.poller.kick}
 	list := func(ctx context.Context) ([]string, error) {
 		cs, err := s.agentConversations(ctx, p, starpost.ConversationFilter{Open: true})
 		if err != nil {
@@ -95,25 +114,19 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 		s.Logger.WarnContext(r.Context(), "open stream", slog.Any("err", err))
 		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
 	}
-	defer st.Close()
+	sk.st = st
 	if !seesWorkspace(p) {
 		if err := view.load(r.Context(), list); err != nil {
 			return err
 		}
 		view.unfollow = st.Unfollow
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
 	if err != nil {
 		return nil // Accept has written the response
 	}
-	s.open.Add(1)
-	defer s.open.Done()
-	sk := &socket{s: s, conn: conn, kind: "agent", p: p, allowed: map[string]bool{}}
-	if p.UserID != "" {
-		s.connection(r.Context(), p, true)
-		defer s.connection(r.Context(), p, false)
-	}
-	sk.serve(r.Context(), st, func(e *starpost.Event) *starpost.Event { return e })
+	sk.conn = conn
+	sk.start(r, func(e *starpost.Event) *starpost.Event { return e })
 	return nil
 }
 
@@ -129,7 +142,8 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	defer release()
+	sk := &socket{s: s, kind: "visitor", v: v, allowed: map[string]bool{}, release: release}
+	defer sk.abandon()
 	view := &visitorView{v: v, convSet: convSet{convs: map[string]bool{}}}
 	var queued []string // the visitor's conversations waiting in a queue
 	list := func(ctx context.Context) ([]string, error) {
@@ -152,62 +166,187 @@ func (s *Server) handleWidgetStream(w http.ResponseWriter, r *http.Request) erro
 	// The bus hub sends this stream only the visitor's conversations and
 	// the conversations created for the visitor.
 	st, err := stream.Open(r.Context(), s.Store, s.Bus, stream.Query{WorkspaceID: v.WorkspaceID, AfterCursor: after, Match: view.match,
-		Interest: &stream.Interest{Participants: []string{v.ContactID}, Conversations: view.loader(list)}})
+		Interest: &stream.Interest{Participants: []string{v.ContactID}, Conversations: view.loader(list)}, Wake: sk.poller.kick})
 	if err != nil {
 		s.Logger.WarnContext(r.Context(), "open stream", slog.Any("err", err))
 		return starpost.Errorf(starpost.EUNAVAILABLE, "stream unavailable")
 	}
-	defer st.Close()
+	sk.st = st
 	if err := view.load(r.Context(), list); err != nil {
 		return err
 	}
 	s.requestQueueStatus(r.Context(), v, queued)
 	// Visitors authenticate with a token, never a cookie, and the widget is
 	// embedded in other sites' pages: any origin may connect.
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return nil
 	}
-	s.open.Add(1)
-	defer s.open.Done()
-	sk := &socket{s: s, conn: conn, kind: "visitor", v: v, allowed: map[string]bool{}}
-	sk.serve(r.Context(), st, func(e *starpost.Event) *starpost.Event { return visitorEvent(e, v.ContactID) })
+	sk.conn = conn
+	sk.start(r, func(e *starpost.Event) *starpost.Event { return visitorEvent(e, v.ContactID) })
 	return nil
 }
 
-// serve runs the socket until the client goes, the server shuts down, or
-// the client reads too slowly.
-func (sk *socket) serve(parent context.Context, st *stream.Stream, view func(*starpost.Event) *starpost.Event) {
+// abandon releases what a WebSocket handler acquired (the admission, the
+// stream) when it returns without starting the socket.
+func (sk *socket) abandon() {
+	if sk.started {
+		return
+	}
+	if sk.st != nil {
+		sk.st.Close()
+	}
+	sk.release()
+}
+
+// start runs the accepted socket in a goroutine of its own and returns, so
+// that the handler's goroutine ends: its stack, grown deep by the work of
+// opening the stream, and the request are freed, and an idle socket keeps
+// only its reading goroutine, whose stack is shallow. The socket's context
+// keeps the request's values; it ends when the http.Server shuts down
+// (Shutdown does not track hijacked connections) instead of when the
+// handler returns.
+func (sk *socket) start(r *http.Request, view func(*starpost.Event) *starpost.Event) {
 	s := sk.s
-	ctx, cancel := context.WithCancel(parent)
-	sk.cancel = cancel
-	sk.out = outbox{max: s.limits.StreamQueue, wake: make(chan struct{}, 1)}
+	sk.started = true
+	ctx, stop := s.socketContext(r)
+	s.open.Add(1)
+	if p := sk.p; p != nil && p.UserID != "" {
+		s.connection(ctx, p, true)
+	}
+	go func() {
+		defer s.open.Done()
+		defer sk.release()
+		if p := sk.p; p != nil && p.UserID != "" {
+			defer s.connection(ctx, p, false)
+		}
+		sk.serve(ctx, stop, view)
+	}()
+}
+
+// socketContext returns the context of a WebSocket served beyond its
+// handler: the request's values, cancelled when the http.Server serving the
+// request shuts down, or by stop.
+func (s *Server) socketContext(r *http.Request) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	hs, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if hs == nil {
+		return ctx, cancel
+	}
+	s.sockMu.Lock()
+	down := s.shutdowns[hs]
+	if down == nil {
+		if s.shutdowns == nil {
+			s.shutdowns = map[*http.Server]context.Context{}
+		}
+		var shut context.CancelFunc
+		down, shut = context.WithCancel(context.Background())
+		s.shutdowns[hs] = down
+		hs.RegisterOnShutdown(func() {
+			s.sockMu.Lock()
+			delete(s.shutdowns, hs)
+			s.sockMu.Unlock()
+			shut()
+		})
+	}
+	s.sockMu.Unlock()
+	unhook := context.AfterFunc(down, cancel)
+	return ctx, func() { unhook(); cancel() }
+}
+
+// serve runs the socket until the client goes, the server shuts down, the
+// stream ends, or the client reads too slowly; cancel ends ctx, the
+// socket's. The stream (sk.st) must have been opened with the poller's kick
+// as its Wake.
+func (sk *socket) serve(ctx context.Context, cancel context.CancelFunc, view func(*starpost.Event) *starpost.Event) {
+	s, st := sk.s, sk.st
+	sk.ctx, sk.cancel, sk.view = ctx, cancel, view
+	defer cancel()
+	sk.out = outbox{max: s.limits.StreamQueue, notify: sk.writer.kick}
 	sk.conn.SetReadLimit(s.limits.MaxFrameBytes)
 	s.metrics.sockets.WithLabelValues(sk.kind).Inc()
 	defer s.metrics.sockets.WithLabelValues(sk.kind).Dec()
 
-	// Three goroutines per socket, this one included: it runs the stream
-	// (idle sockets are most of a surge's memory, and each goroutine's
-	// stack counts).
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); defer cancel(); sk.writeLoop(ctx) }()
-	go func() { defer wg.Done(); defer cancel(); sk.readLoop(ctx) }()
-	err := st.Run(ctx, func(e *starpost.Event) error {
-		return sk.send(Frame{Type: "event", Event: view(e)})
-	})
-	if err != nil && ctx.Err() == nil {
-		s.Logger.DebugContext(ctx, "stream ended", slog.Any("err", err))
-	}
-	cancel()
+	sk.poller.start(sk.poll)
+	sk.writer.start(sk.write)
+	sk.pingMu.Lock()
+	sk.ping = time.AfterFunc(s.limits.PingInterval, sk.pingClient)
+	sk.pingMu.Unlock()
+	sk.poller.kick() // the replay's first page, and whatever woke it already
+
+	sk.readLoop(sk.ctx)
+
+	sk.cancel()
+	sk.pingMu.Lock()
+	sk.ping.Stop()
+	sk.ping = nil
+	sk.pingMu.Unlock()
 	st.Close()
+	sk.poller.stop()
+	sk.writer.stop()
 	if sk.slow {
 		s.metrics.dropped.Inc()
 		_ = sk.conn.Close(websocket.StatusTryAgainLater, "too slow: reconnect with your last cursor")
 	} else {
 		_ = sk.conn.Close(websocket.StatusNormalClosure, "")
 	}
-	wg.Wait()
+}
+
+// poll passes the events the stream has ready to the outbox (the poller's
+// work); an error ends the socket.
+func (sk *socket) poll() {
+	for sk.ctx.Err() == nil {
+		e, err := sk.st.Poll(sk.ctx)
+		if err != nil {
+			if sk.ctx.Err() == nil {
+				sk.s.Logger.DebugContext(sk.ctx, "stream ended", slog.Any("err", err))
+			}
+			sk.cancel()
+			return
+		}
+		if e == nil || sk.send(Frame{Type: "event", Event: sk.view(e)}) != nil {
+			return
+		}
+	}
+}
+
+// write writes the queued frames in order (the writer's work); a failed
+// write ends the socket.
+func (sk *socket) write() {
+	for {
+		q := sk.out.take()
+		if q == nil {
+			return
+		}
+		for _, b := range q {
+			wctx, cancel := context.WithTimeout(sk.ctx, sk.s.limits.WriteTimeout)
+			err := sk.conn.Write(wctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				sk.cancel()
+				return
+			}
+		}
+	}
+}
+
+// pingClient pings the client (on the socket's timer, in the timer's own
+// goroutine) and schedules the next ping; a client that does not answer
+// within the write timeout is gone, and the socket ends.
+func (sk *socket) pingClient() {
+	lim := sk.s.limits
+	pctx, cancel := context.WithTimeout(sk.ctx, lim.WriteTimeout)
+	err := sk.conn.Ping(pctx)
+	cancel()
+	if err != nil {
+		sk.cancel()
+		return
+	}
+	sk.pingMu.Lock()
+	if sk.ping != nil {
+		sk.ping.Reset(lim.PingInterval)
+	}
+	sk.pingMu.Unlock()
 }
 
 // send queues a frame without blocking; a full queue means the client reads
@@ -228,10 +367,10 @@ func (sk *socket) send(f Frame) error {
 // buffered channel it holds no memory while empty: most sockets of a surge
 // are idle, and a 256-slot channel each was a fifth of their heap.
 type outbox struct {
-	mu   sync.Mutex
-	q    [][]byte
-	max  int
-	wake chan struct{} // capacity 1: there is something to write
+	mu     sync.Mutex
+	q      [][]byte
+	max    int
+	notify func() // called after each push: there is something to write
 }
 
 // push queues b, or reports false when max frames already wait.
@@ -243,9 +382,8 @@ func (o *outbox) push(b []byte) bool {
 	}
 	o.q = append(o.q, b)
 	o.mu.Unlock()
-	select {
-	case o.wake <- struct{}{}:
-	default:
+	if o.notify != nil {
+		o.notify()
 	}
 	return true
 }
@@ -259,32 +397,69 @@ func (o *outbox) take() [][]byte {
 	return q
 }
 
-func (sk *socket) writeLoop(ctx context.Context) {
-	lim := sk.s.limits
-	ping := time.NewTicker(lim.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sk.out.wake:
-			for _, b := range sk.out.take() {
-				wctx, cancel := context.WithTimeout(ctx, lim.WriteTimeout)
-				err := sk.conn.Write(wctx, websocket.MessageText, b)
-				cancel()
-				if err != nil {
-					return
-				}
-			}
-		case <-ping.C:
-			pctx, cancel := context.WithTimeout(ctx, lim.WriteTimeout)
-			err := sk.conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				return
-			}
-		}
+// onDemand runs a function in a goroutine of its own only while there is
+// work for it, instead of a goroutine per socket waiting for work: kick
+// starts the goroutine, or, when it is running, makes it run the function
+// once more when it returns, so that work queued while it ran is never
+// left behind. One run at a time; successive runs happen one after the
+// other. The zero value ignores kicks until start.
+type onDemand struct {
+	mu      sync.Mutex
+	run     func()
+	running bool
+	again   bool
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+// start sets the function; kicks before it are remembered.
+func (d *onDemand) start(run func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.run = run
+	if d.again && !d.stopped {
+		d.again, d.running = false, true
+		d.wg.Add(1)
+		go d.loop()
 	}
+}
+
+// kick makes the function run soon. It never blocks.
+func (d *onDemand) kick() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case d.stopped:
+	case d.running || d.run == nil:
+		d.again = true
+	default:
+		d.running = true
+		d.wg.Add(1)
+		go d.loop()
+	}
+}
+
+func (d *onDemand) loop() {
+	defer d.wg.Done()
+	for {
+		d.run()
+		d.mu.Lock()
+		if !d.again || d.stopped {
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		d.again = false
+		d.mu.Unlock()
+	}
+}
+
+// stop ignores later kicks and waits for a running function to return.
+func (d *onDemand) stop() {
+	d.mu.Lock()
+	d.stopped = true
+	d.mu.Unlock()
+	d.wg.Wait()
 }
 
 func (sk *socket) readLoop(ctx context.Context) {

@@ -2,6 +2,8 @@ package http
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/starpost/starpost"
@@ -12,7 +14,7 @@ import (
 func TestSlowClientIsCut(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sk := &socket{out: outbox{max: 2, wake: make(chan struct{}, 1)}, cancel: cancel}
+	sk := &socket{out: outbox{max: 2}, cancel: cancel}
 	for i := 0; i < 2; i++ {
 		if err := sk.send(Frame{Type: "event", Event: &starpost.Event{Cursor: int64(i + 1)}}); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
@@ -29,7 +31,8 @@ func TestSlowClientIsCut(t *testing.T) {
 // TestOutboxOrder: frames come out in the order they went in, a take
 // empties the queue, and an empty outbox holds no frames.
 func TestOutboxOrder(t *testing.T) {
-	o := outbox{max: 3, wake: make(chan struct{}, 1)}
+	woken := 0
+	o := outbox{max: 3, notify: func() { woken++ }}
 	if got := o.take(); got != nil {
 		t.Fatalf("empty outbox gave %q", got)
 	}
@@ -41,10 +44,8 @@ func TestOutboxOrder(t *testing.T) {
 	if o.push([]byte("d")) {
 		t.Fatal("push beyond max accepted")
 	}
-	select {
-	case <-o.wake:
-	default:
-		t.Fatal("no wake-up after a push")
+	if woken != 3 {
+		t.Fatalf("%d wake-ups after 3 pushes", woken)
 	}
 	got := o.take()
 	if len(got) != 3 || string(got[0]) != "a" || string(got[2]) != "c" {
@@ -52,5 +53,66 @@ func TestOutboxOrder(t *testing.T) {
 	}
 	if !o.push([]byte("e")) || string(o.take()[0]) != "e" {
 		t.Fatal("the queue did not empty")
+	}
+}
+
+// TestOnDemand: a kick before start is remembered; work queued by many
+// goroutines, each followed by a kick, is all done, by one run at a time;
+// after stop, kicks run nothing.
+func TestOnDemand(t *testing.T) {
+	const producers, each = 8, 500
+	var (
+		d       onDemand
+		mu      sync.Mutex
+		queue   []int
+		done    int
+		running atomic.Int32
+		overlap atomic.Bool
+		all     = make(chan struct{})
+		once    sync.Once
+	)
+	queue = append(queue, -1)
+	d.kick() // before start: its work is done once started
+	d.start(func() {
+		if running.Add(1) > 1 {
+			overlap.Store(true)
+		}
+		defer running.Add(-1)
+		mu.Lock()
+		defer mu.Unlock()
+		done += len(queue)
+		queue = nil
+		if done == producers*each+1 {
+			once.Do(func() { close(all) })
+		}
+	})
+	var wg sync.WaitGroup
+	for p := 0; p < producers; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				mu.Lock()
+				queue = append(queue, i)
+				mu.Unlock()
+				d.kick()
+			}
+		}()
+	}
+	wg.Wait()
+	<-all // every item was taken by a run
+	if overlap.Load() {
+		t.Fatal("two runs at once")
+	}
+	d.stop()
+	mu.Lock()
+	queue = append(queue, 0)
+	mu.Unlock()
+	d.kick()
+	d.stop() // waits for nothing: no run started
+	mu.Lock()
+	defer mu.Unlock()
+	if len(queue) != 1 {
+		t.Fatal("a kick after stop ran")
 	}
 }

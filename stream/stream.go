@@ -57,6 +57,14 @@ type Query struct {
 	// bus.Filter). It must select a superset of what the stream's filters
 	// pass; Match can narrow it again with Stream.Unfollow.
 	Interest *Interest
+	// Wake, when set, lets the caller drive the stream with Poll instead
+	// of a goroutine blocked in Next: the stream pulls its live events from
+	// the bus (bus.Bus.SubscribeNotify) and Wake is called whenever Poll
+	// may have something new (an event, or the end of the bus
+	// subscription). It runs on the bus's delivery path: it must return
+	// quickly and must not call the stream. On a bus that cannot notify, the
+	// stream forwards its subscription with a goroutine of its own.
+	Wake func()
 }
 
 // Interest describes, for the bus hub, which live events a stream may want:
@@ -119,6 +127,21 @@ type Stream struct {
 	filtered   bool              // the subscription is filtered at the hub: live cursors skip
 	started    bool              // the hub's start of a filtered subscription was checked
 	st         Stats
+
+	// With Query.Wake the subscription is pulled: inbox holds the events
+	// taken from it and not passed yet, ended that it has ended after
+	// them, and sig wakes a Next waiting for it.
+	inbox []*starpost.Event
+	ended bool
+	sig   chan struct{}
+}
+
+// pullSubscription is a subscription whose events are taken rather than
+// received from a channel: *bus.Subscription made by SubscribeNotify, or
+// the stream's own forwarder.
+type pullSubscription interface {
+	starpost.Subscription
+	Take() ([]*starpost.Event, error)
 }
 
 // Open subscribes to the workspace's live events, then reads the first page
@@ -129,6 +152,9 @@ func Open(ctx context.Context, store starpost.ConversationService, bus starpost.
 		return nil, fmt.Errorf("stream: open: %w", err)
 	}
 	s := &Stream{store: store, bus: bus, q: q, limit: q.PageSize, last: q.AfterCursor}
+	if q.Wake != nil {
+		s.sig = make(chan struct{}, 1)
+	}
 	if s.limit == 0 {
 		s.limit = starpost.MaxEventPage
 	}
@@ -151,6 +177,19 @@ func Open(ctx context.Context, store starpost.ConversationService, bus starpost.
 // arrive. A store or bus error leaves the stream usable: Next may be called
 // again. The returned event must not be modified.
 func (s *Stream) Next(ctx context.Context) (*starpost.Event, error) {
+	return s.next(ctx, true)
+}
+
+// Poll is Next without waiting for the bus: it returns nil and no error
+// when no event is ready. It may still read the store. With Query.Wake,
+// call it after each Wake until it returns nil; it must be called from one
+// goroutine at a time, like Next.
+func (s *Stream) Poll(ctx context.Context) (*starpost.Event, error) {
+	return s.next(ctx, false)
+}
+
+// next is Next, or Poll when it must not wait.
+func (s *Stream) next(ctx context.Context, wait bool) (*starpost.Event, error) {
 	for {
 		if s.isClosed() {
 			return nil, ErrClosed
@@ -198,22 +237,85 @@ func (s *Stream) Next(ctx context.Context) (*starpost.Event, error) {
 		}
 
 		// Live.
-		sub := s.subscription()
-		select {
-		case e, ok := <-sub.Events():
-			if !ok {
-				if err := s.resubscribe(ctx); err != nil {
-					return nil, err
-				}
-				continue
+		e, ok, err := s.receive(ctx, wait)
+		switch {
+		case err != nil:
+			return nil, err
+		case e == nil && ok:
+			return nil, nil // Poll: nothing yet
+		case !ok:
+			if err := s.resubscribe(ctx); err != nil {
+				return nil, err
 			}
+		default:
 			if e = s.live(e); e != nil {
 				return e, nil
 			}
-		case <-ctx.Done():
-			return nil, fmt.Errorf("stream: next: %w", ctx.Err())
 		}
 	}
+}
+
+// receive returns the next live event from the subscription; ok is false
+// when the subscription has ended. Unless wait, it returns no event and ok
+// when none is ready.
+func (s *Stream) receive(ctx context.Context, wait bool) (e *starpost.Event, ok bool, err error) {
+	sub := s.subscription()
+	ps, pull := sub.(pullSubscription)
+	if pull = pull && s.q.Wake != nil; !pull { // with Wake, every subscription is pulled
+		var done <-chan struct{}
+		if wait {
+			done = ctx.Done()
+		} else if ctx.Err() == nil {
+			select {
+			case e, ok := <-sub.Events():
+				return e, ok, nil
+			default:
+				return nil, true, nil
+			}
+		}
+		select {
+		case e, ok := <-sub.Events():
+			return e, ok, nil
+		case <-done:
+		}
+		return nil, false, fmt.Errorf("stream: next: %w", ctx.Err())
+	}
+	for {
+		if len(s.inbox) == 0 && !s.ended {
+			evs, err := ps.Take()
+			s.inbox, s.ended = evs, err != nil
+		}
+		if len(s.inbox) > 0 {
+			e := s.inbox[0]
+			s.inbox[0] = nil
+			if s.inbox = s.inbox[1:]; len(s.inbox) == 0 {
+				s.inbox = nil
+			}
+			return e, true, nil
+		}
+		if s.ended {
+			s.ended = false
+			return nil, false, nil
+		}
+		if !wait {
+			return nil, true, nil
+		}
+		select {
+		case <-s.sig:
+		case <-ctx.Done():
+			return nil, false, fmt.Errorf("stream: next: %w", ctx.Err())
+		}
+	}
+}
+
+// notify is the pulled subscription's notification: it wakes a waiting
+// Next and the caller's Poll.
+func (s *Stream) notify() {
+	select {
+	case s.sig <- struct{}{}:
+	default:
+	}
+	s.q.Wake()
 }
 
 // live decides what to do with an event from the bus; it returns the event
@@ -312,6 +414,12 @@ type filteringBus interface {
 	SubscribeFiltered(workspaceID string, f bus.Filter) (*bus.Subscription, error)
 }
 
+// notifyingBus is a bus whose subscriptions can be pulled, such as
+// *bus.Bus.
+type notifyingBus interface {
+	SubscribeNotify(workspaceID string, f *bus.Filter, notify func()) (*bus.Subscription, error)
+}
+
 // filteredSubscription is what the stream uses of a hub-filtered
 // subscription.
 type filteredSubscription interface {
@@ -325,9 +433,23 @@ type filteredSubscription interface {
 // when the bus can and the query says how, and sets filtered accordingly.
 func (s *Stream) subscribe(ctx context.Context) (starpost.Subscription, error) {
 	ws, in := s.q.WorkspaceID, s.q.Interest
-	fb, ok := s.bus.(filteringBus)
-	if !ok || in == nil && len(s.q.ConversationIDs) == 0 {
-		sub, err := s.bus.Subscribe(ws)
+	s.inbox, s.ended = nil, false
+	fb, filtering := s.bus.(filteringBus)
+	nb, notifying := s.bus.(notifyingBus)
+	pull := s.q.Wake != nil && notifying
+	filter := in != nil || len(s.q.ConversationIDs) > 0
+	if !filter || !filtering && !pull {
+		var sub starpost.Subscription
+		var err error
+		switch {
+		case pull:
+			sub, err = nb.SubscribeNotify(ws, nil, s.notify)
+		default:
+			sub, err = s.bus.Subscribe(ws)
+			if err == nil && s.q.Wake != nil {
+				sub = forward(sub, s.notify)
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("subscribe to %s: %w", ws, err)
 		}
@@ -338,9 +460,19 @@ func (s *Stream) subscribe(ctx context.Context) (starpost.Subscription, error) {
 	if in != nil {
 		f.Participants = in.Participants
 	}
-	sub, err := fb.SubscribeFiltered(ws, f)
+	var sub *bus.Subscription
+	var err error
+	if pull {
+		sub, err = nb.SubscribeNotify(ws, &f, s.notify)
+	} else {
+		sub, err = fb.SubscribeFiltered(ws, f)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", ws, err)
+	}
+	var fsub filteredSubscription = sub
+	if !pull && s.q.Wake != nil {
+		fsub = forwardFiltered{forward(sub, s.notify), sub}
 	}
 	if in != nil && in.Conversations != nil {
 		ids, err := in.Conversations(ctx)
@@ -356,7 +488,7 @@ func (s *Stream) subscribe(ctx context.Context) (starpost.Subscription, error) {
 	// starts it later, at the first events it sees, and beforeStart checks.
 	_, known := sub.Start()
 	s.filtered, s.started = true, known
-	return sub, nil
+	return fsub, nil
 }
 
 // resubscribe replaces a subscription the bus closed and replays what it

@@ -39,6 +39,7 @@ type connsResult struct {
 	Goroutines      float64 `json:"server_goroutines"`
 	RSSPerConnKiB   float64 `json:"rss_per_connection_kib"`
 	HeapPerConnKiB  float64 `json:"heap_per_connection_kib"`
+	LivePerConnKiB  float64 `json:"live_heap_per_connection_kib"`
 	StackPerConnKiB float64 `json:"stack_per_connection_kib"`
 	ProjectedRSSGiB float64 `json:"projected_rss_gib_at_50k"`
 }
@@ -116,6 +117,7 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 	collect()
 	rss0, _ := ch.memory()
 	heap0, _ := scrapeGauge(ctx, ch.url, "go_memstats_heap_inuse_bytes")
+	live0, _ := scrapeGauge(ctx, ch.url, "go_memstats_heap_alloc_bytes") // right after a collection: live bytes
 	stack0, _ := scrapeGauge(ctx, ch.url, "go_memstats_stack_inuse_bytes")
 	res.RSSBeforeMiB, res.HeapBeforeMiB = mib(rss0), mib(int64(heap0))
 	fmt.Fprintf(stdout, "opening %d idle WebSockets (%d agents', %d visitors') against a server at %.0f MiB RSS …\n", *n, nAgents, *n-nAgents, res.RSSBeforeMiB)
@@ -183,12 +185,14 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 	collect()
 	rss1, _ := ch.memory()
 	heap1, _ := scrapeGauge(ctx, ch.url, "go_memstats_heap_inuse_bytes")
+	live1, _ := scrapeGauge(ctx, ch.url, "go_memstats_heap_alloc_bytes")
 	stack1, _ := scrapeGauge(ctx, ch.url, "go_memstats_stack_inuse_bytes")
 	res.Goroutines, _ = scrapeGauge(ctx, ch.url, "go_goroutines")
 	res.RSSAfterMiB, res.HeapAfterMiB = mib(rss1), mib(int64(heap1))
 	if open := res.Visitors + res.Agents; open > 0 {
 		res.RSSPerConnKiB = float64(rss1-rss0) / 1024 / float64(open)
 		res.HeapPerConnKiB = (heap1 - heap0) / 1024 / float64(open)
+		res.LivePerConnKiB = (live1 - live0) / 1024 / float64(open)
 		res.StackPerConnKiB = (stack1 - stack0) / 1024 / float64(open)
 		res.ProjectedRSSGiB = (float64(rss0) + res.RSSPerConnKiB*1024*50000) / (1 << 30)
 	}
@@ -198,8 +202,8 @@ func runBenchConns(ctx context.Context, args []string, stdout, stderr io.Writer)
 		res.Store, res.Server, res.Visitors, res.Agents, res.Failed, res.OpenSeconds, *hold)
 	fmt.Fprintf(stdout, "  server RSS %.0f → %.0f MiB, heap in use %.0f → %.0f MiB, %0.f goroutines\n",
 		res.RSSBeforeMiB, res.RSSAfterMiB, res.HeapBeforeMiB, res.HeapAfterMiB, res.Goroutines)
-	fmt.Fprintf(stdout, "  per connection: %.1f KiB RSS, %.1f KiB heap, %.1f KiB goroutine stacks; projected RSS at 50,000: %.2f GiB\n",
-		res.RSSPerConnKiB, res.HeapPerConnKiB, res.StackPerConnKiB, res.ProjectedRSSGiB)
+	fmt.Fprintf(stdout, "  per connection: %.1f KiB RSS, %.1f KiB heap in use (%.1f KiB live), %.1f KiB goroutine stacks; projected RSS at 50,000: %.2f GiB\n",
+		res.RSSPerConnKiB, res.HeapPerConnKiB, res.LivePerConnKiB, res.StackPerConnKiB, res.ProjectedRSSGiB)
 	if *jsonPath != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
