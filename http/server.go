@@ -458,6 +458,10 @@ func (s *Server) routes() []Route {
 		{"POST", "/api/v1/wfm/slots/{id}/claim", AccessAgent, s.handleWFMClaim},
 		{"POST", "/api/v1/wfm/offers/{id}/accept", AccessAgent, s.handleWFMAcceptOffer},
 		{"POST", "/api/v1/wfm/offers/{id}/decline", AccessAgent, s.handleWFMDeclineOffer},
+		// WFM events calendar (sales, festivals, launches).
+		{"GET", "/api/v1/wfm/events", AccessSupervisor, s.handleWFMEvents},
+		{"POST", "/api/v1/wfm/events", AccessSupervisor, s.handleWFMAddEvent},
+		{"DELETE", "/api/v1/wfm/events/{id}", AccessSupervisor, s.handleWFMDeleteEvent},
 		// Back-pressure: leave a message when a surge limit refused a chat.
 		{"POST", CallbackPath, AccessVisitor, s.handleCallback},
 

@@ -124,7 +124,11 @@ func (s *Service) Forecast(ctx context.Context, ws, queueID string, days []time.
 		if err != nil {
 			return "", fmt.Errorf("plan: history of %s: %w", queueID, err)
 		}
-		counts, method, err = forecastSeries(hist, days)
+		cal, err := s.calendar(ctx, ws, queueID, time.UTC)
+		if err != nil {
+			return "", err
+		}
+		counts, method, err = forecastSeries(hist, days, cal)
 		if err != nil {
 			return "", fmt.Errorf("plan: forecast %s: %w", queueID, err)
 		}
@@ -189,8 +193,10 @@ func perContactHandle(hist *wfm.Series, ivs []Interval) *wfm.Series {
 }
 
 // forecastSeries forecasts days from hist with the best method the
-// history supports.
-func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, error) {
+// history supports; with events on the calendar, the method learns each
+// kind's uplift from its past days and applies it to the planned ones
+// (wfm.EventAware).
+func forecastSeries(hist *wfm.Series, days []time.Time, cal wfm.Calendar) ([][]float64, string, error) {
 	n := len(hist.Days)
 	var methods []wfm.Method
 	if w := min(20, n-28); w >= 5 {
@@ -198,6 +204,9 @@ func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, er
 	}
 	methods = append(methods, wfm.WeekMean{Weeks: 4}, wfm.SeasonalNaive{})
 	for _, m := range methods {
+		if len(cal.Events) > 0 {
+			m = wfm.EventAware{Base: m, Calendar: cal}
+		}
 		fc, err := m.Forecast(hist, days)
 		if err == nil {
 			return fc, m.Name(), nil

@@ -96,3 +96,14 @@ CREATE TABLE IF NOT EXISTS wfm_offers (
     PRIMARY KEY (workspace_id, id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS wfm_offers_shift ON wfm_offers (workspace_id, shift_id, kind);
+-- The events calendar (calendar.go): see schema_sqlite.sql.
+CREATE TABLE IF NOT EXISTS wfm_events (
+    workspace_id TEXT   NOT NULL,
+    id           TEXT   NOT NULL,
+    queue_id     TEXT   NOT NULL,
+    day          TEXT   NOT NULL,
+    kind         TEXT   NOT NULL,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS wfm_events_day ON wfm_events (workspace_id, queue_id, day);
