@@ -7,6 +7,7 @@
 // first. All of it reads /api/v1/wfm/*.
 import { call } from './api.js';
 import { h, s } from './dom.js';
+import { calendarSection } from './wfmcal.js';
 
 const DAY = 86400e3;
 
@@ -199,7 +200,7 @@ export function start(ctx) {
     els.body.replaceChildren(controls,
       h('section', { class: 'card', 'aria-labelledby': 'wfm-fc' }, h('h2', { id: 'wfm-fc', text: T.wfm.fcChart }), fcChart),
       h('section', { class: 'card', 'aria-labelledby': 'wfm-rq' }, h('h2', { id: 'wfm-rq', text: T.wfm.reqChart }), reqChart, table),
-      grid(), schedules, slotForm(), adherence());
+      grid(), schedules, slotForm(), calendarSection({ T, call, queueID: P.queue, queueName: queueName(P.queue), act }), adherence());
   }
 
   // chart draws series of per-interval values over the day.
