@@ -466,6 +466,10 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/wfm/agents", AccessSupervisor, s.handleWFMListAgents},
 		{"PUT", "/api/v1/wfm/agents/{id}", AccessSupervisor, s.handleWFMPutAgent},
 		{"PUT", "/api/v1/wfm/me/profile", AccessAgent, s.handleWFMOptIn},
+		// WFM events calendar (sales, festivals, launches).
+		{"GET", "/api/v1/wfm/events", AccessSupervisor, s.handleWFMEvents},
+		{"POST", "/api/v1/wfm/events", AccessSupervisor, s.handleWFMAddEvent},
+		{"DELETE", "/api/v1/wfm/events/{id}", AccessSupervisor, s.handleWFMDeleteEvent},
 		// Back-pressure: leave a message when a surge limit refused a chat.
 		{"POST", CallbackPath, AccessVisitor, s.handleCallback},
 

@@ -101,7 +101,7 @@ WHERE workspace_id = ? AND queue_id = ? AND day = ? AND time_zone = ? ORDER BY s
 
 // Forecast computes and stores the forecast of the given days (calendar
 // dates in the queue's time zone, in increasing order) for a queue, from
-// the queue's history before the first day: the method is chosen per lead
+// the queue's complete days of history before the first day (and before today): the method is chosen per lead
 // by a rolling-origin backtest (wfm.Selector) when the history allows,
 // else the longest week mean the history supports, else seasonal naive; a
 // queue with no history gets zeros. The history and the forecast are kept
@@ -135,8 +135,21 @@ func (s *Service) Forecast(ctx context.Context, ws, queueID string, days []time.
 	counts := make([][]float64, len(days))
 	method := "none"
 	var ahts [][]time.Duration
-	if hist := wallHistory(ivs, loc, origin); hist != nil {
-		counts, method, err = forecastSeries(hist, dates)
+	// The history is the complete days before the first forecast day and
+	// before today: neither the days still to come nor today's first hours
+	// are days with few contacts.
+	histEnd := origin
+	if today := DateIn(s.clock.Now(), loc); today.Start.Before(histEnd.Start) {
+		histEnd = today
+	}
+	if hist := wallHistory(ivs, loc, histEnd); hist != nil {
+		// The calendar's days key the series as its days do: UTC midnight
+		// of the local date.
+		cal, err := s.calendar(ctx, ws, queueID, time.UTC)
+		if err != nil {
+			return "", err
+		}
+		counts, method, err = forecastSeries(hist, dates, cal)
 		if err != nil {
 			return "", fmt.Errorf("plan: forecast %s: %w", queueID, err)
 		}
@@ -255,14 +268,26 @@ func wallHistory(ivs []Interval, loc *time.Location, origin LocalDay) *wfm.Serie
 }
 
 // forecastSeries forecasts days from hist with the best method the
-// history supports.
-func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, error) {
+// history supports; with events on the calendar, the method learns each
+// kind's uplift from its past days and applies it to the planned ones
+// (wfm.EventAware).
+func forecastSeries(hist *wfm.Series, days []time.Time, cal wfm.Calendar) ([][]float64, string, error) {
 	n := len(hist.Days)
 	var methods []wfm.Method
 	if w := min(20, n-28); w >= 5 {
 		methods = append(methods, wfm.Selector{Candidates: wfm.Candidates(), Window: w, MaxLead: 7})
 	}
 	methods = append(methods, wfm.WeekMean{Weeks: 4}, wfm.SeasonalNaive{})
+	if len(cal.Events) > 0 {
+		// The uplift of a past event day is learned from a forecast made
+		// with the history before it, often too short for the backtest:
+		// each of those forecasts falls back through the same methods.
+		m := &firstOf{methods: methods}
+		ev := wfm.EventAware{Base: m, Calendar: cal}
+		if fc, err := ev.Forecast(hist, days); err == nil {
+			return fc, "events(" + m.used + ")", nil
+		}
+	}
 	for _, m := range methods {
 		fc, err := m.Forecast(hist, days)
 		if err == nil {
@@ -288,6 +313,28 @@ func forecastSeries(hist *wfm.Series, days []time.Time) ([][]float64, string, er
 		}
 	}
 	return out, name, nil
+}
+
+// firstOf is a wfm.Method that forecasts with the first of methods that
+// can run on the history it is given; used names the one that answered
+// last.
+type firstOf struct {
+	methods []wfm.Method
+	used    string
+}
+
+func (f *firstOf) Name() string { return "first-of" }
+
+func (f *firstOf) Forecast(hist *wfm.Series, targets []time.Time) ([][]float64, error) {
+	err := wfm.ErrShortHistory
+	for _, m := range f.methods {
+		var fc [][]float64
+		if fc, err = m.Forecast(hist, targets); err == nil {
+			f.used = m.Name()
+			return fc, nil
+		}
+	}
+	return nil, err
 }
 
 // mainChannel is the channel most of the queue's contacts came on (chat

@@ -116,3 +116,14 @@ CREATE TABLE IF NOT EXISTS wfm_agents (
 ALTER TABLE wfm_forecasts ADD COLUMN IF NOT EXISTS time_zone TEXT NOT NULL DEFAULT '';
 ALTER TABLE wfm_slots ADD COLUMN IF NOT EXISTS expires_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE wfm_offers ADD COLUMN IF NOT EXISTS expires_at BIGINT NOT NULL DEFAULT 0;
+-- The events calendar (calendar.go): see schema_sqlite.sql.
+CREATE TABLE IF NOT EXISTS wfm_events (
+    workspace_id TEXT   NOT NULL,
+    id           TEXT   NOT NULL,
+    queue_id     TEXT   NOT NULL,
+    day          TEXT   NOT NULL,
+    kind         TEXT   NOT NULL,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS wfm_events_day ON wfm_events (workspace_id, queue_id, day);

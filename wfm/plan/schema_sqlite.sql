@@ -112,3 +112,16 @@ CREATE TABLE IF NOT EXISTS wfm_agents (
     updated_at     INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, agent_id)
 );
+-- The events calendar (calendar.go): sales, festivals and launches that
+-- change demand, per queue or for every queue of the workspace (queue_id
+-- ''), one row per event day; day is the local date YYYY-MM-DD.
+CREATE TABLE IF NOT EXISTS wfm_events (
+    workspace_id TEXT    NOT NULL,
+    id           TEXT    NOT NULL,
+    queue_id     TEXT    NOT NULL,
+    day          TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS wfm_events_day ON wfm_events (workspace_id, queue_id, day);

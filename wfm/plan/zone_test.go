@@ -195,7 +195,7 @@ func TestNewQueueForecast(t *testing.T) {
 	for n, d := 1, date(t, "2026-11-04"); n <= 5; n, d = n+1, d.AddDate(0, 0, 1) {
 		importLocal(t, f, time.UTC, d, d.AddDate(0, 0, 1), 9, 17, n)
 	}
-	f.clock.set(date(t, "2026-11-08").Add(20 * time.Hour))
+	f.clock.set(date(t, "2026-11-09").Add(30 * time.Minute)) // Sunday is over
 	var week []time.Time
 	for d := range 7 {
 		week = append(week, date(t, "2026-11-09").AddDate(0, 0, d))

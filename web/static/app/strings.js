@@ -406,6 +406,14 @@ export const en = {
     slotStart: 'Start',
     slotHours: 'Hours',
     openSlotBtn: 'Publish the slot',
+    // Events calendar (wfmcal.js)
+    calTitle: 'Events calendar',
+    calHint: 'Sales, festivals and launches, one row per day. Put past ones here too: forecasts learn each kind\'s uplift from its past days and apply it to the planned ones.',
+    calDay: 'Day', calKind: 'Kind of event', calScope: 'For',
+    calThisQueue: (q) => `This queue (${q})`, calAllQueues: 'Every queue',
+    calAdd: 'Add to the calendar', calNone: 'No events on the calendar.',
+    calAdded: (k, d) => `${k} added on ${d}. The forecast now counts it.`,
+    calRemove: 'Remove', calRemoveLabel: (k, d) => `Remove ${k} on ${d}`, calRemoved: (k, d) => `${k} on ${d} removed.`,
     slotOpened: 'Open slot published; qualified agents can claim it now.',
     // Time zones, expiry and flexible agents (灵活用工).
     zone: (tz) => `Times in ${tz}`,
@@ -833,6 +841,14 @@ export const zh = {
     slotStart: '开始时间',
     slotHours: '小时数',
     openSlotBtn: '发布时段',
+    // 活动日历 (wfmcal.js)
+    calTitle: '活动日历',
+    calHint: '大促、节日和新品发布，每天一行。过去的活动也请填上：预测会从同类活动的往期数据中学习增幅，并用于计划中的活动日。',
+    calDay: '日期', calKind: '活动类型', calScope: '适用于',
+    calThisQueue: (q) => `本队列（${q}）`, calAllQueues: '所有队列',
+    calAdd: '加入日历', calNone: '日历上还没有活动。',
+    calAdded: (k, d) => `已在 ${d} 添加 ${k}，预测已计入。`,
+    calRemove: '删除', calRemoveLabel: (k, d) => `删除 ${d} 的 ${k}`, calRemoved: (k, d) => `已删除 ${d} 的 ${k}。`,
     slotOpened: '已发布可认领时段，符合技能的坐席现在即可认领。',
     // Time zones, expiry and flexible agents (灵活用工).
     zone: (tz) => `时间按 ${tz} 显示`,

@@ -11,6 +11,7 @@
 // (灵活用工): an agent opts in, a planner marks agents flexible.
 import { call } from './api.js';
 import { h, s } from './dom.js';
+import { calendarSection } from './wfmcal.js';
 
 const DAY = 86400e3;
 
@@ -238,7 +239,7 @@ export function start(ctx) {
     els.body.replaceChildren(controls,
       h('section', { class: 'card', 'aria-labelledby': 'wfm-fc' }, h('h2', { id: 'wfm-fc', text: T.wfm.fcChart }), fcChart),
       h('section', { class: 'card', 'aria-labelledby': 'wfm-rq' }, h('h2', { id: 'wfm-rq', text: T.wfm.reqChart }), reqChart, table),
-      grid(), schedules, slotForm(), flexAgents(), adherence());
+      grid(), schedules, slotForm(), calendarSection({ T, call, queueID: P.queue, queueName: queueName(P.queue), act }), flexAgents(), adherence());
   }
 
   // chart draws series of per-interval values over the day.
