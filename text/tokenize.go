@@ -109,10 +109,22 @@ func fold(r rune) rune {
 	} else if r == 0x3000 {
 		r = ' '
 	}
+	if isCommonHan(r) {
+		return r // no case: skip the case tables
+	}
 	return unicode.ToLower(r)
 }
 
-func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+// isCommonHan reports whether r is in the CJK Unified Ideographs block,
+// where nearly all Chinese text lives: a range check before the tables.
+func isCommonHan(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }
+
+func isHan(r rune) bool {
+	if r < 0x2E80 { // the first Han code point
+		return false
+	}
+	return isCommonHan(r) || unicode.Is(unicode.Han, r)
+}
 
 // HasHan reports whether s has a Chinese (Han) character: how Starpost
 // tells Chinese text from English.
@@ -248,7 +260,7 @@ func Normalize(s string) string {
 	space := true
 	for _, r := range s {
 		f := fold(r)
-		if isWordRune(f) || isHan(f) {
+		if isCommonHan(f) || isWordRune(f) || isHan(f) {
 			b.WriteRune(f)
 			space = false
 			continue
