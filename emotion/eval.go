@@ -48,8 +48,9 @@ func (r *Report) Set(task string) *SetReport {
 	return nil
 }
 
-// Eval trains every model exactly as Train does (features and C chosen on
-// the development split, offsets and temperature calibrated on it) from the
+// Eval trains every model exactly as Train does (features, C and class
+// weights chosen on the development split, offsets and temperature
+// calibrated on it, then refitted on train and development) from the
 // data sets under dataDir, then reports accuracy, macro-F1 and per-class F1
 // on each test split, with the per-message latency of the full Analyzer. It
 // writes a human-readable summary to w (nil for none). Data sets that are

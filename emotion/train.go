@@ -194,8 +194,10 @@ func selectionScore(m *Model, d dataset, macro bool) float64 {
 // Train rebuilds the shipped models from the public data sets under dataDir
 // (COLD, ChnSentiCorp, SMP2020-EWECT usual, GoEmotions; see
 // ../shared/data/README.md) and writes them to outDir as <task>.gob.gz,
-// logging progress to w. Features and C are chosen on each development
-// split; the test splits are not read. Training is deterministic.
+// logging progress to w. Features, C and class weights are chosen on each
+// development split and the chosen configuration is refitted on train and
+// development together; the test splits are not read. Training is
+// deterministic.
 //
 // The shipped files in emotion/models were made with
 //
