@@ -20,7 +20,7 @@ func TestExplore2(t *testing.T) {
 	}
 	dataDir := dataDirForTest()
 	lex := NewLexicon()
-	tok, err := text.NewTokenizer(text.TokenizerOptions{NoStem: true})
+	tok, err := NewWordTokenizer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +35,9 @@ func TestExplore2(t *testing.T) {
 		"c14wnbl":  {CharMin: 1, CharMax: 4, HashBits: 20, Words: true, NB: 0.5, LexiconWeight: 0.3},
 		"c14wnb1":  {CharMin: 1, CharMax: 4, HashBits: 20, Words: true, NB: 1},
 		"c14nb20l": {CharMin: 1, CharMax: 4, HashBits: 20, NB: 0.5, LexiconWeight: 0.3},
+		"c13nb":    {CharMin: 1, CharMax: 3, HashBits: 19, NB: 0.5},
+		"c15wnbl":  {CharMin: 1, CharMax: 5, HashBits: 21, Words: true, NB: 0.5, LexiconWeight: 0.3},
+		"c14wnbl1": {CharMin: 1, CharMax: 4, HashBits: 20, Words: true, NB: 0.5, LexiconWeight: 1},
 	}
 	names := strings.Split(os.Getenv("STARPOST_SPECS"), ",")
 	cs := []float64{0.1, 0.3, 1}
