@@ -255,6 +255,13 @@ func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*10) / 10 }
 func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 	cfg := in.cfg
 	in.bySeq = make(map[int64]*starpost.Event, len(evs))
+	nmsg := 0
+	for _, e := range evs {
+		if e.Kind == starpost.KindMessage {
+			nmsg++
+		}
+	}
+	in.msgs, in.agentMsg = make([]message, 0, nmsg), make([]message, 0, nmsg)
 	var (
 		agent     string          // agent holding the conversation
 		bot       bool            // a bot is answering: the customer is not waiting for an agent
