@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"math"
 	"unicode"
+
+	"github.com/starpost/starpost/text"
 )
 
 // models holds the shipped model files, built by Train.
@@ -91,10 +93,20 @@ func NewAnalyzer(m Models) *Analyzer {
 }
 
 // LoadEmbedded loads the models shipped in the binary and returns an
-// Analyzer over them.
-func LoadEmbedded() (*Analyzer, error) {
+// Analyzer over them. Models with word features get their own word
+// tokenizer (NewWordTokenizer, about a second to load); use
+// LoadEmbeddedWith to share one.
+func LoadEmbedded() (*Analyzer, error) { return LoadEmbeddedWith(nil) }
+
+// LoadEmbeddedWith is LoadEmbedded with the tokenizer for word features:
+// any text.Tokenizer made with default stemming (its stop-word option does
+// not matter: word features keep stop words). nil makes one when a model
+// needs it.
+func LoadEmbeddedWith(tok *text.Tokenizer) (*Analyzer, error) {
 	lex := NewLexicon()
-	load := func(name string) (*Model, error) {
+	names := [...]string{"abuse", "sentiment", "emotion", "emotion_en"}
+	var ms [len(names)]*Model
+	for i, name := range names {
 		b, err := modelFS.ReadFile("models/" + name + ".gob.gz")
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -102,25 +114,21 @@ func LoadEmbedded() (*Analyzer, error) {
 			}
 			return nil, fmt.Errorf("emotion: embedded model %s: %w", name, err)
 		}
-		return LoadModel(bytes.NewReader(b), lex, nil)
+		if ms[i], err = decodeModel(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("emotion: embedded model %s: %w", name, err)
+		}
+		if ms[i].Spec.Words && tok == nil {
+			if tok, err = NewWordTokenizer(); err != nil {
+				return nil, err
+			}
+		}
 	}
-	var (
-		m   Models
-		err error
-	)
-	if m.Abuse, err = load("abuse"); err != nil {
-		return nil, err
+	for i, m := range ms {
+		if err := m.prepare(lex, tok); err != nil {
+			return nil, fmt.Errorf("emotion: embedded model %s: %w", names[i], err)
+		}
 	}
-	if m.Sentiment, err = load("sentiment"); err != nil {
-		return nil, err
-	}
-	if m.Emotion, err = load("emotion"); err != nil {
-		return nil, err
-	}
-	if m.EmotionEn, err = load("emotion_en"); err != nil {
-		return nil, err
-	}
-	a := NewAnalyzer(m)
+	a := NewAnalyzer(Models{Abuse: ms[0], Sentiment: ms[1], Emotion: ms[2], EmotionEn: ms[3]})
 	a.lex = lex
 	return a, nil
 }
@@ -144,12 +152,23 @@ func (a *Analyzer) Analyze(msg string) Result {
 	if han > 0 {
 		r.Lang = "zh"
 	}
+	// Word features: the message is segmented once for every model.
+	var terms []string
+	words := func(m *Model) []string {
+		if m.feat.tok == nil {
+			return nil
+		}
+		if terms == nil {
+			terms = m.feat.tok.AllTerms(msg)
+		}
+		return terms
+	}
 	emo, labels, mapping := a.emotionEn, emotionEnLabels, enMap
 	if r.Lang == "zh" {
 		emo, labels, mapping = a.emotion, emotionLabels, zhMap
 	}
 	if emo != nil {
-		p, _ := emo.Predict(msg)
+		p, _ := emo.predict(msg, words(emo))
 		for i, l := range labels {
 			r.Emotions[mapping[l]] = p[i]
 		}
@@ -166,7 +185,7 @@ func (a *Analyzer) Analyze(msg string) Result {
 	valence := r.Emotions[4] - r.Emotions[1] - 0.7*r.Emotions[3] - 0.5*r.Emotions[2]
 	r.Sentiment = valence
 	if r.Lang == "zh" && a.sentiment != nil {
-		p, _ := a.sentiment.Predict(msg)
+		p, _ := a.sentiment.predict(msg, words(a.sentiment))
 		// The review model knows product language, the Weibo emotion
 		// model knows conversational tone: average them.
 		r.Sentiment = 0.5*(2*p[1]-1) + 0.5*valence
@@ -175,7 +194,7 @@ func (a *Analyzer) Analyze(msg string) Result {
 	lexAbuse := lexiconAbuse(cues)
 	r.Abuse = lexAbuse
 	if r.Lang == "zh" && a.abuse != nil {
-		p, _ := a.abuse.Predict(msg)
+		p, _ := a.abuse.predict(msg, words(a.abuse))
 		r.Abuse = math.Max(p[1], lexAbuse)
 	}
 	r.Anger = math.Max(r.Emotions[1], r.Abuse)

@@ -48,8 +48,9 @@ func (r *Report) Set(task string) *SetReport {
 	return nil
 }
 
-// Eval trains every model exactly as Train does (features and C chosen on
-// the development split, offsets and temperature calibrated on it) from the
+// Eval trains every model exactly as Train does (features, C and class
+// weights chosen on the development split, offsets and temperature
+// calibrated on it, then refitted on train and development) from the
 // data sets under dataDir, then reports accuracy, macro-F1 and per-class F1
 // on each test split, with the per-message latency of the full Analyzer. It
 // writes a human-readable summary to w (nil for none). Data sets that are
@@ -116,7 +117,7 @@ func Eval(ctx context.Context, dataDir string, w io.Writer) (*Report, error) {
 }
 
 func (r *Report) write(w io.Writer) {
-	fmt.Fprintf(w, "%-20s %7s %6s %6s  %-8s %-9s %-24s %s\n", "data set (test)", "train", "dev", "test", "accuracy", "macro-F1", "chosen on dev", "per-class F1")
+	fmt.Fprintf(w, "%-20s %7s %6s %6s  %-8s %-9s %-44s %s\n", "data set (test)", "train", "dev", "test", "accuracy", "macro-F1", "chosen on dev", "per-class F1")
 	for _, s := range r.Sets {
 		labels := make([]string, 0, len(s.F1))
 		for l := range s.F1 {
@@ -127,8 +128,12 @@ func (r *Report) write(w io.Writer) {
 		for _, l := range labels {
 			pc += fmt.Sprintf("%s %.3f  ", l, s.F1[l])
 		}
-		fmt.Fprintf(w, "%-20s %7d %6d %6d  %6.2f %%  %.4f    chars %d-%d lex %.1f nb %.1f C %-4g  %s\n",
-			s.Data, s.Train, s.Dev, s.Test, 100*s.Accuracy, s.MacroF1, s.Spec.CharMin, s.Spec.CharMax, s.Spec.LexiconWeight, s.Spec.NB, s.C, pc)
+		words := "     "
+		if s.Spec.Words {
+			words = "words"
+		}
+		fmt.Fprintf(w, "%-20s %7d %6d %6d  %6.2f %%  %.4f    chars %d-%d %s lex %.1f nb %.1f C %-4g cw %g  %s\n",
+			s.Data, s.Train, s.Dev, s.Test, 100*s.Accuracy, s.MacroF1, s.Spec.CharMin, s.Spec.CharMax, words, s.Spec.LexiconWeight, s.Spec.NB, s.C, s.ClassWeight, pc)
 	}
 	if s := r.Set("emotion"); s != nil {
 		fmt.Fprintf(w, "SMP2020-EWECT usual: macro-F1 %.4f, F1 of angry %.4f\n", s.MacroF1, s.F1["angry"])

@@ -54,7 +54,7 @@ func TestExplore(t *testing.T) {
 			}
 			for _, c := range []float64{0.3, 1, 3} {
 				t0 := time.Now()
-				m, err := fitVectors(context.Background(), tk.name, tk.labels, f, xs, tr.ys, c, lex, tok)
+				m, err := fitVectors(context.Background(), tk.name, tk.labels, f, xs, tr.ys, c, nil, lex, tok)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -16,7 +16,8 @@ type FeatureSpec struct {
 	// normalised text, punctuation and emoji included).
 	CharMin, CharMax int
 	// Words adds word unigrams and bigrams from the text tokenizer (gse
-	// segmentation for Chinese); it needs a Tokenizer at prediction time.
+	// segmentation for Chinese, stop words kept, English stemmed); it
+	// needs a Tokenizer at prediction time (see NewWordTokenizer).
 	Words bool
 	// HashBits is log2 of the number of hashed buckets.
 	HashBits int
@@ -38,6 +39,23 @@ type featurizer struct {
 	idf  []float32 // per hashed bucket; 0 means "not seen in training"
 	lex  *Lexicon
 	tok  *text.Tokenizer // only when spec.Words
+	// terms, when not nil, caches the word terms of texts while training
+	// (every candidate spec reads the same texts several times).
+	terms map[string][]string
+}
+
+// words returns the word terms of s (stop words kept: 不, 吗 and "not"
+// carry emotion).
+func (f *featurizer) words(s string) []string {
+	if f.terms == nil {
+		return f.tok.AllTerms(s)
+	}
+	t, ok := f.terms[s]
+	if !ok {
+		t = f.tok.AllTerms(s)
+		f.terms[s] = t
+	}
+	return t
 }
 
 const (
@@ -78,7 +96,8 @@ func normRunes(s string, buf []rune) []rune {
 }
 
 // buckets appends the hashed bucket of every feature of s to out.
-func (f *featurizer) buckets(s string, out []uint32) []uint32 {
+// words, when not nil, are s's word terms already computed (see words).
+func (f *featurizer) buckets(s string, words []string, out []uint32) []uint32 {
 	mask := uint64(1)<<f.spec.HashBits - 1
 	rs := normRunes(s, make([]rune, 0, len(s)+2))
 	for i := range rs {
@@ -92,7 +111,10 @@ func (f *featurizer) buckets(s string, out []uint32) []uint32 {
 		}
 	}
 	if f.spec.Words && f.tok != nil {
-		terms := f.tok.Terms(s)
+		terms := words
+		if terms == nil {
+			terms = f.words(s)
+		}
 		prev := uint64(0)
 		for i, t := range terms {
 			h := uint64(fnvOffset) ^ 0x77
@@ -125,7 +147,7 @@ func (f *featurizer) fitIDF(docs []string, minDF int) {
 	df := make([]int32, 1<<f.spec.HashBits)
 	var bs []uint32
 	for _, d := range docs {
-		bs = f.buckets(d, bs[:0])
+		bs = f.buckets(d, nil, bs[:0])
 		slices.Sort(bs)
 		bs = slices.Compact(bs)
 		for _, b := range bs {
@@ -155,7 +177,7 @@ func (f *featurizer) fitNB(docs []string, ys []int, classes int) {
 	}
 	var bs []uint32
 	for i, d := range docs {
-		bs = f.buckets(d, bs[:0])
+		bs = f.buckets(d, nil, bs[:0])
 		slices.Sort(bs)
 		bs = slices.Compact(bs)
 		for _, b := range bs {
@@ -191,8 +213,12 @@ func (f *featurizer) fitNB(docs []string, ys []int, classes int) {
 
 // vector returns the feature vector of s: the l2-normalised sublinear TF-IDF
 // hashed block followed by the lexicon block.
-func (f *featurizer) vector(s string) text.SparseVector {
-	bs := f.buckets(s, make([]uint32, 0, 4*len(s)))
+func (f *featurizer) vector(s string) text.SparseVector { return f.vectorWords(s, nil) }
+
+// vectorWords is vector with s's word terms already computed (nil: compute
+// them when the spec has word features).
+func (f *featurizer) vectorWords(s string, words []string) text.SparseVector {
+	bs := f.buckets(s, words, make([]uint32, 0, 4*len(s)))
 	slices.Sort(bs)
 	var v text.SparseVector
 	v.Idx = make([]int32, 0, len(bs)/2+int(numCues))

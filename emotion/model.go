@@ -76,7 +76,10 @@ func (m *Model) prepare(lex *Lexicon, tok *text.Tokenizer) error {
 			idf[i] = x * x * m.IDFMax
 		}
 	}
-	m.feat = featurizer{spec: m.Spec, idf: idf, lex: lex, tok: tok}
+	m.feat = featurizer{spec: m.Spec, idf: idf, lex: lex}
+	if m.Spec.Words {
+		m.feat.tok = tok
+	}
 	for i := range m.deq {
 		q := float32(int8(uint8(i))) / 127
 		if q < 0 {
@@ -116,8 +119,12 @@ func (m *Model) rawScores(x text.SparseVector) []float64 {
 
 // Predict returns the calibrated probability of every class for s, indexed
 // like Labels, and the index of the most probable class.
-func (m *Model) Predict(s string) (probs []float64, best int) {
-	sc := m.rawScores(m.feat.vector(s))
+func (m *Model) Predict(s string) (probs []float64, best int) { return m.predict(s, nil) }
+
+// predict is Predict with s's word terms already computed (nil: computed
+// when needed).
+func (m *Model) predict(s string, words []string) (probs []float64, best int) {
+	sc := m.rawScores(m.feat.vectorWords(s, words))
 	p := text.Softmax(sc, m.Temperature)
 	for c := range p {
 		if p[c] > p[best] {
@@ -146,13 +153,14 @@ func trainModel(ctx context.Context, name string, labels []string, texts []strin
 		}
 		xs[i] = f.vector(t)
 	}
-	return fitVectors(ctx, name, labels, f, xs, ys, cfg.C, lex, tok)
+	return fitVectors(ctx, name, labels, f, xs, ys, cfg.C, nil, lex, tok)
 }
 
 // fitVectors trains the SVM on already vectorised examples and quantises it.
-func fitVectors(ctx context.Context, name string, labels []string, f featurizer, xs []text.SparseVector, ys []int, c float64, lex *Lexicon, tok *text.Tokenizer) (*Model, error) {
+// cw, when not nil, weights C per class (text.LinearConfig.ClassWeight).
+func fitVectors(ctx context.Context, name string, labels []string, f featurizer, xs []text.SparseVector, ys []int, c float64, cw []float64, lex *Lexicon, tok *text.Tokenizer) (*Model, error) {
 	dim := f.spec.dim()
-	lm, err := text.TrainLinear(ctx, xs, ys, len(labels), dim, text.LinearConfig{C: c, Seed: 1, Workers: 2, MaxIter: 200})
+	lm, err := text.TrainLinear(ctx, xs, ys, len(labels), dim, text.LinearConfig{C: c, Seed: 1, Workers: 2, MaxIter: 200, ClassWeight: cw})
 	if err != nil {
 		return nil, fmt.Errorf("emotion: train %s: %w", name, err)
 	}
@@ -197,6 +205,26 @@ func fitVectors(ctx context.Context, name string, labels []string, f featurizer,
 		return nil, err
 	}
 	return m, nil
+}
+
+// balancedWeights returns per-class C weights (n / (classes * n_c))^power:
+// power 0 is unweighted, 1 fully balanced.
+func balancedWeights(ys []int, classes int, power float64) []float64 {
+	if power == 0 {
+		return nil
+	}
+	n := make([]float64, classes)
+	for _, y := range ys {
+		n[y]++
+	}
+	w := make([]float64, classes)
+	for c := range w {
+		w[c] = 1
+		if n[c] > 0 {
+			w[c] = math.Pow(float64(len(ys))/(float64(classes)*n[c]), power)
+		}
+	}
+	return w
 }
 
 // calibrate chooses per-class offsets on held-out examples (to maximise
@@ -315,6 +343,21 @@ func (m *Model) Save(w io.Writer) error {
 // lexicon features (nil means the built-in one); tok is needed only by models
 // trained with word features.
 func LoadModel(r io.Reader, lex *Lexicon, tok *text.Tokenizer) (*Model, error) {
+	m, err := decodeModel(r)
+	if err != nil {
+		return nil, err
+	}
+	if lex == nil {
+		lex = NewLexicon()
+	}
+	if err := m.prepare(lex, tok); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// decodeModel reads a model written by Save without preparing it.
+func decodeModel(r io.Reader) (*Model, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("emotion: load model: %w", err)
@@ -329,12 +372,6 @@ func LoadModel(r io.Reader, lex *Lexicon, tok *text.Tokenizer) (*Model, error) {
 	}
 	if f.Model == nil {
 		return nil, errors.New("emotion: load model: empty file")
-	}
-	if lex == nil {
-		lex = NewLexicon()
-	}
-	if err := f.Model.prepare(lex, tok); err != nil {
-		return nil, err
 	}
 	return f.Model, nil
 }

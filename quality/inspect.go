@@ -6,8 +6,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/starpost/starpost"
+	"github.com/starpost/starpost/text"
 )
 
 // Finding is one observation of the QA of a conversation, linked to the
@@ -121,6 +124,14 @@ func isCustomer(r starpost.ParticipantRole) bool {
 type message struct {
 	ev   *starpost.Event
 	text string // lower-cased
+	norm string // text.Normalize(text): what bags and isHolding read
+	ack  bool   // a customer message that only acknowledges (see acknowledges)
+}
+
+// newMessage returns the message of event e with text s.
+func newMessage(e *starpost.Event, s string) message {
+	low := lowerText(s)
+	return message{ev: e, text: low, norm: text.Normalize(low)}
 }
 
 // Inspect applies the rules of cfg to the events of one conversation, in
@@ -147,6 +158,7 @@ func Inspect(events []*starpost.Event, cfg Config) (Report, error) {
 	}
 
 	in := inspection{cfg: &cfg, rep: &rep, judged: map[string]bool{}}
+	in.preparePhrases()
 	in.walk(evs, resolved)
 	in.phrases()
 	in.empathy(evs)
@@ -210,6 +222,28 @@ type inspection struct {
 	msgs     []message // customer and agent messages, in order
 	bySeq    map[int64]*starpost.Event
 	judged   map[string]bool // rules that had something to judge
+
+	// The configured phrase lists, prepared once.
+	greetings, closings, empathyPh, checks, confirms, denials []phrase
+	forbiddenPh                                               []phrase   // parallel to cfg.Forbidden ("" for a regex)
+	disclosurePh                                              [][]phrase // parallel to cfg.Disclosures
+}
+
+// preparePhrases lower-cases the configured phrase lists once.
+func (in *inspection) preparePhrases() {
+	c := in.cfg
+	in.greetings, in.closings, in.empathyPh = phrasesOf(c.Greetings), phrasesOf(c.Closings), phrasesOf(c.Empathy)
+	in.checks, in.confirms, in.denials = phrasesOf(c.ResolutionChecks), phrasesOf(c.Confirmations), phrasesOf(c.Denials)
+	in.forbiddenPh = make([]phrase, len(c.Forbidden))
+	for i, r := range c.Forbidden {
+		if r.Regex == "" {
+			in.forbiddenPh[i] = phrasesOf([]string{r.Phrase})[0]
+		}
+	}
+	in.disclosurePh = make([][]phrase, len(c.Disclosures))
+	for i, d := range c.Disclosures {
+		in.disclosurePh[i] = phrasesOf(d.Phrases)
+	}
 }
 
 func (in *inspection) add(f Finding) { in.rep.Findings = append(in.rep.Findings, f) }
@@ -221,6 +255,13 @@ func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*10) / 10 }
 func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 	cfg := in.cfg
 	in.bySeq = make(map[int64]*starpost.Event, len(evs))
+	nmsg := 0
+	for _, e := range evs {
+		if e.Kind == starpost.KindMessage {
+			nmsg++
+		}
+	}
+	in.msgs, in.agentMsg = make([]message, 0, nmsg), make([]message, 0, nmsg)
 	var (
 		agent     string          // agent holding the conversation
 		bot       bool            // a bot is answering: the customer is not waiting for an agent
@@ -314,15 +355,17 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 			}
 			switch {
 			case isCustomer(e.Actor.Role):
-				in.msgs = append(in.msgs, message{ev: e, text: strings.ToLower(b.Text)})
-				isAck := in.acknowledges(in.msgs[len(in.msgs)-1].text)
+				m := newMessage(e, b.Text)
+				m.ack = in.acknowledges(m.text)
+				isAck := m.ack
+				in.msgs = append(in.msgs, m)
 				if pending == nil {
 					pending, waitFrom, ack = e, e.At, isAck
 				} else {
 					ack = ack && isAck
 				}
 			case e.Actor.Role == starpost.RoleAgentParticipant:
-				in.agentMsg = append(in.agentMsg, message{ev: e, text: strings.ToLower(b.Text)})
+				in.agentMsg = append(in.agentMsg, newMessage(e, b.Text))
 				in.msgs = append(in.msgs, in.agentMsg[len(in.agentMsg)-1])
 				if pending != nil {
 					gap(e)
@@ -373,11 +416,28 @@ func (in *inspection) walk(evs []*starpost.Event, resolved *starpost.Event) {
 	}
 }
 
+// lowerText lower-cases s like strings.ToLower, skipping the case tables
+// for ASCII and common Chinese characters (which have no case).
+func lowerText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r < utf8.RuneSelf:
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			return r
+		case r >= 0x4E00 && r <= 0x9FFF:
+			return r
+		}
+		return unicode.ToLower(r)
+	}, s)
+}
+
 // acknowledges reports whether a customer message (lower-cased) only
 // acknowledges or thanks ("好的，谢谢", "thanks, that works"): a message that
 // needs no reply before the resolution.
 func (in *inspection) acknowledges(text string) bool {
-	return firstPhrase(text, in.cfg.Confirmations) != "" && firstPhrase(text, in.cfg.Denials) == "" && !isQuestion(text)
+	return firstPhrase(text, in.confirms) != "" && firstPhrase(text, in.denials) == "" && !isQuestion(text)
 }
 
 // unanswered reports a customer message that got no reply before the
@@ -396,28 +456,47 @@ func (in *inspection) unanswered(pending *starpost.Event, from time.Time, res *s
 	in.add(f)
 }
 
-// firstPhrase returns the first of phrases found in text (lower-cased).
-func firstPhrase(text string, phrases []string) string {
+// phrase is a configured phrase prepared for matching: lower-cased once per
+// Inspect rather than once per message.
+type phrase struct {
+	orig   string // as configured: what a Finding reports
+	low    string // lower-cased, without the trailing "*"
+	prefix bool   // a trailing "*": the last word is a prefix
+	latin  bool   // has Latin letters: matches whole words only
+}
+
+// phrasesOf prepares a list of configured phrases.
+func phrasesOf(list []string) []phrase {
+	out := make([]phrase, len(list))
+	for i, p := range list {
+		low := lowerText(p)
+		out[i] = phrase{orig: p, low: strings.TrimSuffix(low, "*"), prefix: strings.HasSuffix(low, "*")}
+		out[i].latin = hasLatin(out[i].low)
+	}
+	return out
+}
+
+// firstPhrase returns the first of phrases found in text (lower-cased), as
+// configured.
+func firstPhrase(text string, phrases []phrase) string {
 	for _, p := range phrases {
-		if containsPhrase(text, p) {
-			return p
+		if p.in(text) {
+			return p.orig
 		}
 	}
 	return ""
 }
 
-// containsPhrase reports whether lower-cased text contains phrase p. A
-// phrase with Latin letters matches whole words only ("hi" is not in
-// "this"); a trailing "*" makes its last word a prefix ("apolog*" matches
+// in reports whether lower-cased text contains the phrase. A phrase with
+// Latin letters matches whole words only ("hi" is not in "this"); a
+// trailing "*" makes its last word a prefix ("apolog*" matches
 // "apologise"). Other phrases (Chinese) match anywhere.
-func containsPhrase(text, p string) bool {
-	p = strings.ToLower(p)
-	prefix := strings.HasSuffix(p, "*")
-	p = strings.TrimSuffix(p, "*")
+func (ph phrase) in(text string) bool {
+	p := ph.low
 	if p == "" {
 		return false
 	}
-	if !hasLatin(p) {
+	if !ph.latin {
 		return strings.Contains(text, p)
 	}
 	for i := 0; ; {
@@ -427,7 +506,7 @@ func containsPhrase(text, p string) bool {
 		}
 		start, end := i+j, i+j+len(p)
 		if (start == 0 || !wordByte(text[start-1]) || !wordByte(p[0])) &&
-			(prefix || end == len(text) || !wordByte(text[end]) || !wordByte(p[len(p)-1])) {
+			(ph.prefix || end == len(text) || !wordByte(text[end]) || !wordByte(p[len(p)-1])) {
 			return true
 		}
 		i = start + 1
@@ -453,7 +532,7 @@ func (in *inspection) phrases() {
 	if len(msgs) == 0 {
 		return
 	}
-	check := func(rule string, window []message, phrases []string, missing message, what string) {
+	check := func(rule string, window []message, phrases []phrase, missing message, what string) {
 		for _, m := range window {
 			if p := firstPhrase(m.text, phrases); p != "" {
 				in.add(Finding{Rule: rule, Pass: true, MessageSeq: m.ev.Seq, At: m.ev.At, AgentID: m.ev.Actor.ID, Phrase: p, Detail: what + " present"})
@@ -462,14 +541,14 @@ func (in *inspection) phrases() {
 		}
 		in.add(Finding{Rule: rule, MessageSeq: missing.ev.Seq, At: missing.ev.At, AgentID: missing.ev.Actor.ID, Detail: what + " missing"})
 	}
-	check(RuleGreeting, msgs[:min(cfg.GreetingWithin, len(msgs))], cfg.Greetings, msgs[0], "greeting")
-	check(RuleClosing, msgs[max(0, len(msgs)-cfg.ClosingWithin):], cfg.Closings, msgs[len(msgs)-1], "closing")
+	check(RuleGreeting, msgs[:min(cfg.GreetingWithin, len(msgs))], in.greetings, msgs[0], "greeting")
+	check(RuleClosing, msgs[max(0, len(msgs)-cfg.ClosingWithin):], in.closings, msgs[len(msgs)-1], "closing")
 	for _, m := range msgs {
 		for i, r := range cfg.Forbidden {
 			var hit string
 			if r.Regex != "" {
 				hit = cfg.forbidden[i].FindString(m.text)
-			} else if containsPhrase(m.text, r.Phrase) {
+			} else if in.forbiddenPh[i].in(m.text) {
 				hit = r.Phrase
 			}
 			if hit != "" {
@@ -515,7 +594,7 @@ func (in *inspection) empathy(evs []*starpost.Event) {
 		}
 		f := Finding{Rule: RuleEmpathy, MessageSeq: seq, At: msg.At, Detail: "no empathy after an angry customer message"}
 		for _, m := range window {
-			if p := firstPhrase(m.text, cfg.Empathy); p != "" {
+			if p := firstPhrase(m.text, in.empathyPh); p != "" {
 				f.Pass, f.Phrase, f.ReplySeq, f.AgentID, f.Detail = true, p, m.ev.Seq, m.ev.Actor.ID, "empathy shown to an angry customer"
 				break
 			}
@@ -589,12 +668,24 @@ func (in *inspection) offTopic() {
 	if cfg.OffTopicBelow <= 0 {
 		return
 	}
-	// With the default relevance each message's bag is made once.
-	bags := map[int64][]term{}
+	// With the default relevance each message's bag is made once, all in
+	// one arena.
+	var (
+		bags    map[int64][]term
+		arena   []term
+		scratch []uint64
+	)
 	bagOf := func(m message) []term {
+		if bags == nil {
+			size := 0
+			for _, m := range in.msgs {
+				size += bagCap(m.norm)
+			}
+			bags, arena = make(map[int64][]term, len(in.msgs)), make([]term, 0, size)
+		}
 		b, ok := bags[m.ev.Seq]
 		if !ok {
-			b = bag(m.text)
+			arena, b = appendBag(arena, &scratch, m.norm)
 			bags[m.ev.Seq] = b
 		}
 		return b
@@ -632,7 +723,7 @@ func (in *inspection) offTopic() {
 		reply := in.msgs[i+1]
 		for j := i + 1; j < len(in.msgs); j++ {
 			if isCustomer(in.msgs[j].ev.Actor.Role) {
-				if in.acknowledges(in.msgs[j].text) || isHolding(in.msgs[j].text) {
+				if in.msgs[j].ack || isHolding(in.msgs[j].norm) {
 					continue // "ok" after "let me check": the answer may follow
 				}
 				break
@@ -660,10 +751,10 @@ func (in *inspection) disclosures() {
 		return
 	}
 	last := in.agentMsg[len(in.agentMsg)-1]
-	for _, d := range in.cfg.Disclosures {
+	for k, d := range in.cfg.Disclosures {
 		f := Finding{Rule: RuleDisclosure, MessageSeq: last.ev.Seq, At: last.ev.At, AgentID: last.ev.Actor.ID, Detail: d.Name + " missing"}
 		for _, m := range in.agentMsg {
-			if p := firstPhrase(m.text, d.Phrases); p != "" {
+			if p := firstPhrase(m.text, in.disclosurePh[k]); p != "" {
 				f = Finding{Rule: RuleDisclosure, Pass: true, MessageSeq: m.ev.Seq, At: m.ev.At, AgentID: m.ev.Actor.ID, Phrase: p, Detail: d.Name + " said"}
 				break
 			}
@@ -690,17 +781,17 @@ func (in *inspection) resolution() {
 			if !agentSpoke {
 				continue // the customer's question, not an answer to the agent
 			}
-			if p := firstPhrase(m.text, cfg.Denials); p != "" {
+			if p := firstPhrase(m.text, in.denials); p != "" {
 				f.Pass, f.Phrase, f.MessageSeq, f.At, f.Detail = false, p, m.ev.Seq, m.ev.At, "the customer said the problem is not solved"
 				asked = false
 				continue
 			}
-			if p := firstPhrase(m.text, cfg.Confirmations); p != "" {
+			if p := firstPhrase(m.text, in.confirms); p != "" {
 				f.Pass, f.Phrase, f.MessageSeq, f.At, f.Detail = true, p, m.ev.Seq, m.ev.At, "the customer confirmed the resolution"
 			}
 		default:
 			agentSpoke = true
-			if p := firstPhrase(m.text, cfg.ResolutionChecks); p != "" {
+			if p := firstPhrase(m.text, in.checks); p != "" {
 				asked = true
 				if !f.Pass {
 					f.Phrase, f.MessageSeq, f.At = p, m.ev.Seq, m.ev.At
@@ -720,8 +811,11 @@ func (in *inspection) csat(evs []*starpost.Event) {
 	var last *starpost.Event
 	var s csatSignal
 	for _, e := range evs {
+		if e.Kind != kindCSAT {
+			continue
+		}
 		var b csatSignal
-		if e.Kind == kindCSAT && e.DecodeBody(&b) == nil && b.Score >= 1 && b.Score <= 5 {
+		if e.DecodeBody(&b) == nil && b.Score >= 1 && b.Score <= 5 {
 			last, s = e, b
 		}
 	}

@@ -58,14 +58,20 @@ var enStop = map[string]bool{"a": true, "an": true, "the": true, "i": true, "you
 
 // zhStop holds Chinese characters too common to carry a topic: they count
 // in the similarity (measured better on AFQMC train) but not as content
-// terms of a question.
-var zhStop = func() map[rune]bool {
-	m := map[rune]bool{}
+// terms of a question. All of them are in the CJK Unified Ideographs block;
+// the set is a bitmap over that block.
+var zhStop = func() *[(0x9FFF - 0x4E00 + 64) / 64]uint64 {
+	var m [(0x9FFF - 0x4E00 + 64) / 64]uint64
 	for _, r := range "的了是在我有和就不人都一也很到说要去你会着看好这那吗吧呢啊呀哦嗯么们他她它请把被让给从对与及或而还又之其为以可能您什怎个下" {
-		m[r] = true
+		m[(r-0x4E00)/64] |= 1 << ((r - 0x4E00) % 64)
 	}
-	return m
+	return &m
 }()
+
+// isZhStop reports whether r is in zhStop.
+func isZhStop(r rune) bool {
+	return r >= 0x4E00 && r <= 0x9FFF && zhStop[(r-0x4E00)/64]&(1<<((r-0x4E00)%64)) != 0
+}
 
 func stem(w string) string {
 	for _, suf := range []string{"ing", "ed", "es", "s"} {
@@ -76,58 +82,104 @@ func stem(w string) string {
 	return w
 }
 
-// term is a weighted term of a bag; a bag is sorted by term, each term
+// term is a weighted term of a bag; a bag is sorted by key, each term
 // once.
 type term struct {
-	t string
-	w float64
-	// gram is true for a Chinese character bigram (it repeats characters
-	// already counted); stop for a character in zhStop.
-	gram, stop bool
+	// key identifies the term: a 64-bit FNV-1a hash of its text with the
+	// two low bits replaced by its kind (termGram, termStop). Bags are
+	// compared by key (a collision between two terms of one conversation
+	// is vanishingly unlikely), which keeps sorting and merging off
+	// strings.
+	key uint64
+	w   float64
+}
+
+// Kind bits of a term key.
+const (
+	termGram = 1 << iota // a Chinese character bigram (it repeats characters already counted)
+	termStop             // a Chinese character in zhStop
+)
+
+func (t term) gram() bool { return t.key&termGram != 0 }
+func (t term) stop() bool { return t.key&termStop != 0 }
+
+// termKey is the key of text s of the given kind bits.
+func termKey(s string, kind uint64) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h&^3 | kind
+}
+
+// isHanRune reports whether r is a Chinese character (the range checks
+// skip the table lookup for ASCII, Latin and common Chinese text).
+func isHanRune(r rune) bool {
+	return r >= 0x2E80 && (r >= 0x4E00 && r <= 0x9FFF || unicode.Is(unicode.Han, r))
 }
 
 // bag returns the terms of s with their counts: Chinese characters and
 // character bigrams, stemmed Latin words outside enStop.
 func bag(s string) []term {
-	norm := text.Normalize(s) // terms are substrings of norm: no copies
-	out := make([]term, 0, len(norm)/2+1)
-	isHan := func(r rune) bool { return r >= 0x2E80 && unicode.Is(unicode.Han, r) }
+	_, b := appendBag(nil, nil, text.Normalize(s))
+	return b
+}
+
+// bagCap bounds the number of terms a bag of s holds: two per character.
+func bagCap(s string) int { return 2*utf8.RuneCountInString(s) + 1 }
+
+// appendBag appends the bag of norm (text.Normalize's output) to arena (so
+// the bags of a conversation share one allocation) and returns the arena
+// and the bag, which later appends cannot overwrite. scratch, when not nil,
+// is reused for the keys.
+func appendBag(arena []term, scratch *[]uint64, norm string) ([]term, []term) {
+	var keys []uint64
+	if scratch != nil {
+		keys = (*scratch)[:0]
+	}
 	for i := 0; i < len(norm); {
 		r, size := utf8.DecodeRuneInString(norm[i:])
 		switch {
 		case r == ' ':
 			i += size
-		case isHan(r):
-			out = append(out, term{t: norm[i : i+size], w: 1, stop: zhStop[r]})
-			if r2, size2 := utf8.DecodeRuneInString(norm[i+size:]); i+size < len(norm) && isHan(r2) {
-				out = append(out, term{t: norm[i : i+size+size2], w: 1, gram: true})
+		case isHanRune(r):
+			var kind uint64
+			if isZhStop(r) {
+				kind = termStop
+			}
+			keys = append(keys, termKey(norm[i:i+size], kind))
+			if r2, size2 := utf8.DecodeRuneInString(norm[i+size:]); i+size < len(norm) && isHanRune(r2) {
+				keys = append(keys, termKey(norm[i:i+size+size2], termGram))
 			}
 			i += size
 		default:
 			j := i + size
 			for j < len(norm) {
 				r2, size2 := utf8.DecodeRuneInString(norm[j:])
-				if r2 == ' ' || isHan(r2) {
+				if r2 == ' ' || isHanRune(r2) {
 					break
 				}
 				j += size2
 			}
 			if w := norm[i:j]; !enStop[w] {
-				out = append(out, term{t: stem(w), w: 1})
+				keys = append(keys, termKey(stem(w), 0))
 			}
 			i = j
 		}
 	}
-	slices.SortFunc(out, func(a, b term) int { return strings.Compare(a.t, b.t) })
-	merged := out[:0]
-	for _, x := range out {
-		if n := len(merged); n > 0 && merged[n-1].t == x.t {
-			merged[n-1].w += x.w
+	if scratch != nil {
+		*scratch = keys
+	}
+	slices.Sort(keys)
+	start := len(arena)
+	for _, k := range keys {
+		if n := len(arena); n > start && arena[n-1].key == k {
+			arena[n-1].w++
 			continue
 		}
-		merged = append(merged, x)
+		arena = append(arena, term{key: k, w: 1})
 	}
-	return merged
+	return arena, arena[start:len(arena):len(arena)]
 }
 
 // cosine is the cosine similarity of two bags (0 when one is empty).
@@ -137,12 +189,12 @@ func cosine(a, b []term) float64 {
 	}
 	var dot, na, nb float64
 	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch c := strings.Compare(a[i].t, b[j].t); {
-		case c == 0:
+		switch ka, kb := a[i].key, b[j].key; {
+		case ka == kb:
 			dot += a[i].w * b[j].w
 			i++
 			j++
-		case c < 0:
+		case ka < kb:
 			i++
 		default:
 			j++
@@ -162,7 +214,7 @@ func cosine(a, b []term) float64 {
 func contentTerms(b []term) int {
 	n := 0
 	for _, x := range b {
-		if !x.gram && !x.stop {
+		if !x.gram() && !x.stop() {
 			n++
 		}
 	}
@@ -174,9 +226,9 @@ func contentTerms(b []term) int {
 var holdingAcks = map[string]bool{"ok": true, "okay": true, "k": true, "sure": true, "yes": true, "thanks": true, "thx": true,
 	"好": true, "好的": true, "嗯": true, "嗯嗯": true, "行": true, "可以": true, "谢谢": true, "麻烦了": true, "好的谢谢": true}
 
-// isHolding reports whether a customer message (lower-cased) is only a
-// short acknowledgement such as "ok" or "好的".
-func isHolding(s string) bool { return holdingAcks[text.Normalize(s)] }
+// isHolding reports whether a customer message (its text.Normalize form)
+// is only a short acknowledgement such as "ok" or "好的".
+func isHolding(norm string) bool { return holdingAcks[norm] }
 
 var zhQuestionWords = []string{"吗", "呢", "怎么", "什么", "为什么", "如何", "哪", "几", "多少", "能不能", "可不可以", "是否", "有没有"}
 var enQuestionWords = []string{"how", "what", "why", "when", "where", "which", "who", "can", "could", "is", "are", "do", "does", "did", "will", "would", "should"}
@@ -191,12 +243,14 @@ func isQuestion(s string) bool {
 			return true
 		}
 	}
-	f := strings.Fields(strings.ToLower(s))
-	if len(f) > 0 {
-		for _, w := range enQuestionWords {
-			if f[0] == w {
-				return true
-			}
+	// The first word, compared case-insensitively without copying s.
+	first := strings.TrimLeftFunc(s, unicode.IsSpace)
+	if i := strings.IndexFunc(first, unicode.IsSpace); i >= 0 {
+		first = first[:i]
+	}
+	for _, w := range enQuestionWords {
+		if strings.EqualFold(first, w) {
+			return true
 		}
 	}
 	return false

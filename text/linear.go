@@ -28,6 +28,20 @@ type LinearConfig struct {
 	Workers int
 	// Seed makes the coordinate order reproducible.
 	Seed uint64
+	// ClassWeight, when not empty, scales C for the examples of each class
+	// (LIBLINEAR's -wi): in the one-vs-rest problem of class c the
+	// examples of c get C*ClassWeight[c] and the others C. A weight of 0
+	// (or a missing entry) means 1. With two classes each class gets its
+	// own weight.
+	ClassWeight []float64
+}
+
+// classWeight returns the C multiplier of class c.
+func (cfg LinearConfig) classWeight(c int) float64 {
+	if c < len(cfg.ClassWeight) && cfg.ClassWeight[c] > 0 {
+		return cfg.ClassWeight[c]
+	}
+	return 1
 }
 
 // LinearModel is a one-vs-rest linear model: Scores returns one decision
@@ -77,7 +91,7 @@ func TrainLinear(ctx context.Context, xs []SparseVector, ys []int, classes, dim 
 	m := &LinearModel{Dim: dim, W: make([][]float32, classes), Bias: float32(cfg.Bias), Temperature: 1}
 	if classes == 2 {
 		// One decision function is enough: class 1 positive, class 0 its negation.
-		w, err := dualCD(ctx, xs, ys, 1, dim, cfg, 0)
+		w, err := dualCD(ctx, xs, ys, 1, dim, cfg, 0, true)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +113,7 @@ func TrainLinear(ctx context.Context, xs []SparseVector, ys []int, classes, dim 
 		go func() {
 			defer wg.Done()
 			for c := range next {
-				w, err := dualCD(ctx, xs, ys, c, dim, cfg, uint64(c))
+				w, err := dualCD(ctx, xs, ys, c, dim, cfg, uint64(c), false)
 				mu.Lock()
 				if err != nil && firstEr == nil {
 					firstEr = err
@@ -128,22 +142,31 @@ func TrainLinear(ctx context.Context, xs []SparseVector, ys []int, classes, dim 
 
 // dualCD solves the binary problem "class c versus the rest" and returns the
 // weights with the bias weight last.
-func dualCD(ctx context.Context, xs []SparseVector, ys []int, c, dim int, cfg LinearConfig, salt uint64) ([]float32, error) {
+func dualCD(ctx context.Context, xs []SparseVector, ys []int, c, dim int, cfg LinearConfig, salt uint64, binary bool) ([]float32, error) {
 	l := len(xs)
 	w := make([]float64, dim+1)
 	alpha := make([]float64, l)
 	y := make([]float64, l)
 	qd := make([]float64, l)
-	diag, upper := 0.5/cfg.C, math.Inf(1)
-	if cfg.L1Loss {
-		diag, upper = 0, cfg.C
+	// Per-example diagonal and upper bound: C differs between the positive
+	// and the negative examples when classes are weighted.
+	cPos, cNeg := cfg.C*cfg.classWeight(c), cfg.C
+	if binary {
+		cNeg = cfg.C * cfg.classWeight(0)
 	}
+	diagOf := [2]float64{0.5 / cNeg, 0.5 / cPos}
+	upperOf := [2]float64{math.Inf(1), math.Inf(1)}
+	if cfg.L1Loss {
+		diagOf, upperOf = [2]float64{}, [2]float64{cNeg, cPos}
+	}
+	side := make([]uint8, l) // 1 for a positive example
 	for i, x := range xs {
 		y[i] = -1
 		if ys[i] == c {
 			y[i] = 1
+			side[i] = 1
 		}
-		q := diag + cfg.Bias*cfg.Bias
+		q := diagOf[side[i]] + cfg.Bias*cfg.Bias
 		for _, v := range x.Val {
 			q += float64(v) * float64(v)
 		}
@@ -168,6 +191,7 @@ func dualCD(ctx context.Context, xs []SparseVector, ys []int, c, dim int, cfg Li
 		for s := 0; s < active; s++ {
 			i := index[s]
 			x := xs[i]
+			diag, upper := diagOf[side[i]], upperOf[side[i]]
 			g := w[dim] * cfg.Bias
 			for k, id := range x.Idx {
 				g += w[id] * float64(x.Val[k])

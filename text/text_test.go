@@ -76,6 +76,16 @@ func TestStopWords(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Terms = %q, want %q", got, want)
 	}
+	// AllTerms keeps them, as a tokenizer that keeps stop words does.
+	keep, err := NewTokenizer(TokenizerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "Why is the card not working? 我的卡为什么不能用"
+	all, want := tok.AllTerms(in), keep.Terms(in)
+	if !reflect.DeepEqual(all, want) || len(all) <= len(got) {
+		t.Fatalf("AllTerms = %q, want %q", all, want)
+	}
 }
 
 func TestStemming(t *testing.T) {
@@ -289,6 +299,47 @@ func TestHasHan(t *testing.T) {
 	for s, want := range map[string]bool{"退款多久到账": true, "where is order 42": false, "order 42 到了吗": true, "": false, "ありがとう": false} {
 		if got := HasHan(s); got != want {
 			t.Errorf("HasHan(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestLinearClassWeight checks that ClassWeight moves the boundary toward
+// the lighter class and that weights of 1 change nothing.
+func TestLinearClassWeight(t *testing.T) {
+	// Class 1 is rare and overlaps class 0 on feature 0.
+	var xs []SparseVector
+	var ys []int
+	for i := range 60 {
+		xs = append(xs, SparseVector{Idx: []int32{0}, Val: []float32{1}})
+		ys = append(ys, 0)
+		if i%6 == 0 {
+			xs = append(xs, SparseVector{Idx: []int32{0, 1}, Val: []float32{1, 0.2}})
+			ys = append(ys, 1)
+		}
+	}
+	probe := SparseVector{Idx: []int32{0, 1}, Val: []float32{1, 0.2}}
+	for _, classes := range []int{2, 3} {
+		base, err := TrainLinear(context.Background(), xs, ys, classes, 2, LinearConfig{C: 0.1, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ones, err := TrainLinear(context.Background(), xs, ys, classes, 2, LinearConfig{C: 0.1, Seed: 1, ClassWeight: []float64{1, 1, 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(base.W, ones.W) {
+			t.Fatalf("%d classes: weights of 1 changed the model", classes)
+		}
+		heavy, err := TrainLinear(context.Background(), xs, ys, classes, 2, LinearConfig{C: 0.1, Seed: 1, ClassWeight: []float64{1, 20, 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, h := base.Scores(probe), heavy.Scores(probe)
+		if !(h[1]-h[0] > b[1]-b[0]) {
+			t.Fatalf("%d classes: weighting class 1 did not favour it: %v -> %v", classes, b, h)
+		}
+		if argmax(h) != 1 {
+			t.Fatalf("%d classes: weighted model still misses the rare class: %v", classes, h)
 		}
 	}
 }

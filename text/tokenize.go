@@ -109,10 +109,22 @@ func fold(r rune) rune {
 	} else if r == 0x3000 {
 		r = ' '
 	}
+	if isCommonHan(r) {
+		return r // no case: skip the case tables
+	}
 	return unicode.ToLower(r)
 }
 
-func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+// isCommonHan reports whether r is in the CJK Unified Ideographs block,
+// where nearly all Chinese text lives: a range check before the tables.
+func isCommonHan(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }
+
+func isHan(r rune) bool {
+	if r < 0x2E80 { // the first Han code point
+		return false
+	}
+	return isCommonHan(r) || unicode.Is(unicode.Han, r)
+}
 
 // HasHan reports whether s has a Chinese (Han) character: how Starpost
 // tells Chinese text from English.
@@ -130,7 +142,9 @@ func isSingleScript(r rune) bool {
 // through the word segmenter; other letters and digits form words (an
 // apostrophe inside a word is kept and then removed from the term, so
 // "can't" becomes "cant"); punctuation and spaces separate tokens.
-func (t *Tokenizer) Tokenize(s string) []Token {
+func (t *Tokenizer) Tokenize(s string) []Token { return t.tokenize(s, t.opts.DropStopWords) }
+
+func (t *Tokenizer) tokenize(s string, dropStop bool) []Token {
 	toks := make([]Token, 0, len(s)/3+1)
 	i := 0
 	for i < len(s) {
@@ -146,10 +160,10 @@ func (t *Tokenizer) Tokenize(s string) []Token {
 				}
 				j += n
 			}
-			toks = t.appendHan(toks, s, i, j)
+			toks = t.appendHan(toks, s, i, j, dropStop)
 			i = j
 		case isSingleScript(f):
-			toks = t.appendTerm(toks, string(f), i, i+size, Other)
+			toks = t.appendTerm(toks, string(f), i, i+size, Other, dropStop)
 			i += size
 		case isWordRune(f):
 			j := i + size
@@ -172,7 +186,7 @@ func (t *Tokenizer) Tokenize(s string) []Token {
 				}
 				break
 			}
-			toks = t.appendTerm(toks, b.String(), i, j, Latin)
+			toks = t.appendTerm(toks, b.String(), i, j, Latin, dropStop)
 			i = j
 		default:
 			i += size
@@ -181,7 +195,7 @@ func (t *Tokenizer) Tokenize(s string) []Token {
 	return toks
 }
 
-func (t *Tokenizer) appendHan(toks []Token, s string, start, end int) []Token {
+func (t *Tokenizer) appendHan(toks []Token, s string, start, end int, dropStop bool) []Token {
 	run := s[start:end]
 	t.mu.RLock()
 	words := t.seg.Cut(run, true)
@@ -197,13 +211,13 @@ func (t *Tokenizer) appendHan(toks []Token, s string, start, end int) []Token {
 		if k < 0 {
 			continue
 		}
-		toks = t.appendTerm(toks, w, off+k, off+k+len(w), Han)
+		toks = t.appendTerm(toks, w, off+k, off+k+len(w), Han, dropStop)
 		off += k + len(w)
 	}
 	return toks
 }
 
-func (t *Tokenizer) appendTerm(toks []Token, term string, start, end int, sc Script) []Token {
+func (t *Tokenizer) appendTerm(toks []Token, term string, start, end int, sc Script, dropStop bool) []Token {
 	stop := false
 	switch sc {
 	case Latin:
@@ -214,7 +228,7 @@ func (t *Tokenizer) appendTerm(toks []Token, term string, start, end int, sc Scr
 	case Han:
 		stop = isZhStopWord(term)
 	}
-	if stop && t.opts.DropStopWords {
+	if stop && dropStop {
 		return toks
 	}
 	return append(toks, Token{Term: term, Start: start, End: end, Script: sc, Stop: stop})
@@ -230,8 +244,14 @@ func isNumeric(s string) bool {
 }
 
 // Terms returns only the normalised terms of s, in order.
-func (t *Tokenizer) Terms(s string) []string {
-	toks := t.Tokenize(s)
+func (t *Tokenizer) Terms(s string) []string { return terms(t.Tokenize(s)) }
+
+// AllTerms is Terms with stop words kept even when the Tokenizer drops them
+// (classifiers want "not" and 吗; a Tokenizer made for retrieval can then
+// serve both).
+func (t *Tokenizer) AllTerms(s string) []string { return terms(t.tokenize(s, false)) }
+
+func terms(toks []Token) []string {
 	out := make([]string, len(toks))
 	for i, tk := range toks {
 		out[i] = tk.Term
@@ -248,7 +268,7 @@ func Normalize(s string) string {
 	space := true
 	for _, r := range s {
 		f := fold(r)
-		if isWordRune(f) || isHan(f) {
+		if isCommonHan(f) || isWordRune(f) || isHan(f) {
 			b.WriteRune(f)
 			space = false
 			continue

@@ -35,7 +35,7 @@ func withAssist(breakAfter int) nodeOption {
 			}
 			api.KB = k
 			api.Wellbeing = map[string]sphttp.WellbeingPolicy{"": {BreakAfter: breakAfter}}
-			analyzer, err := emotion.LoadEmbedded()
+			analyzer, err := emotion.LoadEmbeddedWith(tok) // one segmenter, as starpost serve does
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -57,6 +57,7 @@ type node struct {
 	bots   *bot.Models // the bot's intent models (trained on the leader, listed by the API)
 	tags   *bot.Tags   // intent tags of conversations: the bot's second source of examples
 	wfm    *plan.Service
+	tok    *text.Tokenizer // the knowledge base's, shared by the emotion models' word features
 	api    *http.Server
 	server *nethttp.Server
 	ln     net.Listener
@@ -92,6 +93,7 @@ func openNode(ctx context.Context, cfg config, log *slog.Logger) (_ *node, err e
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
+	n.tok = tok
 	if n.kb, err = kb.Open(ctx, kb.Options{SQL: n.db.SQL(), Driver: n.db.Driver(), Tokenizer: tok,
 		Clock: n.clock, Logger: log.With("component", "kb")}); err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
@@ -354,7 +356,7 @@ func (n *node) lease() (lease.Lease, error) {
 // intraday re-planning, presence for adherence). They run on the leader
 // only; their idempotency keys make a brief overlap of two leaders harmless.
 func (n *node) engines() (map[string]*engine.Runner, error) {
-	analyzer, err := emotion.LoadEmbedded()
+	analyzer, err := emotion.LoadEmbeddedWith(n.tok) // one segmenter dictionary (~130 MB) for kb and emotion
 	if err != nil {
 		return nil, fmt.Errorf("emotion models: %w", err)
 	}
