@@ -26,17 +26,55 @@ type ClassifierOptions struct {
 	Folds int
 	// Seed makes fold assignment reproducible.
 	Seed uint64
+	// Stack, with cross-validation on, also scores every class by the
+	// similarity of its nearest training example and combines those with
+	// the SVM's scores by a Stacker trained on out-of-fold scores. The stack
+	// is kept only when its cross-validated accuracy (nested: the stacker is
+	// itself cross-validated on the out-of-fold rows) beats the SVM's alone.
+	Stack bool
+	// StackLambdas are the Stacker penalties searched; nil means
+	// {3e-5, 1e-4, 3e-4}.
+	StackLambdas []float64
 }
 
-// Classifier is a text classifier: TF-IDF features and a calibrated
-// one-vs-rest linear SVM. It is safe for concurrent prediction.
+// CVResult is what cross-validation measured on the training data.
+type CVResult struct {
+	Folds int
+	// Fold is the fold each training example was held out in.
+	Fold []int
+	// Scores are the out-of-fold decision values of the chosen combination
+	// (before the temperature): what calibration and thresholds are
+	// fitted on.
+	Scores [][]float64
+	// Accuracy is the out-of-fold accuracy of the chosen combination and
+	// SVMAccuracy that of the SVM alone.
+	Accuracy, SVMAccuracy float64
+	// Stacked tells whether the SVM was stacked with nearest neighbours.
+	Stacked     bool
+	Temperature float64
+}
+
+// Classifier is a text classifier: TF-IDF features, a one-vs-rest linear
+// SVM, optionally stacked with nearest-neighbour similarity, and a softmax
+// calibrated by temperature scaling. It is safe for concurrent prediction.
 type Classifier struct {
 	Labels []string     // class names, indexed like the model's rows
 	Vec    *Vectorizer  // fitted features
-	Model  *LinearModel // calibrated linear SVM
-	// CVAccuracy is the cross-validated accuracy of the chosen C on the
-	// training data (0 when cross-validation was skipped).
+	Model  *LinearModel // linear SVM; its Temperature calibrates Scores
+	// Stack combines the SVM's scores with Neighbours' similarities (nil:
+	// the SVM's scores are used alone).
+	Stack *Stacker
+	// Neighbours indexes the training vectors.
+	Neighbours *Neighbours
+	// Examples are the training vectors, kept to rebuild Neighbours.
+	Examples []SparseVector
+	// CVAccuracy is the cross-validated accuracy of the chosen
+	// configuration on the training data (0 when cross-validation was
+	// skipped).
 	CVAccuracy float64
+	// CV holds the cross-validation details of a freshly trained
+	// classifier (nil after loading or without cross-validation).
+	CV *CVResult
 
 	chosenC float64
 }
@@ -66,18 +104,15 @@ func (p Prediction) Margin() float64 {
 }
 
 // TrainClassifier fits features and a linear SVM on texts with their labels.
-// With cross-validation on (Folds != 1) it chooses C from CGrid and fits the
-// confidence temperature on out-of-fold decision values before training the
-// final model on all the data.
+// With cross-validation on (Folds != 1) it chooses C from CGrid, decides on
+// stacking (opts.Stack) and fits the confidence temperature on out-of-fold
+// decision values before training the final model on all the data.
 func TrainClassifier(ctx context.Context, tok *Tokenizer, texts, labels []string, opts ClassifierOptions) (*Classifier, error) {
 	if len(texts) != len(labels) {
 		return nil, fmt.Errorf("text: train classifier: %d texts but %d labels", len(texts), len(labels))
 	}
 	if opts.Features == (FeatureConfig{}) {
 		opts.Features = DefaultFeatures()
-	}
-	if opts.Folds == 0 {
-		opts.Folds = 3
 	}
 	index := map[string]int{}
 	var names []string
@@ -100,31 +135,56 @@ func TrainClassifier(ctx context.Context, tok *Tokenizer, texts, labels []string
 	for i, t := range texts {
 		xs[i] = vec.Transform(t)
 	}
-	c := &Classifier{Labels: names, Vec: vec}
+	return TrainClassifierVectors(ctx, vec, names, xs, ys, opts)
+}
+
+// TrainClassifierVectors is TrainClassifier on vectors already made by the
+// fitted vec: xs[i] belongs to class labels[ys[i]]. opts.Features is not
+// used.
+func TrainClassifierVectors(ctx context.Context, vec *Vectorizer, labels []string, xs []SparseVector, ys []int, opts ClassifierOptions) (*Classifier, error) {
+	if len(xs) != len(ys) {
+		return nil, fmt.Errorf("text: train classifier: %d vectors but %d labels", len(xs), len(ys))
+	}
+	if opts.Folds == 0 {
+		opts.Folds = 3
+	}
+	classes := len(labels)
+	c := &Classifier{Labels: labels, Vec: vec, Examples: xs, Neighbours: NewNeighbours(xs, ys, classes)}
 	cfg := opts.Linear
 	temperature := 1.0
-	if opts.Folds > 1 && len(texts) >= 2*opts.Folds {
+	if opts.Folds > 1 && len(xs) >= 2*opts.Folds {
 		grid := opts.CGrid
 		if len(grid) == 0 {
 			grid = []float64{cfg.C}
 		}
-		best := -1.0
-		for _, cv := range grid {
+		cv := &CVResult{Folds: opts.Folds, Fold: stratifiedFolds(ys, classes, opts.Folds, opts.Seed), Accuracy: -1}
+		for _, cv1 := range grid {
 			lc := cfg
-			lc.C = cv
-			acc, scores, err := crossValidate(ctx, xs, ys, len(names), vec.Dim(), lc, opts.Folds, opts.Seed)
+			lc.C = cv1
+			acc, scores, err := crossValidate(ctx, xs, ys, classes, vec.Dim(), lc, opts.Folds, opts.Seed)
 			if err != nil {
 				return nil, err
 			}
-			if acc > best {
-				best = acc
-				cfg.C = cv
-				temperature = FitTemperature(scores, ys)
+			if acc > cv.Accuracy {
+				cv.Accuracy, cv.Scores = acc, scores
+				cfg.C = cv1
 			}
 		}
-		c.CVAccuracy = best
+		cv.SVMAccuracy = cv.Accuracy
+		if opts.Stack {
+			st, scores, acc, err := chooseStacker(ctx, xs, ys, classes, cv, opts)
+			if err != nil {
+				return nil, err
+			}
+			if acc > cv.Accuracy {
+				c.Stack, cv.Scores, cv.Accuracy, cv.Stacked = st, scores, acc, true
+			}
+		}
+		cv.Temperature = FitTemperature(cv.Scores, ys)
+		temperature = cv.Temperature
+		c.CVAccuracy, c.CV = cv.Accuracy, cv
 	}
-	m, err := TrainLinear(ctx, xs, ys, len(names), vec.Dim(), cfg)
+	m, err := TrainLinear(ctx, xs, ys, classes, vec.Dim(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("text: train classifier: %w", err)
 	}
@@ -132,6 +192,69 @@ func TrainClassifier(ctx context.Context, tok *Tokenizer, texts, labels []string
 	c.Model = m
 	c.chosenC = cfg.C
 	return c, nil
+}
+
+// chooseStacker stacks the out-of-fold SVM scores in cv with out-of-fold
+// nearest-neighbour similarities, picks the Stacker penalty by an inner
+// cross-validation on those rows and returns the stacker trained on all of
+// them, its inner out-of-fold scores and accuracy.
+func chooseStacker(ctx context.Context, xs []SparseVector, ys []int, classes int, cv *CVResult, opts ClassifierOptions) (*Stacker, [][]float64, float64, error) {
+	rows := make([][]float64, len(xs))
+	for f := range cv.Folds {
+		var trX []SparseVector
+		var trY []int
+		for i := range xs {
+			if cv.Fold[i] != f {
+				trX, trY = append(trX, xs[i]), append(trY, ys[i])
+			}
+		}
+		nb := NewNeighbours(trX, trY, classes)
+		for i := range xs {
+			if cv.Fold[i] == f {
+				rows[i] = append(append(make([]float64, 0, 2*classes), cv.Scores[i]...), nb.Nearest(xs[i])...)
+			}
+		}
+	}
+	lambdas := opts.StackLambdas
+	if len(lambdas) == 0 {
+		lambdas = []float64{3e-5, 1e-4, 3e-4}
+	}
+	inner := stratifiedFolds(ys, classes, cv.Folds, opts.Seed+1)
+	var bestScores [][]float64
+	bestAcc, bestLambda := -1.0, lambdas[0]
+	for _, lam := range lambdas {
+		scores := make([][]float64, len(rows))
+		correct := 0
+		for f := range cv.Folds {
+			var trR [][]float64
+			var trY []int
+			for i := range rows {
+				if inner[i] != f {
+					trR, trY = append(trR, rows[i]), append(trY, ys[i])
+				}
+			}
+			st, err := TrainStacker(ctx, trR, trY, classes, StackerConfig{Lambda: lam, Seed: opts.Seed})
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			for i := range rows {
+				if inner[i] == f {
+					scores[i] = st.Scores(rows[i])
+					if argmax(scores[i]) == ys[i] {
+						correct++
+					}
+				}
+			}
+		}
+		if acc := float64(correct) / float64(len(rows)); acc > bestAcc {
+			bestAcc, bestLambda, bestScores = acc, lam, scores
+		}
+	}
+	st, err := TrainStacker(ctx, rows, ys, classes, StackerConfig{Lambda: bestLambda, Seed: opts.Seed})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return st, bestScores, bestAcc, nil
 }
 
 // crossValidate returns the k-fold accuracy and the out-of-fold decision
@@ -194,9 +317,25 @@ func argmax(v []float64) int {
 	return best
 }
 
+// Score returns the decision value of every class for x (the stacked
+// combination when the classifier has one; apply Model.Temperature and
+// Softmax for probabilities) and the similarity of x to the nearest
+// training example of every class.
+func (c *Classifier) Score(x SparseVector) (scores, nearest []float64) {
+	scores = c.Model.Scores(x)
+	if c.Neighbours != nil {
+		nearest = c.Neighbours.Nearest(x)
+	}
+	if c.Stack != nil && nearest != nil {
+		scores = c.Stack.Scores(append(append(make([]float64, 0, 2*len(scores)), scores...), nearest...))
+	}
+	return scores, nearest
+}
+
 // Classify returns the calibrated prediction for text.
 func (c *Classifier) Classify(text string) Prediction {
-	p := c.Model.Probabilities(c.Vec.Transform(text))
+	s, _ := c.Score(c.Vec.Transform(text))
+	p := Softmax(s, c.Model.Temperature)
 	ranked := make([]LabelScore, len(p))
 	for i, x := range p {
 		ranked[i] = LabelScore{Label: c.Labels[i], Prob: x}
@@ -212,13 +351,22 @@ type classifierFile struct {
 	Vec        *Vectorizer
 	Model      *LinearModel
 	CVAccuracy float64
+	// Added after the first files were written; absent in those (no
+	// stacking, no neighbours).
+	Stack         *Stacker
+	Examples      []SparseVector
+	ExampleLabels []int32
 }
 
 const classifierFileVersion = 1
 
 // Save writes the classifier with encoding/gob.
 func (c *Classifier) Save(w io.Writer) error {
-	f := classifierFile{Version: classifierFileVersion, Labels: c.Labels, Vec: c.Vec, Model: c.Model, CVAccuracy: c.CVAccuracy}
+	f := classifierFile{Version: classifierFileVersion, Labels: c.Labels, Vec: c.Vec, Model: c.Model, CVAccuracy: c.CVAccuracy,
+		Stack: c.Stack, Examples: c.Examples}
+	if c.Neighbours != nil {
+		f.ExampleLabels = c.Neighbours.Labels
+	}
 	if err := gob.NewEncoder(w).Encode(&f); err != nil {
 		return fmt.Errorf("text: save classifier: %w", err)
 	}
@@ -238,6 +386,37 @@ func LoadClassifier(r io.Reader, tok *Tokenizer) (*Classifier, error) {
 	if f.Vec == nil || f.Model == nil || len(f.Labels) != len(f.Model.W) {
 		return nil, errors.New("text: load classifier: incomplete model")
 	}
+	if len(f.Examples) != len(f.ExampleLabels) || (f.Stack != nil && len(f.Examples) == 0) {
+		return nil, errors.New("text: load classifier: examples do not match their labels")
+	}
+	if st := f.Stack; st != nil {
+		if st.Classes != len(f.Labels) || len(st.W) != st.Classes {
+			return nil, errors.New("text: load classifier: stacker does not match the classes")
+		}
+		for _, w := range st.W {
+			if len(w) != 2*st.Classes+1 {
+				return nil, errors.New("text: load classifier: stacker does not match the classes")
+			}
+		}
+	}
 	f.Vec.SetTokenizer(tok)
-	return &Classifier{Labels: f.Labels, Vec: f.Vec, Model: f.Model, CVAccuracy: f.CVAccuracy}, nil
+	c := &Classifier{Labels: f.Labels, Vec: f.Vec, Model: f.Model, CVAccuracy: f.CVAccuracy, Stack: f.Stack}
+	if len(f.Examples) > 0 {
+		ys := make([]int, len(f.ExampleLabels))
+		for i, y := range f.ExampleLabels {
+			if y < 0 || int(y) >= len(f.Labels) {
+				return nil, errors.New("text: load classifier: example label out of range")
+			}
+			ys[i] = int(y)
+		}
+		c.SetExamples(f.Examples, ys)
+	}
+	return c, nil
+}
+
+// SetExamples replaces the training vectors the classifier's Neighbours
+// index (for a classifier loaded from a file that did not hold them).
+func (c *Classifier) SetExamples(xs []SparseVector, ys []int) {
+	c.Examples = xs
+	c.Neighbours = NewNeighbours(xs, ys, len(c.Labels))
 }

@@ -31,7 +31,12 @@ type MatchReport struct {
 // matchOptions is the configuration EvalMatch trains with; chosen on the
 // AFQMC train split only.
 func matchOptions() MatcherOptions {
-	return MatcherOptions{GBDT: GBDTConfig{Trees: 300, MaxDepth: 5, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1}, Folds: 5, Seed: 1}
+	return MatcherOptions{GBDTGrid: []GBDTConfig{
+		{Trees: 300, MaxDepth: 5, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1},
+		{Trees: 600, MaxDepth: 6, LearningRate: 0.03, MinLeaf: 50, Subsample: 0.8, Seed: 1},
+		{Trees: 500, MaxDepth: 4, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1},
+		{Trees: 1000, MaxDepth: 6, LearningRate: 0.015, MinLeaf: 80, Subsample: 0.7, Seed: 1},
+	}, Folds: 5, Seed: 1}
 }
 
 // EvalMatch trains a question matcher on dataDir/train.txt (TSV s1, s2,

@@ -2,6 +2,8 @@ package text
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -110,16 +112,10 @@ func TestExploreIntentBlend(t *testing.T) {
 		lc   LinearConfig
 	}
 	w2c15 := FeatureConfig{WordNGrams: 2, CharMin: 1, CharMax: 5, MinDF: 1}
-	w3c15 := FeatureConfig{WordNGrams: 3, CharMin: 1, CharMax: 5, MinDF: 1}
-	w2c16 := FeatureConfig{WordNGrams: 2, CharMin: 1, CharMax: 6, MinDF: 1}
 	views := []view{
 		{"w2c15 C1", w2c15, LinearConfig{C: 1}},
-		{"w2c15 C0.5", w2c15, LinearConfig{C: 0.5}},
-		{"w2c15 C2", w2c15, LinearConfig{C: 2}},
-		{"w2c15 C1 hinge", w2c15, LinearConfig{C: 1, L1Loss: true}},
-		{"w2c15 C1 eps0.01", w2c15, LinearConfig{C: 1, Epsilon: 0.01}},
-		{"w3c15 C1", w3c15, LinearConfig{C: 1}},
-		{"w2c16 C1", w2c16, LinearConfig{C: 1}},
+		{"w3", FeatureConfig{WordNGrams: 3, MinDF: 1}, LinearConfig{C: 1}},
+		{"c26", FeatureConfig{CharMin: 2, CharMax: 6, MinDF: 1}, LinearConfig{C: 1}},
 	}
 	oofSVM := make([][][]float64, len(views))
 	oofKNN := make([][][]float64, len(views))
@@ -158,6 +154,9 @@ func TestExploreIntentBlend(t *testing.T) {
 		}
 		t.Logf("view %s: svm %.4f knn %.4f (%s)", v.name, accOf(oofSVM[vi], ys), accOf(oofKNN[vi], ys), time.Since(st))
 	}
+	stackExplore(t, [][][]float64{oofSVM[0], oofKNN[0]}, ys, classes)
+	stackExplore(t, [][][]float64{oofSVM[0], oofKNN[0], oofSVM[1], oofSVM[2]}, ys, classes)
+	stackExplore(t, [][][]float64{oofSVM[0], oofKNN[0], oofSVM[1], oofSVM[2], oofKNN[2]}, ys, classes)
 	combine := func(ws []float64, betas []float64) [][]float64 {
 		out := make([][]float64, len(ys))
 		for i := range ys {
@@ -177,6 +176,82 @@ func TestExploreIntentBlend(t *testing.T) {
 			ws[vi], bs[vi] = 1, b
 			t.Logf("%s + %.2f knn: %.4f", views[vi].name, b, accOf(combine(ws, bs), ys))
 		}
+	}
+}
+
+// stackExplore evaluates, by 3-fold CV on the out-of-fold rows, a
+// multinomial logistic regression on [svm scores, knn similarities].
+func stackExplore(t *testing.T, blocks [][][]float64, ys []int, classes int) {
+	rows := make([][]float64, len(ys))
+	for i := range ys {
+		for _, b := range blocks {
+			rows[i] = append(rows[i], b[i]...)
+		}
+	}
+	fold := stratifiedFolds(ys, classes, 3, 7)
+	d := len(rows[0])
+	for _, lam := range []float64{3e-5, 1e-4, 3e-4} {
+		correct := 0
+		for f := range 3 {
+			w := make([][]float64, classes)
+			for c := range w {
+				w[c] = make([]float64, d+1)
+				w[c][c] = 1
+				w[c][classes+c] = 0.5
+			}
+			var idx []int
+			for i := range ys {
+				if fold[i] != f {
+					idx = append(idx, i)
+				}
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			lr := 0.1
+			for ep := range 15 {
+				rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+				eta := lr / (1 + float64(ep))
+				for _, i := range idx {
+					z := make([]float64, classes)
+					for c := range classes {
+						s := w[c][d]
+						for k, x := range rows[i] {
+							s += w[c][k] * x
+						}
+						z[c] = s
+					}
+					p := Softmax(z, 1)
+					for c := range classes {
+						g := p[c]
+						if c == ys[i] {
+							g--
+						}
+						for k, x := range rows[i] {
+							w[c][k] -= eta * (g*x + lam*w[c][k])
+						}
+						w[c][d] -= eta * g
+					}
+				}
+			}
+			for i := range ys {
+				if fold[i] != f {
+					continue
+				}
+				best, bc := math.Inf(-1), 0
+				for c := range classes {
+					s := w[c][d]
+					for k, x := range rows[i] {
+						s += w[c][k] * x
+					}
+					if s > best {
+						best, bc = s, c
+					}
+				}
+				if bc == ys[i] {
+					correct++
+				}
+			}
+		}
+		t.Logf("stack of %d blocks, lambda %g: %.4f", len(blocks), lam, float64(correct)/float64(len(ys)))
 	}
 }
 
@@ -202,7 +277,9 @@ func TestExploreMatchCV(t *testing.T) {
 		t.Skip(err)
 	}
 	st := time.Now()
-	m, _, err := trainMatchEval(context.Background(), train, matchOptions())
+	opts := matchOptions()
+	opts.Log = func(s string) { t.Log(s) }
+	m, _, err := trainMatchEval(context.Background(), train, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

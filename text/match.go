@@ -142,7 +142,7 @@ func pairFeatureNames() []string {
 		"cos_words", "cos_chars", "diff_words", "diff_idf_sum", "diff_idf_max", "te_min", "te_mean",
 		"te_cross_min", "te_known", "neg_mismatch", "digit_mismatch", "equal", "sparse_svm",
 		"q_why", "q_how", "q_when", "q_amount", "q_can", "q_what", "q_where", "q_mismatch",
-		"emb_cos", "align_mean", "align_min"}
+		"emb_cos", "align_mean", "align_min", "te_char_min", "te_char_mean", "te_shared_min", "te_shared_mean"}
 }
 
 // questionCues are the kinds of question a customer asks and the words
@@ -228,11 +228,45 @@ func (p *PairFeaturizer) fitRates(pairs []Pair) {
 			}
 			p.Cross[k] = r
 		}
+		for _, k := range p.contextKeys(pr.A, pr.B) {
+			r := p.Diff[k]
+			r.N++
+			if pr.Same {
+				r.Pos++
+			}
+			p.Diff[k] = r
+		}
 	}
 	p.Prior = 0.5
 	if len(pairs) > 0 {
 		p.Prior = float64(pos) / float64(len(pairs))
 	}
+}
+
+// contextKeys returns the keys under which Diff also counts one-sided
+// character bigrams ("c" prefix: robust to segmentation slips) and shared
+// words ("s" prefix: topics whose pairs tend to match or not).
+func (p *PairFeaturizer) contextKeys(a, b string) []string {
+	var out []string
+	ba, bb := set(CharNGrams(a, 2, 2)), set(CharNGrams(b, 2, 2))
+	for g := range ba {
+		if _, ok := bb[g]; !ok {
+			out = append(out, "c\x00"+g)
+		}
+	}
+	for g := range bb {
+		if _, ok := ba[g]; !ok {
+			out = append(out, "c\x00"+g)
+		}
+	}
+	wa, wb := set(p.tok.Terms(a)), set(p.tok.Terms(b))
+	for w := range wa {
+		if _, ok := wb[w]; ok {
+			out = append(out, "s\x00"+w)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func crossKeys(a, b []string) []string {
@@ -366,12 +400,43 @@ func (p *PairFeaturizer) Features(a, b string) []float64 {
 	}
 	qs = append(qs, float64(bits.OnesCount(qa^qb)))
 	qs = append(qs, p.embeddingFeatures(a, b, onlyA, onlyB)...)
+	qs = append(qs, p.contextRates(a, b)...)
 	return append([]float64{la, lb, math.Abs(la - lb), minLen / maxLen, jaccard(ca, cb), jaccard(ba, bb),
 		jaccard(wa, wb), overlapMin, ed / maxLen, ed, float64(longestCommonSubstring(ra, rb)) / minLen,
 		float64(lcsLength(ra, rb)) / maxLen,
 		Cosine(p.Words.Transform(a), p.Words.Transform(b)), Cosine(p.Chars.Transform(a), p.Chars.Transform(b)),
 		float64(len(diff)), idfSum, idfMax, teMin, teMean, crossMin, float64(known),
 		mismatch(ra, rb, "不没无未非别"), mismatch(ra, rb, "0123456789一二三四五六七八九十"), eq, sparse}, qs...)
+}
+
+// contextRates returns the least and mean smoothed match rate of the
+// pair's one-sided character bigrams and of its shared words (the prior
+// when there is none).
+func (p *PairFeaturizer) contextRates(a, b string) []float64 {
+	cMin, sMin := 1.0, 1.0
+	var cSum, sSum float64
+	var cN, sN int
+	for _, k := range p.contextKeys(a, b) {
+		r, ok := p.Diff[k]
+		v := p.smoothed(r, ok)
+		if k[0] == 'c' {
+			cMin, cSum, cN = min(cMin, v), cSum+v, cN+1
+		} else {
+			sMin, sSum, sN = min(sMin, v), sSum+v, sN+1
+		}
+	}
+	cMean, sMean := p.Prior, p.Prior
+	if cN > 0 {
+		cMean = cSum / float64(cN)
+	} else {
+		cMin = p.Prior
+	}
+	if sN > 0 {
+		sMean = sSum / float64(sN)
+	} else {
+		sMin = p.Prior
+	}
+	return []float64{cMin, cMean, sMin, sMean}
 }
 
 // embeddingFeatures returns the cosine of the idf-weighted mean word
@@ -499,6 +564,8 @@ type MatcherOptions struct {
 	// GBDTGrid, when not empty, replaces GBDT with the configuration of
 	// the grid whose out-of-fold accuracy is highest.
 	GBDTGrid []GBDTConfig
+	// Log, when set, receives a line per configuration tried.
+	Log func(string)
 	// Folds is the number of folds used for out-of-fold mismatch statistics
 	// and for choosing the decision threshold; 0 means 5.
 	Folds int
@@ -550,6 +617,9 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 			return nil, err
 		}
 		thr, acc, cvF1 := bestThreshold(oof, ys)
+		if opts.Log != nil {
+			opts.Log(fmt.Sprintf("gbdt %+v: cv accuracy %.4f F1 %.4f at %.2f", g, acc, cvF1, thr))
+		}
 		if acc > best.CVAccuracy {
 			best.Threshold, best.CVAccuracy, best.CVF1, cfg = thr, acc, cvF1, g
 		}
