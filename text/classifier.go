@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"sort"
 )
@@ -233,7 +234,7 @@ func chooseStacker(ctx context.Context, xs []SparseVector, ys []int, classes int
 					trR, trY = append(trR, rows[i]), append(trY, ys[i])
 				}
 			}
-			st, err := TrainStacker(ctx, trR, trY, classes, StackerConfig{Lambda: lam, Seed: opts.Seed})
+			st, err := TrainStacker(ctx, trR, trY, classes, StackerConfig{Lambda: lam, Seed: opts.Seed, BlockWeights: []float64{1, blendBeta(trR, trY, classes)}})
 			if err != nil {
 				return nil, nil, 0, err
 			}
@@ -250,7 +251,7 @@ func chooseStacker(ctx context.Context, xs []SparseVector, ys []int, classes int
 			bestAcc, bestLambda, bestScores = acc, lam, scores
 		}
 	}
-	st, err := TrainStacker(ctx, rows, ys, classes, StackerConfig{Lambda: bestLambda, Seed: opts.Seed})
+	st, err := TrainStacker(ctx, rows, ys, classes, StackerConfig{Lambda: bestLambda, Seed: opts.Seed, BlockWeights: []float64{1, blendBeta(rows, ys, classes)}})
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -315,6 +316,31 @@ func argmax(v []float64) int {
 		}
 	}
 	return best
+}
+
+// blendBeta returns the beta of the blend svm + beta*nearest that is most
+// accurate on rows (blocks: SVM scores, nearest similarities): where a
+// Stacker starts.
+func blendBeta(rows [][]float64, ys []int, classes int) float64 {
+	beta, bestCorrect := 0.0, -1
+	for _, b := range []float64{0, 0.125, 0.25, 0.5, 1} {
+		correct := 0
+		for i, r := range rows {
+			best, bc := math.Inf(-1), 0
+			for c := range classes {
+				if v := r[c] + b*r[classes+c]; v > best {
+					best, bc = v, c
+				}
+			}
+			if bc == ys[i] {
+				correct++
+			}
+		}
+		if correct > bestCorrect {
+			beta, bestCorrect = b, correct
+		}
+	}
+	return beta
 }
 
 // Score returns the decision value of every class for x (the stacked

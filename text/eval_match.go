@@ -34,8 +34,6 @@ func matchOptions() MatcherOptions {
 	return MatcherOptions{GBDTGrid: []GBDTConfig{
 		{Trees: 300, MaxDepth: 5, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1},
 		{Trees: 600, MaxDepth: 6, LearningRate: 0.03, MinLeaf: 50, Subsample: 0.8, Seed: 1},
-		{Trees: 500, MaxDepth: 4, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1},
-		{Trees: 1000, MaxDepth: 6, LearningRate: 0.015, MinLeaf: 80, Subsample: 0.7, Seed: 1},
 	}, Folds: 5, Seed: 1}
 }
 

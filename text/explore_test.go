@@ -285,3 +285,101 @@ func TestExploreMatchCV(t *testing.T) {
 	}
 	t.Logf("cv accuracy %.4f F1 %.4f threshold %.2f (%s)", m.CVAccuracy, m.CVF1, m.Threshold, time.Since(st))
 }
+
+// TestExploreIntentStack runs the product's stacking choice on the
+// BANKING77 train split. Run with STARPOST_EXPLORE=stack.
+func TestExploreIntentStack(t *testing.T) {
+	if os.Getenv("STARPOST_EXPLORE") != "stack" {
+		t.Skip("set STARPOST_EXPLORE=stack")
+	}
+	ctx := context.Background()
+	trX, trY, err := readLabelledCSV(filepath.Join(dataRoot(), "banking77", "train.csv"))
+	if err != nil {
+		t.Skip(err)
+	}
+	tok, err := NewTokenizer(TokenizerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := intentOptions()
+	opts.CGrid = []float64{1}
+	st := time.Now()
+	clf, err := TrainClassifier(ctx, tok, trX, trY, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("svm %.4f chosen %.4f stacked %v (%s)", clf.CV.SVMAccuracy, clf.CV.Accuracy, clf.CV.Stacked, time.Since(st))
+	ys := make([]int, len(trY))
+	for i, l := range trY {
+		for c, n := range clf.Labels {
+			if n == l {
+				ys[i] = c
+			}
+		}
+	}
+	for _, lam := range []float64{1e-5, 1e-4} {
+		opts.StackLambdas = []float64{lam}
+		_, _, acc, err := chooseStacker(ctx, clf.Examples, ys, len(clf.Labels), clf.CV, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("lambda %g: %.4f", lam, acc)
+	}
+}
+
+// TestExploreMatchHoldout trains the matcher on 80 % of the AFQMC train
+// split and compares, on the other 20 % (still train data), predicting with
+// the statistics of all training pairs and averaging over the folds'. Run
+// with STARPOST_EXPLORE=holdout.
+func TestExploreMatchHoldout(t *testing.T) {
+	if os.Getenv("STARPOST_EXPLORE") != "holdout" {
+		t.Skip("set STARPOST_EXPLORE=holdout")
+	}
+	pairs, err := readPairs(filepath.Join(dataRoot(), "afqmc", "train.txt"))
+	if err != nil {
+		t.Skip(err)
+	}
+	ys := make([]int, len(pairs))
+	for i, p := range pairs {
+		if p.Same {
+			ys[i] = 1
+		}
+	}
+	split := stratifiedFolds(ys, 2, 5, 99)
+	var tr, ho []Pair
+	for i, p := range pairs {
+		if split[i] == 0 {
+			ho = append(ho, p)
+		} else {
+			tr = append(tr, p)
+		}
+	}
+	opts := matchOptions()
+	opts.FoldAverage = true
+	opts.Log = func(s string) { t.Log(s) }
+	m, _, err := trainMatchEval(context.Background(), tr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	score := func(name string) {
+		var tp, fp, fn, correct int
+		for _, p := range ho {
+			_, same := m.Match(p.A, p.B)
+			if same == p.Same {
+				correct++
+			}
+			switch {
+			case same && p.Same:
+				tp++
+			case same:
+				fp++
+			case p.Same:
+				fn++
+			}
+		}
+		t.Logf("%s: holdout accuracy %.4f F1 %.4f (cv %.4f F1 %.4f, threshold %.2f)", name, float64(correct)/float64(len(ho)), f1(tp, fp, fn), m.CVAccuracy, m.CVF1, m.Threshold)
+	}
+	score("fold average")
+	m.FoldStats = nil
+	score("all-pairs statistics")
+}

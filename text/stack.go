@@ -14,6 +14,9 @@ type StackerConfig struct {
 	Epochs int     // passes of stochastic gradient descent [12]
 	Rate   float64 // initial learning rate, decayed as Rate/(1+epoch) [0.1]
 	Seed   uint64  // example order
+	// BlockWeights are the starting weights of each block's own-class
+	// score (nil means 1 for every block).
+	BlockWeights []float64
 }
 
 // Stacker is a multinomial logistic regression that reads, for every class,
@@ -28,9 +31,9 @@ type Stacker struct {
 }
 
 // TrainStacker fits a Stacker on rows (each the concatenation of blocks of
-// classes scores) with true classes ys. The weights start as "sum of the
-// blocks' own-class scores", so an untrained stacker reproduces an
-// unweighted ensemble.
+// classes scores) with true classes ys. The weights start as "weighted sum
+// of the blocks' own-class scores" (cfg.BlockWeights), so an untrained
+// stacker reproduces that blend of the base models.
 func TrainStacker(ctx context.Context, rows [][]float64, ys []int, classes int, cfg StackerConfig) (*Stacker, error) {
 	if len(rows) == 0 || len(rows) != len(ys) {
 		return nil, errors.New("text: train stacker: need as many classes as rows, at least one")
@@ -51,8 +54,11 @@ func TrainStacker(ctx context.Context, rows [][]float64, ys []int, classes int, 
 	w := make([][]float64, classes)
 	for c := range w {
 		w[c] = make([]float64, d+1)
-		for b := 0; b < d; b += classes {
-			w[c][b+c] = 1
+		for b := 0; b < d/classes; b++ {
+			w[c][b*classes+c] = 1
+			if b < len(cfg.BlockWeights) {
+				w[c][b*classes+c] = cfg.BlockWeights[b]
+			}
 		}
 	}
 	order := make([]int, len(rows))
