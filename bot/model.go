@@ -59,10 +59,10 @@ type TrainOptions struct {
 	// SimFloor is the least MinSimilarity (0 means 0.2): with a handful of
 	// questions per intent the quantile alone is too noisy.
 	SimFloor float64
-	// NoStack turns off stacking the SVM with nearest-neighbour similarity
-	// (text.ClassifierOptions.Stack), which cross-validation otherwise
+	// NoBlend turns off blending the SVM with nearest-neighbour similarity
+	// (text.ClassifierOptions.Blend), which cross-validation otherwise
 	// keeps when it is more accurate than the SVM alone.
-	NoStack bool
+	NoBlend bool
 }
 
 func (o TrainOptions) withDefaults() TrainOptions {
@@ -207,7 +207,7 @@ func Train(ctx context.Context, tok *text.Tokenizer, examples []Example, intents
 	}
 	met := Metrics{Examples: len(texts), Intents: len(labels), Temperature: 1, MinSimilarity: opts.SimFloor}
 	folds := min(opts.Folds, len(texts)/2)
-	co := text.ClassifierOptions{Linear: text.LinearConfig{C: opts.C, Seed: opts.Seed}, Folds: max(folds, 1), Seed: opts.Seed, Stack: !opts.NoStack}
+	co := text.ClassifierOptions{Linear: text.LinearConfig{C: opts.C, Seed: opts.Seed}, Folds: max(folds, 1), Seed: opts.Seed, Blend: !opts.NoBlend}
 	clf, err := text.TrainClassifierVectors(ctx, vec, labels, xs, ys, co)
 	if err != nil {
 		return nil, fmt.Errorf("bot: train: %w", err)

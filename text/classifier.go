@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"sort"
 )
@@ -27,15 +26,13 @@ type ClassifierOptions struct {
 	Folds int
 	// Seed makes fold assignment reproducible.
 	Seed uint64
-	// Stack, with cross-validation on, also scores every class by the
-	// similarity of its nearest training example and combines those with
-	// the SVM's scores by a Stacker trained on out-of-fold scores. The stack
-	// is kept only when its cross-validated accuracy (nested: the stacker is
-	// itself cross-validated on the out-of-fold rows) beats the SVM's alone.
-	Stack bool
-	// StackLambdas are the Stacker penalties searched; nil means
-	// {3e-5, 1e-4, 3e-4}.
-	StackLambdas []float64
+	// Blend, with cross-validation on, also scores every class by the
+	// similarity of its nearest training example and adds Beta times that
+	// to the SVM's scores, Beta chosen on the out-of-fold scores. The blend
+	// is kept only when its cross-validated accuracy beats the SVM's alone
+	// (nested: Beta is chosen on some of the out-of-fold rows and measured
+	// on the others).
+	Blend bool
 }
 
 // CVResult is what cross-validation measured on the training data.
@@ -50,21 +47,22 @@ type CVResult struct {
 	// Accuracy is the out-of-fold accuracy of the chosen combination and
 	// SVMAccuracy that of the SVM alone.
 	Accuracy, SVMAccuracy float64
-	// Stacked tells whether the SVM was stacked with nearest neighbours.
-	Stacked     bool
+	// Beta is the weight of the nearest-neighbour similarity in the
+	// scores (0: the SVM alone).
+	Beta        float64
 	Temperature float64
 }
 
 // Classifier is a text classifier: TF-IDF features, a one-vs-rest linear
-// SVM, optionally stacked with nearest-neighbour similarity, and a softmax
+// SVM, optionally blended with nearest-neighbour similarity, and a softmax
 // calibrated by temperature scaling. It is safe for concurrent prediction.
 type Classifier struct {
 	Labels []string     // class names, indexed like the model's rows
 	Vec    *Vectorizer  // fitted features
 	Model  *LinearModel // linear SVM; its Temperature calibrates Scores
-	// Stack combines the SVM's scores with Neighbours' similarities (nil:
-	// the SVM's scores are used alone).
-	Stack *Stacker
+	// Beta is the weight of Neighbours' similarities added to the SVM's
+	// scores (0: the SVM's scores alone).
+	Beta float64
 	// Neighbours indexes the training vectors.
 	Neighbours *Neighbours
 	// Examples are the training vectors, kept to rebuild Neighbours.
@@ -106,7 +104,7 @@ func (p Prediction) Margin() float64 {
 
 // TrainClassifier fits features and a linear SVM on texts with their labels.
 // With cross-validation on (Folds != 1) it chooses C from CGrid, decides on
-// stacking (opts.Stack) and fits the confidence temperature on out-of-fold
+// the nearest-neighbour blend (opts.Blend) and fits the confidence temperature on out-of-fold
 // decision values before training the final model on all the data.
 func TrainClassifier(ctx context.Context, tok *Tokenizer, texts, labels []string, opts ClassifierOptions) (*Classifier, error) {
 	if len(texts) != len(labels) {
@@ -172,13 +170,10 @@ func TrainClassifierVectors(ctx context.Context, vec *Vectorizer, labels []strin
 			}
 		}
 		cv.SVMAccuracy = cv.Accuracy
-		if opts.Stack {
-			st, scores, acc, err := chooseStacker(ctx, xs, ys, classes, cv, opts)
-			if err != nil {
-				return nil, err
-			}
+		if opts.Blend {
+			beta, scores, acc := chooseBlend(xs, ys, classes, cv, opts.Seed)
 			if acc > cv.Accuracy {
-				c.Stack, cv.Scores, cv.Accuracy, cv.Stacked = st, scores, acc, true
+				c.Beta, cv.Scores, cv.Accuracy, cv.Beta = beta, scores, acc, beta
 			}
 		}
 		cv.Temperature = FitTemperature(cv.Scores, ys)
@@ -195,11 +190,11 @@ func TrainClassifierVectors(ctx context.Context, vec *Vectorizer, labels []strin
 	return c, nil
 }
 
-// chooseStacker stacks the out-of-fold SVM scores in cv with out-of-fold
-// nearest-neighbour similarities, picks the Stacker penalty by an inner
-// cross-validation on those rows and returns the stacker trained on all of
-// them, its inner out-of-fold scores and accuracy.
-func chooseStacker(ctx context.Context, xs []SparseVector, ys []int, classes int, cv *CVResult, opts ClassifierOptions) (*Stacker, [][]float64, float64, error) {
+// chooseBlend adds out-of-fold nearest-neighbour similarities to the
+// out-of-fold SVM scores in cv and returns the beta of the most accurate
+// blend on all rows, the blended scores and the nested accuracy: beta
+// chosen on the rows of all inner folds but one, measured on that one.
+func chooseBlend(xs []SparseVector, ys []int, classes int, cv *CVResult, seed uint64) (float64, [][]float64, float64) {
 	rows := make([][]float64, len(xs))
 	for f := range cv.Folds {
 		var trX []SparseVector
@@ -216,46 +211,38 @@ func chooseStacker(ctx context.Context, xs []SparseVector, ys []int, classes int
 			}
 		}
 	}
-	lambdas := opts.StackLambdas
-	if len(lambdas) == 0 {
-		lambdas = []float64{3e-5, 1e-4, 3e-4}
-	}
-	inner := stratifiedFolds(ys, classes, cv.Folds, opts.Seed+1)
-	var bestScores [][]float64
-	bestAcc, bestLambda := -1.0, lambdas[0]
-	for _, lam := range lambdas {
-		scores := make([][]float64, len(rows))
-		correct := 0
-		for f := range cv.Folds {
-			var trR [][]float64
-			var trY []int
-			for i := range rows {
-				if inner[i] != f {
-					trR, trY = append(trR, rows[i]), append(trY, ys[i])
-				}
-			}
-			st, err := TrainStacker(ctx, trR, trY, classes, StackerConfig{Lambda: lam, Seed: opts.Seed, BlockWeights: []float64{1, blendBeta(trR, trY, classes)}})
-			if err != nil {
-				return nil, nil, 0, err
-			}
-			for i := range rows {
-				if inner[i] == f {
-					scores[i] = st.Scores(rows[i])
-					if argmax(scores[i]) == ys[i] {
-						correct++
-					}
-				}
+	inner := stratifiedFolds(ys, classes, cv.Folds, seed+1)
+	correct := 0
+	for f := range cv.Folds {
+		var trR [][]float64
+		var trY []int
+		for i := range rows {
+			if inner[i] != f {
+				trR, trY = append(trR, rows[i]), append(trY, ys[i])
 			}
 		}
-		if acc := float64(correct) / float64(len(rows)); acc > bestAcc {
-			bestAcc, bestLambda, bestScores = acc, lam, scores
+		b := blendBeta(trR, trY, classes)
+		for i, r := range rows {
+			if inner[i] == f && argmax(blend(r, classes, b)) == ys[i] {
+				correct++
+			}
 		}
 	}
-	st, err := TrainStacker(ctx, rows, ys, classes, StackerConfig{Lambda: bestLambda, Seed: opts.Seed, BlockWeights: []float64{1, blendBeta(rows, ys, classes)}})
-	if err != nil {
-		return nil, nil, 0, err
+	beta := blendBeta(rows, ys, classes)
+	scores := make([][]float64, len(rows))
+	for i, r := range rows {
+		scores[i] = blend(r, classes, beta)
 	}
-	return st, bestScores, bestAcc, nil
+	return beta, scores, float64(correct) / float64(len(rows))
+}
+
+// blend returns svm + beta*nearest for a row holding both blocks.
+func blend(row []float64, classes int, beta float64) []float64 {
+	out := make([]float64, classes)
+	for c := range out {
+		out[c] = row[c] + beta*row[classes+c]
+	}
+	return out
 }
 
 // crossValidate returns the k-fold accuracy and the out-of-fold decision
@@ -319,20 +306,13 @@ func argmax(v []float64) int {
 }
 
 // blendBeta returns the beta of the blend svm + beta*nearest that is most
-// accurate on rows (blocks: SVM scores, nearest similarities): where a
-// Stacker starts.
+// accurate on rows (blocks: SVM scores, nearest similarities).
 func blendBeta(rows [][]float64, ys []int, classes int) float64 {
 	beta, bestCorrect := 0.0, -1
 	for _, b := range []float64{0, 0.125, 0.25, 0.5, 1} {
 		correct := 0
 		for i, r := range rows {
-			best, bc := math.Inf(-1), 0
-			for c := range classes {
-				if v := r[c] + b*r[classes+c]; v > best {
-					best, bc = v, c
-				}
-			}
-			if bc == ys[i] {
+			if argmax(blend(r, classes, b)) == ys[i] {
 				correct++
 			}
 		}
@@ -343,17 +323,19 @@ func blendBeta(rows [][]float64, ys []int, classes int) float64 {
 	return beta
 }
 
-// Score returns the decision value of every class for x (the stacked
-// combination when the classifier has one; apply Model.Temperature and
-// Softmax for probabilities) and the similarity of x to the nearest
+// Score returns the decision value of every class for x (the SVM's plus
+// Beta times the nearest similarity; apply Model.Temperature and Softmax
+// for probabilities) and the similarity of x to the nearest
 // training example of every class.
 func (c *Classifier) Score(x SparseVector) (scores, nearest []float64) {
 	scores = c.Model.Scores(x)
 	if c.Neighbours != nil {
 		nearest = c.Neighbours.Nearest(x)
 	}
-	if c.Stack != nil && nearest != nil {
-		scores = c.Stack.Scores(append(append(make([]float64, 0, 2*len(scores)), scores...), nearest...))
+	if c.Beta != 0 && nearest != nil {
+		for k := range scores {
+			scores[k] += c.Beta * nearest[k]
+		}
 	}
 	return scores, nearest
 }
@@ -378,8 +360,8 @@ type classifierFile struct {
 	Model      *LinearModel
 	CVAccuracy float64
 	// Added after the first files were written; absent in those (no
-	// stacking, no neighbours).
-	Stack         *Stacker
+	// blend, no neighbours).
+	Beta          float64
 	Examples      []SparseVector
 	ExampleLabels []int32
 }
@@ -389,7 +371,7 @@ const classifierFileVersion = 1
 // Save writes the classifier with encoding/gob.
 func (c *Classifier) Save(w io.Writer) error {
 	f := classifierFile{Version: classifierFileVersion, Labels: c.Labels, Vec: c.Vec, Model: c.Model, CVAccuracy: c.CVAccuracy,
-		Stack: c.Stack, Examples: c.Examples}
+		Beta: c.Beta, Examples: c.Examples}
 	if c.Neighbours != nil {
 		f.ExampleLabels = c.Neighbours.Labels
 	}
@@ -412,21 +394,11 @@ func LoadClassifier(r io.Reader, tok *Tokenizer) (*Classifier, error) {
 	if f.Vec == nil || f.Model == nil || len(f.Labels) != len(f.Model.W) {
 		return nil, errors.New("text: load classifier: incomplete model")
 	}
-	if len(f.Examples) != len(f.ExampleLabels) || (f.Stack != nil && len(f.Examples) == 0) {
+	if len(f.Examples) != len(f.ExampleLabels) || (f.Beta != 0 && len(f.Examples) == 0) {
 		return nil, errors.New("text: load classifier: examples do not match their labels")
 	}
-	if st := f.Stack; st != nil {
-		if st.Classes != len(f.Labels) || len(st.W) != st.Classes {
-			return nil, errors.New("text: load classifier: stacker does not match the classes")
-		}
-		for _, w := range st.W {
-			if len(w) != 2*st.Classes+1 {
-				return nil, errors.New("text: load classifier: stacker does not match the classes")
-			}
-		}
-	}
 	f.Vec.SetTokenizer(tok)
-	c := &Classifier{Labels: f.Labels, Vec: f.Vec, Model: f.Model, CVAccuracy: f.CVAccuracy, Stack: f.Stack}
+	c := &Classifier{Labels: f.Labels, Vec: f.Vec, Model: f.Model, CVAccuracy: f.CVAccuracy, Beta: f.Beta}
 	if len(f.Examples) > 0 {
 		ys := make([]int, len(f.ExampleLabels))
 		for i, y := range f.ExampleLabels {

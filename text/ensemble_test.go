@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"math"
-	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -39,46 +38,6 @@ func TestNeighboursNearest(t *testing.T) {
 	}
 }
 
-// TestStackerLearnsWhichBlockToTrust gives the stacker a block of noise and
-// a block that points at the right class; it must learn to follow the
-// second even when it starts trusting the first.
-func TestStackerLearnsWhichBlockToTrust(t *testing.T) {
-	const classes = 4
-	rng := rand.New(rand.NewPCG(1, 2))
-	var rows [][]float64
-	var ys []int
-	for range 400 {
-		y := rng.IntN(classes)
-		row := make([]float64, 2*classes)
-		for c := range classes {
-			row[c] = rng.Float64() * 2 // noise
-			row[classes+c] = 0.2 * rng.Float64()
-		}
-		row[classes+y] += 0.5
-		rows, ys = append(rows, row), append(ys, y)
-	}
-	acc := func(score func([]float64) []float64) float64 {
-		n := 0
-		for i, r := range rows {
-			if argmax(score(r)) == ys[i] {
-				n++
-			}
-		}
-		return float64(n) / float64(len(rows))
-	}
-	noise := acc(func(r []float64) []float64 { return r[:classes] })
-	st, err := TrainStacker(context.Background(), rows, ys, classes, StackerConfig{Seed: 1, Epochs: 30, Rate: 0.5, BlockWeights: []float64{1, 0.1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := acc(st.Scores); got < 0.95 || got <= noise {
-		t.Fatalf("stacker accuracy %.3f (noise block alone %.3f)", got, noise)
-	}
-	if _, err := TrainStacker(context.Background(), [][]float64{{1, 2, 3}}, []int{0}, 2, StackerConfig{}); err == nil {
-		t.Error("rows that are not blocks of the classes were accepted")
-	}
-}
-
 func TestBlendBeta(t *testing.T) {
 	// The SVM block is wrong on two rows the nearest block gets right; a
 	// small beta fixes them without breaking the rest.
@@ -93,37 +52,24 @@ func TestBlendBeta(t *testing.T) {
 	}
 }
 
-func TestClassifierStackedSaveLoad(t *testing.T) {
+func TestClassifierBlendSaveLoad(t *testing.T) {
 	tok := mustTokenizer(t)
 	texts, labels := toyIntents()
 	ctx := context.Background()
-	clf, err := TrainClassifier(ctx, tok, texts, labels, ClassifierOptions{Folds: 2, Seed: 3, Stack: true})
+	clf, err := TrainClassifier(ctx, tok, texts, labels, ClassifierOptions{Folds: 2, Seed: 3, Blend: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if clf.CV == nil || clf.Neighbours == nil || len(clf.Examples) != len(texts) {
-		t.Fatalf("stacking run kept no cross-validation or neighbours: %+v", clf.CV)
+		t.Fatalf("blend run kept no cross-validation or neighbours: %+v", clf.CV)
 	}
-	if clf.CV.Stacked != (clf.Stack != nil) || clf.CV.Accuracy < clf.CV.SVMAccuracy {
-		t.Fatalf("stack kept %v with accuracy %.3f against the SVM's %.3f", clf.Stack != nil, clf.CV.Accuracy, clf.CV.SVMAccuracy)
+	if clf.CV.Beta != clf.Beta || clf.CV.Accuracy < clf.CV.SVMAccuracy {
+		t.Fatalf("blend weight %v with accuracy %.3f against the SVM's %.3f", clf.Beta, clf.CV.Accuracy, clf.CV.SVMAccuracy)
 	}
-	if clf.Stack == nil {
-		// Too little data for the stack to win here: attach one trained on
-		// the training rows so saving and loading a stack is tested.
-		var rows [][]float64
-		var ys []int
-		for i, tx := range texts {
-			s, near := clf.Score(clf.Vec.Transform(tx))
-			rows = append(rows, append(s, near...))
-			for c, l := range clf.Labels {
-				if l == labels[i] {
-					ys = append(ys, c)
-				}
-			}
-		}
-		if clf.Stack, err = TrainStacker(ctx, rows, ys, len(clf.Labels), StackerConfig{Seed: 1, BlockWeights: []float64{1, 0.5}}); err != nil {
-			t.Fatal(err)
-		}
+	if clf.Beta == 0 {
+		// Too little data for the blend to win here; set one so saving and
+		// loading it is tested.
+		clf.Beta = 0.25
 	}
 	var buf bytes.Buffer
 	if err := clf.Save(&buf); err != nil {
@@ -138,6 +84,12 @@ func TestClassifierStackedSaveLoad(t *testing.T) {
 		b, bn := back.Score(back.Vec.Transform(in))
 		if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(an, bn) {
 			t.Errorf("loaded classifier scores %q differently: %v %v vs %v %v", in, a, an, b, bn)
+		}
+		svm := clf.Model.Scores(clf.Vec.Transform(in))
+		for k := range a {
+			if math.Abs(a[k]-(svm[k]+clf.Beta*an[k])) > 1e-12 {
+				t.Fatalf("score of class %d is not svm + beta*nearest", k)
+			}
 		}
 	}
 }

@@ -20,7 +20,7 @@ type IntentReport struct {
 	MacroF1       float64
 	CVAccuracy    float64 // cross-validated accuracy on train of the chosen configuration
 	CVSVMAccuracy float64 // the same of the SVM alone
-	Stacked       bool    // whether cross-validation kept the stack with nearest neighbours
+	Beta          float64 // weight of the nearest-neighbour similarity cross-validation chose (0: SVM alone)
 	C             float64 // regularisation chosen by cross-validation on train
 	Temperature   float64 // calibration temperature fitted on train folds
 	TrainTime     time.Duration
@@ -40,7 +40,7 @@ func intentOptions() ClassifierOptions {
 		CGrid:    []float64{1, 2, 4},
 		Folds:    3,
 		Seed:     1,
-		Stack:    true,
+		Blend:    true,
 	}
 }
 
@@ -73,7 +73,7 @@ func evalIntent(ctx context.Context, tok *Tokenizer, trX, trY, teX, teY []string
 	rep := &IntentReport{Train: len(trX), Test: len(teX), Classes: len(clf.Labels), TrainTime: time.Since(start),
 		CVAccuracy: clf.CVAccuracy, Temperature: clf.Model.Temperature}
 	if clf.CV != nil {
-		rep.CVSVMAccuracy, rep.Stacked = clf.CV.SVMAccuracy, clf.CV.Stacked
+		rep.CVSVMAccuracy, rep.Beta = clf.CV.SVMAccuracy, clf.CV.Beta
 	}
 	var buf bytes.Buffer
 	if err := clf.Save(&buf); err != nil {
@@ -99,8 +99,8 @@ func evalIntent(ctx context.Context, tok *Tokenizer, trX, trY, teX, teY []string
 	rep.LatencyP50, rep.LatencyP99 = percentile(lat, 0.50), percentile(lat, 0.99)
 	if w != nil {
 		fmt.Fprintf(w, "intent: train %d, test %d, %d classes\n", rep.Train, rep.Test, rep.Classes)
-		fmt.Fprintf(w, "intent: accuracy %.2f %%  macro-F1 %.4f  (cv accuracy on train %.2f %%, SVM alone %.2f %%, stacked with nearest neighbours: %v; C %.3g, temperature %.3g, ECE %.3f)\n",
-			100*rep.Accuracy, rep.MacroF1, 100*rep.CVAccuracy, 100*rep.CVSVMAccuracy, rep.Stacked, rep.C, rep.Temperature, rep.ExpectedCalib)
+		fmt.Fprintf(w, "intent: accuracy %.2f %%  macro-F1 %.4f  (cv accuracy on train %.2f %%, SVM alone %.2f %%, nearest-neighbour weight %.3g; C %.3g, temperature %.3g, ECE %.3f)\n",
+			100*rep.Accuracy, rep.MacroF1, 100*rep.CVAccuracy, 100*rep.CVSVMAccuracy, rep.Beta, rep.C, rep.Temperature, rep.ExpectedCalib)
 		fmt.Fprintf(w, "intent: training %.1f s  model %.1f MiB  latency p50 %s p99 %s\n",
 			rep.TrainTime.Seconds(), float64(rep.ModelBytes)/(1<<20), rep.LatencyP50, rep.LatencyP99)
 	}

@@ -286,7 +286,7 @@ func TestExploreMatchCV(t *testing.T) {
 	t.Logf("cv accuracy %.4f F1 %.4f threshold %.2f (%s)", m.CVAccuracy, m.CVF1, m.Threshold, time.Since(st))
 }
 
-// TestExploreIntentStack runs the product's stacking choice on the
+// TestExploreIntentStack runs the product's blend choice on the
 // BANKING77 train split. Run with STARPOST_EXPLORE=stack.
 func TestExploreIntentStack(t *testing.T) {
 	if os.Getenv("STARPOST_EXPLORE") != "stack" {
@@ -308,23 +308,7 @@ func TestExploreIntentStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("svm %.4f chosen %.4f stacked %v (%s)", clf.CV.SVMAccuracy, clf.CV.Accuracy, clf.CV.Stacked, time.Since(st))
-	ys := make([]int, len(trY))
-	for i, l := range trY {
-		for c, n := range clf.Labels {
-			if n == l {
-				ys[i] = c
-			}
-		}
-	}
-	for _, lam := range []float64{1e-5, 1e-4} {
-		opts.StackLambdas = []float64{lam}
-		_, _, acc, err := chooseStacker(ctx, clf.Examples, ys, len(clf.Labels), clf.CV, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("lambda %g: %.4f", lam, acc)
-	}
+	t.Logf("svm %.4f chosen %.4f beta %v (%s)", clf.CV.SVMAccuracy, clf.CV.Accuracy, clf.CV.Beta, time.Since(st))
 }
 
 // TestExploreMatchHoldout trains the matcher on 80 % of the AFQMC train

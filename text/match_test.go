@@ -69,29 +69,34 @@ func toyPairs() []Pair {
 func TestMatcherTrainSaveLoad(t *testing.T) {
 	tok := mustTokenizer(t)
 	pairs := toyPairs()
-	m, err := TrainMatcher(context.Background(), tok, pairs, MatcherOptions{GBDT: GBDTConfig{Trees: 30, MinLeaf: 2}, Folds: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(m.Feat.Features("a", "b")); n != len(pairFeatureNames()) {
-		t.Fatalf("%d features but %d names", n, len(pairFeatureNames()))
-	}
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	back, err := LoadMatcher(&buf, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pairs[:6] {
-		pa, sa := m.Match(p.A, p.B)
-		pb, _ := back.Match(p.A, p.B)
-		if sa != p.Same {
-			t.Errorf("Match(%q, %q) = %v (p %.2f), want %v", p.A, p.B, sa, pa, p.Same)
+	for _, foldAverage := range []bool{false, true} {
+		m, err := TrainMatcher(context.Background(), tok, pairs, MatcherOptions{GBDT: GBDTConfig{Trees: 30, MinLeaf: 2}, Folds: 3, FoldAverage: foldAverage})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if math.Abs(pa-pb) > 1e-12 {
-			t.Errorf("loaded matcher differs: %v vs %v", pa, pb)
+		if got := len(m.FoldStats) > 0; got != foldAverage {
+			t.Fatalf("fold average %v: %d fold statistics kept", foldAverage, len(m.FoldStats))
+		}
+		if n := len(m.Feat.Features("a", "b")); n != len(pairFeatureNames()) {
+			t.Fatalf("%d features but %d names", n, len(pairFeatureNames()))
+		}
+		var buf bytes.Buffer
+		if err := m.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		back, err := LoadMatcher(&buf, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pairs[:6] {
+			pa, sa := m.Match(p.A, p.B)
+			pb, _ := back.Match(p.A, p.B)
+			if sa != p.Same {
+				t.Errorf("fold average %v: Match(%q, %q) = %v (p %.2f), want %v", foldAverage, p.A, p.B, sa, pa, p.Same)
+			}
+			if math.Abs(pa-pb) > 1e-12 {
+				t.Errorf("fold average %v: loaded matcher differs: %v vs %v", foldAverage, pa, pb)
+			}
 		}
 	}
 }
