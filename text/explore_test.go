@@ -2,8 +2,6 @@ package text
 
 import (
 	"context"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -154,9 +152,6 @@ func TestExploreIntentBlend(t *testing.T) {
 		}
 		t.Logf("view %s: svm %.4f knn %.4f (%s)", v.name, accOf(oofSVM[vi], ys), accOf(oofKNN[vi], ys), time.Since(st))
 	}
-	stackExplore(t, [][][]float64{oofSVM[0], oofKNN[0]}, ys, classes)
-	stackExplore(t, [][][]float64{oofSVM[0], oofKNN[0], oofSVM[1], oofSVM[2]}, ys, classes)
-	stackExplore(t, [][][]float64{oofSVM[0], oofKNN[0], oofSVM[1], oofSVM[2], oofKNN[2]}, ys, classes)
 	combine := func(ws []float64, betas []float64) [][]float64 {
 		out := make([][]float64, len(ys))
 		for i := range ys {
@@ -176,82 +171,6 @@ func TestExploreIntentBlend(t *testing.T) {
 			ws[vi], bs[vi] = 1, b
 			t.Logf("%s + %.2f knn: %.4f", views[vi].name, b, accOf(combine(ws, bs), ys))
 		}
-	}
-}
-
-// stackExplore evaluates, by 3-fold CV on the out-of-fold rows, a
-// multinomial logistic regression on [svm scores, knn similarities].
-func stackExplore(t *testing.T, blocks [][][]float64, ys []int, classes int) {
-	rows := make([][]float64, len(ys))
-	for i := range ys {
-		for _, b := range blocks {
-			rows[i] = append(rows[i], b[i]...)
-		}
-	}
-	fold := stratifiedFolds(ys, classes, 3, 7)
-	d := len(rows[0])
-	for _, lam := range []float64{3e-5, 1e-4, 3e-4} {
-		correct := 0
-		for f := range 3 {
-			w := make([][]float64, classes)
-			for c := range w {
-				w[c] = make([]float64, d+1)
-				w[c][c] = 1
-				w[c][classes+c] = 0.5
-			}
-			var idx []int
-			for i := range ys {
-				if fold[i] != f {
-					idx = append(idx, i)
-				}
-			}
-			rng := rand.New(rand.NewPCG(1, 2))
-			lr := 0.1
-			for ep := range 15 {
-				rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
-				eta := lr / (1 + float64(ep))
-				for _, i := range idx {
-					z := make([]float64, classes)
-					for c := range classes {
-						s := w[c][d]
-						for k, x := range rows[i] {
-							s += w[c][k] * x
-						}
-						z[c] = s
-					}
-					p := Softmax(z, 1)
-					for c := range classes {
-						g := p[c]
-						if c == ys[i] {
-							g--
-						}
-						for k, x := range rows[i] {
-							w[c][k] -= eta * (g*x + lam*w[c][k])
-						}
-						w[c][d] -= eta * g
-					}
-				}
-			}
-			for i := range ys {
-				if fold[i] != f {
-					continue
-				}
-				best, bc := math.Inf(-1), 0
-				for c := range classes {
-					s := w[c][d]
-					for k, x := range rows[i] {
-						s += w[c][k] * x
-					}
-					if s > best {
-						best, bc = s, c
-					}
-				}
-				if bc == ys[i] {
-					correct++
-				}
-			}
-		}
-		t.Logf("stack of %d blocks, lambda %g: %.4f", len(blocks), lam, float64(correct)/float64(len(ys)))
 	}
 }
 

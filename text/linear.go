@@ -28,11 +28,6 @@ type LinearConfig struct {
 	Workers int
 	// Seed makes the coordinate order reproducible.
 	Seed uint64
-	// NBAlpha, when positive, scales every feature of the binary problem
-	// "class c versus the rest" by the magnitude of its naive-Bayes log-count
-	// ratio (NBSVM, Wang and Manning 2012) with smoothing NBAlpha; the scale is
-	// folded into the weights, so prediction is unchanged.
-	NBAlpha float64
 }
 
 // LinearModel is a one-vs-rest linear model: Scores returns one decision
@@ -82,7 +77,7 @@ func TrainLinear(ctx context.Context, xs []SparseVector, ys []int, classes, dim 
 	m := &LinearModel{Dim: dim, W: make([][]float32, classes), Bias: float32(cfg.Bias), Temperature: 1}
 	if classes == 2 {
 		// One decision function is enough: class 1 positive, class 0 its negation.
-		w, err := dualCD(ctx, xs, ys, 1, dim, cfg, 0, nbScale(xs, ys, 1, dim, cfg.NBAlpha))
+		w, err := dualCD(ctx, xs, ys, 1, dim, cfg, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +99,7 @@ func TrainLinear(ctx context.Context, xs []SparseVector, ys []int, classes, dim 
 		go func() {
 			defer wg.Done()
 			for c := range next {
-				w, err := dualCD(ctx, xs, ys, c, dim, cfg, uint64(c), nbScale(xs, ys, c, dim, cfg.NBAlpha))
+				w, err := dualCD(ctx, xs, ys, c, dim, cfg, uint64(c))
 				mu.Lock()
 				if err != nil && firstEr == nil {
 					firstEr = err
@@ -133,18 +128,7 @@ func TrainLinear(ctx context.Context, xs []SparseVector, ys []int, classes, dim 
 
 // dualCD solves the binary problem "class c versus the rest" and returns the
 // weights with the bias weight last.
-func dualCD(ctx context.Context, xs []SparseVector, ys []int, c, dim int, cfg LinearConfig, salt uint64, scale []float64) ([]float32, error) {
-	if scale != nil {
-		scaled := make([]SparseVector, len(xs))
-		for i, x := range xs {
-			v := make([]float32, len(x.Val))
-			for k, id := range x.Idx {
-				v[k] = x.Val[k] * float32(scale[id])
-			}
-			scaled[i] = SparseVector{Idx: x.Idx, Val: v}
-		}
-		xs = scaled
-	}
+func dualCD(ctx context.Context, xs []SparseVector, ys []int, c, dim int, cfg LinearConfig, salt uint64) ([]float32, error) {
 	l := len(xs)
 	w := make([]float64, dim+1)
 	alpha := make([]float64, l)
@@ -244,43 +228,9 @@ func dualCD(ctx context.Context, xs []SparseVector, ys []int, c, dim int, cfg Li
 	}
 	out := make([]float32, dim+1)
 	for i, v := range w {
-		if scale != nil && i < dim {
-			v *= scale[i]
-		}
 		out[i] = float32(v)
 	}
 	return out, nil
-}
-
-// nbScale returns the magnitude of the naive-Bayes log-count ratio of every
-// feature for "class c versus the rest" (nil when alpha <= 0):
-// |log((p+alpha)/|p+alpha|_1) - log((q+alpha)/|q+alpha|_1)| with p and q the
-// summed feature values of the class's examples and of the others'.
-func nbScale(xs []SparseVector, ys []int, c, dim int, alpha float64) []float64 {
-	if alpha <= 0 {
-		return nil
-	}
-	p, q := make([]float64, dim), make([]float64, dim)
-	for i, x := range xs {
-		t := q
-		if ys[i] == c {
-			t = p
-		}
-		for k, id := range x.Idx {
-			t[id] += float64(x.Val[k])
-		}
-	}
-	var sp, sq float64
-	for j := range dim {
-		p[j] += alpha
-		q[j] += alpha
-		sp += p[j]
-		sq += q[j]
-	}
-	for j := range dim {
-		p[j] = math.Abs(math.Log(p[j]/sp) - math.Log(q[j]/sq))
-	}
-	return p
 }
 
 // Scores returns the decision value of every class for x.

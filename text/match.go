@@ -67,16 +67,26 @@ func (p *PairFeaturizer) sparsePair(a, b string) SparseVector {
 	wa, wb := set(p.tok.Terms(a)), set(p.tok.Terms(b))
 	seen := map[int32]struct{}{}
 	add := func(f string) { seen[hashFeature(f)] = struct{}{} }
+	var shared []string
 	for w := range wa {
 		if _, ok := wb[w]; ok {
 			add("s\x00" + w)
+			shared = append(shared, w)
 		}
 	}
 	for _, w := range append(append([]string(nil), onlyA...), onlyB...) {
 		add("d\x00" + w)
+		// What differs, in the context of what is shared: 额度 differs in
+		// a 花呗 question and in a 借呗 one.
+		for _, sw := range shared {
+			add("sd\x00" + sw + "|" + w)
+		}
 	}
 	for _, k := range crossKeys(onlyA, onlyB) {
 		add("x\x00" + k)
+		for _, sw := range shared {
+			add("sx\x00" + sw + "|" + k)
+		}
 	}
 	qa, qb := questionTypes(a), questionTypes(b)
 	var qOnlyA, qOnlyB []string
@@ -90,6 +100,9 @@ func (p *PairFeaturizer) sparsePair(a, b string) SparseVector {
 	}
 	for _, q := range append(append([]string(nil), qOnlyA...), qOnlyB...) {
 		add("q\x00" + q)
+		for _, sw := range shared {
+			add("sq\x00" + sw + "|" + q)
+		}
 	}
 	for _, k := range crossKeys(qOnlyA, qOnlyB) {
 		add("qx\x00" + k)
