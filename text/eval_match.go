@@ -31,10 +31,10 @@ type MatchReport struct {
 // matchOptions is the configuration EvalMatch trains with; chosen on the
 // AFQMC train split only.
 func matchOptions() MatcherOptions {
-	return MatcherOptions{GBDTGrid: []GBDTConfig{
-		{Trees: 300, MaxDepth: 5, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1},
-		{Trees: 600, MaxDepth: 6, LearningRate: 0.03, MinLeaf: 50, Subsample: 0.8, Seed: 1},
-	}, Folds: 5, Seed: 1}
+	// A deeper, longer ensemble (600 trees of depth 6, learning rate 0.03)
+	// scored the same out-of-fold accuracy (70.53 %) at twice the
+	// training time; the shallower one is kept.
+	return MatcherOptions{GBDT: GBDTConfig{Trees: 300, MaxDepth: 5, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1}, Folds: 5, Seed: 1}
 }
 
 // EvalMatch trains a question matcher on dataDir/train.txt (TSV s1, s2,

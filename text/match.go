@@ -84,9 +84,6 @@ func (p *PairFeaturizer) sparsePair(a, b string) SparseVector {
 	}
 	for _, k := range crossKeys(onlyA, onlyB) {
 		add("x\x00" + k)
-		for _, sw := range shared {
-			add("sx\x00" + sw + "|" + k)
-		}
 	}
 	qa, qb := questionTypes(a), questionTypes(b)
 	var qOnlyA, qOnlyB []string
@@ -100,9 +97,6 @@ func (p *PairFeaturizer) sparsePair(a, b string) SparseVector {
 	}
 	for _, q := range append(append([]string(nil), qOnlyA...), qOnlyB...) {
 		add("q\x00" + q)
-		for _, sw := range shared {
-			add("sq\x00" + sw + "|" + q)
-		}
 	}
 	for _, k := range crossKeys(qOnlyA, qOnlyB) {
 		add("qx\x00" + k)
