@@ -2,6 +2,7 @@ package text
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ type MatchReport struct {
 	Threshold    float64
 	NewWords     int // words discovered in train and added to the segmenter
 	TrainTime    time.Duration
+	ModelBytes   int // size of the matcher as Save writes it
 	LatencyP99   time.Duration
 	FeatureNames []string
 }
@@ -88,11 +90,16 @@ func EvalMatch(ctx context.Context, dataDir string, w io.Writer) (*MatchReport, 
 		rep.Recall = float64(tp) / float64(tp+fn)
 	}
 	rep.LatencyP99 = percentile(lat, 0.99)
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		return nil, err
+	}
+	rep.ModelBytes = buf.Len()
 	if w != nil {
 		fmt.Fprintf(w, "match: train %d, dev %d, %d words discovered in train\n", rep.Train, rep.Dev, rep.NewWords)
 		fmt.Fprintf(w, "match: accuracy %.2f %%  positive F1 %.4f (P %.3f R %.3f)  majority %.2f %%  cv on train: accuracy %.2f %% F1 %.4f at threshold %.2f\n",
 			100*rep.Accuracy, rep.PositiveF1, rep.Precision, rep.Recall, 100*rep.MajorityAcc, 100*rep.CVAccuracy, rep.CVF1, rep.Threshold)
-		fmt.Fprintf(w, "match: training %.1f s  latency p99 %s\n", rep.TrainTime.Seconds(), rep.LatencyP99)
+		fmt.Fprintf(w, "match: training %.1f s  model %.1f MiB  latency p99 %s\n", rep.TrainTime.Seconds(), float64(rep.ModelBytes)/(1<<20), rep.LatencyP99)
 	}
 	return rep, nil
 }
