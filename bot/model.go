@@ -207,7 +207,7 @@ func Train(ctx context.Context, tok *text.Tokenizer, examples []Example, intents
 	}
 	met := Metrics{Examples: len(texts), Intents: len(labels), Temperature: 1, MinSimilarity: opts.SimFloor}
 	folds := min(opts.Folds, len(texts)/2)
-	co := text.ClassifierOptions{Linear: text.LinearConfig{C: opts.C, Seed: opts.Seed}, Folds: max(folds, 1), Seed: opts.Seed, Blend: !opts.NoBlend}
+	co := text.ClassifierOptions{Linear: text.LinearConfig{C: opts.C, Seed: opts.Seed}, Folds: max(folds, 1), Seed: opts.Seed, Blend: !opts.NoBlend, KeepExamples: true}
 	clf, err := text.TrainClassifierVectors(ctx, vec, labels, xs, ys, co)
 	if err != nil {
 		return nil, fmt.Errorf("bot: train: %w", err)

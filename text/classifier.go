@@ -33,6 +33,10 @@ type ClassifierOptions struct {
 	// (nested: Beta is chosen on some of the out-of-fold rows and measured
 	// on the others).
 	Blend bool
+	// KeepExamples keeps the training vectors and their Neighbours index
+	// in the classifier (and its file) even without the blend, for callers
+	// that need the nearest-example similarity (out-of-scope detection).
+	KeepExamples bool
 }
 
 // CVResult is what cross-validation measured on the training data.
@@ -187,6 +191,9 @@ func TrainClassifierVectors(ctx context.Context, vec *Vectorizer, labels []strin
 	m.Temperature = temperature
 	c.Model = m
 	c.chosenC = cfg.C
+	if c.Beta == 0 && !opts.KeepExamples {
+		c.Examples, c.Neighbours = nil, nil
+	}
 	return c, nil
 }
 

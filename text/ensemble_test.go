@@ -56,7 +56,14 @@ func TestClassifierBlendSaveLoad(t *testing.T) {
 	tok := mustTokenizer(t)
 	texts, labels := toyIntents()
 	ctx := context.Background()
-	clf, err := TrainClassifier(ctx, tok, texts, labels, ClassifierOptions{Folds: 2, Seed: 3, Blend: true})
+	plain, err := TrainClassifier(ctx, tok, texts, labels, ClassifierOptions{Folds: 2, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Examples != nil || plain.Neighbours != nil || plain.Beta != 0 {
+		t.Fatal("a classifier without blend kept its training vectors")
+	}
+	clf, err := TrainClassifier(ctx, tok, texts, labels, ClassifierOptions{Folds: 2, Seed: 3, Blend: true, KeepExamples: true})
 	if err != nil {
 		t.Fatal(err)
 	}

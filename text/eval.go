@@ -40,7 +40,10 @@ func intentOptions() ClassifierOptions {
 		CGrid:    []float64{1, 2, 4},
 		Folds:    3,
 		Seed:     1,
-		Blend:    true,
+		// Blending in nearest-neighbour similarity (Blend) scored 90.41 %
+		// against the SVM's 90.36 % in nested 3-fold CV on train: within
+		// noise, for a model 3.6 times larger (it must keep the training
+		// vectors) and slower; left off.
 	}
 }
 

@@ -2,6 +2,7 @@ package text
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -197,6 +198,9 @@ func TestExploreMatchCV(t *testing.T) {
 	}
 	st := time.Now()
 	opts := matchOptions()
+	if f := os.Getenv("STARPOST_FOLDS"); f != "" {
+		fmt.Sscan(f, &opts.Folds)
+	}
 	opts.Log = func(s string) { t.Log(s) }
 	m, _, err := trainMatchEval(context.Background(), train, opts)
 	if err != nil {
