@@ -209,11 +209,11 @@ func TestExploreMatchCV(t *testing.T) {
 	t.Logf("cv accuracy %.4f F1 %.4f threshold %.2f (%s)", m.CVAccuracy, m.CVF1, m.Threshold, time.Since(st))
 }
 
-// TestExploreIntentStack runs the product's blend choice on the
-// BANKING77 train split. Run with STARPOST_EXPLORE=stack.
-func TestExploreIntentStack(t *testing.T) {
-	if os.Getenv("STARPOST_EXPLORE") != "stack" {
-		t.Skip("set STARPOST_EXPLORE=stack")
+// TestExploreIntentBlendCV runs the product's nested-CV blend choice on
+// the BANKING77 train split. Run with STARPOST_EXPLORE=blendcv.
+func TestExploreIntentBlendCV(t *testing.T) {
+	if os.Getenv("STARPOST_EXPLORE") != "blendcv" {
+		t.Skip("set STARPOST_EXPLORE=blendcv")
 	}
 	ctx := context.Background()
 	trX, trY, err := readLabelledCSV(filepath.Join(dataRoot(), "banking77", "train.csv"))
@@ -226,67 +226,11 @@ func TestExploreIntentStack(t *testing.T) {
 	}
 	opts := intentOptions()
 	opts.CGrid = []float64{1}
+	opts.Blend = true
 	st := time.Now()
 	clf, err := TrainClassifier(ctx, tok, trX, trY, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("svm %.4f chosen %.4f beta %v (%s)", clf.CV.SVMAccuracy, clf.CV.Accuracy, clf.CV.Beta, time.Since(st))
-}
-
-// TestExploreMatchHoldout trains the matcher on 80 % of the AFQMC train
-// split and compares, on the other 20 % (still train data), predicting with
-// the statistics of all training pairs and averaging over the folds'. Run
-// with STARPOST_EXPLORE=holdout.
-func TestExploreMatchHoldout(t *testing.T) {
-	if os.Getenv("STARPOST_EXPLORE") != "holdout" {
-		t.Skip("set STARPOST_EXPLORE=holdout")
-	}
-	pairs, err := readPairs(filepath.Join(dataRoot(), "afqmc", "train.txt"))
-	if err != nil {
-		t.Skip(err)
-	}
-	ys := make([]int, len(pairs))
-	for i, p := range pairs {
-		if p.Same {
-			ys[i] = 1
-		}
-	}
-	split := stratifiedFolds(ys, 2, 5, 99)
-	var tr, ho []Pair
-	for i, p := range pairs {
-		if split[i] == 0 {
-			ho = append(ho, p)
-		} else {
-			tr = append(tr, p)
-		}
-	}
-	opts := matchOptions()
-	opts.FoldAverage = true
-	opts.Log = func(s string) { t.Log(s) }
-	m, _, err := trainMatchEval(context.Background(), tr, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	score := func(name string) {
-		var tp, fp, fn, correct int
-		for _, p := range ho {
-			_, same := m.Match(p.A, p.B)
-			if same == p.Same {
-				correct++
-			}
-			switch {
-			case same && p.Same:
-				tp++
-			case same:
-				fp++
-			case p.Same:
-				fn++
-			}
-		}
-		t.Logf("%s: holdout accuracy %.4f F1 %.4f (cv %.4f F1 %.4f, threshold %.2f)", name, float64(correct)/float64(len(ho)), f1(tp, fp, fn), m.CVAccuracy, m.CVF1, m.Threshold)
-	}
-	score("fold average")
-	m.FoldStats = nil
-	score("all-pairs statistics")
 }

@@ -571,9 +571,6 @@ type MatcherOptions struct {
 	// GBDTGrid, when not empty, replaces GBDT with the configuration of
 	// the grid whose out-of-fold accuracy is highest.
 	GBDTGrid []GBDTConfig
-	// FoldAverage keeps the training folds' statistics in the Matcher
-	// (see Matcher.FoldStats).
-	FoldAverage bool
 	// Log, when set, receives a line per configuration tried.
 	Log func(string)
 	// Folds is the number of folds used for out-of-fold mismatch statistics
@@ -590,25 +587,6 @@ type Matcher struct {
 	// CVAccuracy and CVF1 are the out-of-fold accuracy and positive-class
 	// F1 on the training pairs at Threshold.
 	CVAccuracy, CVF1 float64
-	// FoldStats, when not empty, are the label statistics and sparse
-	// models of the training folds; Match then averages the probability
-	// over the features each of them gives, the features the GBDT was
-	// trained on, rather than using Feat's statistics of all pairs.
-	FoldStats []FoldStats
-}
-
-// FoldStats are the label-dependent parts of a PairFeaturizer learnt on
-// some of the training pairs.
-type FoldStats struct {
-	Diff, Cross map[string]rate
-	Prior       float64
-	Sparse      *LinearModel
-}
-
-// withStats returns a featurizer sharing p's vocabularies and word vectors
-// with the label statistics st.
-func (p *PairFeaturizer) withStats(st FoldStats) *PairFeaturizer {
-	return &PairFeaturizer{tok: p.tok, Words: p.Words, Chars: p.Chars, Emb: p.Emb, Diff: st.Diff, Cross: st.Cross, Prior: st.Prior, Sparse: st.Sparse}
 }
 
 // TrainMatcher fits a pair featurizer and a GBDT on labelled pairs. The
@@ -629,7 +607,7 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 		}
 	}
 	fold := stratifiedFolds(ys, 2, opts.Folds, opts.Seed)
-	full, xs, stats, err := oofPairFeatures(ctx, tok, pairs, fold, opts.Folds)
+	full, xs, err := oofPairFeatures(ctx, tok, pairs, fold, opts.Folds)
 	if err != nil {
 		return nil, err
 	}
@@ -658,9 +636,6 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 		return nil, fmt.Errorf("text: train matcher: %w", err)
 	}
 	best.Model = m
-	if opts.FoldAverage {
-		best.FoldStats = stats
-	}
 	return best, nil
 }
 
@@ -668,16 +643,15 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 // feature rows of every pair computed by a featurizer whose label
 // statistics and sparse model come from the other folds, so no row's
 // features were learnt from its own label.
-func oofPairFeatures(ctx context.Context, tok *Tokenizer, pairs []Pair, fold []int, folds int) (*PairFeaturizer, [][]float64, []FoldStats, error) {
+func oofPairFeatures(ctx context.Context, tok *Tokenizer, pairs []Pair, fold []int, folds int) (*PairFeaturizer, [][]float64, error) {
 	full := NewPairFeaturizer(tok, pairs)
 	if err := full.fitSparse(ctx, pairs); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	var stats []FoldStats
 	xs := make([][]float64, len(pairs))
 	for f := range folds {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, fmt.Errorf("text: train matcher: %w", err)
+			return nil, nil, fmt.Errorf("text: train matcher: %w", err)
 		}
 		var rest []Pair
 		for i, p := range pairs {
@@ -688,16 +662,15 @@ func oofPairFeatures(ctx context.Context, tok *Tokenizer, pairs []Pair, fold []i
 		part := &PairFeaturizer{tok: tok, Words: full.Words, Chars: full.Chars, Emb: full.Emb}
 		part.fitRates(rest)
 		if err := part.fitSparse(ctx, rest); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
-		stats = append(stats, FoldStats{Diff: part.Diff, Cross: part.Cross, Prior: part.Prior, Sparse: part.Sparse})
 		for i, p := range pairs {
 			if fold[i] == f {
 				xs[i] = part.Features(p.A, p.B)
 			}
 		}
 	}
-	return full, xs, stats, nil
+	return full, xs, nil
 }
 
 // oofGBDT returns every row's probability from a GBDT trained on the other
@@ -756,14 +729,7 @@ func bestThreshold(p []float64, ys []int) (thr, acc, posF1 float64) {
 // Match returns the probability that a and b ask the same thing and whether
 // it passes the matcher's threshold.
 func (m *Matcher) Match(a, b string) (prob float64, same bool) {
-	if len(m.FoldStats) == 0 {
-		prob = m.Model.Probability(m.Feat.Features(a, b))
-		return prob, prob >= m.Threshold
-	}
-	for _, st := range m.FoldStats {
-		prob += m.Model.Probability(m.Feat.withStats(st).Features(a, b))
-	}
-	prob /= float64(len(m.FoldStats))
+	prob = m.Model.Probability(m.Feat.Features(a, b))
 	return prob, prob >= m.Threshold
 }
 
