@@ -303,7 +303,11 @@ func (m *Model) Predict(s string) Prediction {
 	if len(ranked) > 1 {
 		p.Second, p.SecondConfidence = ranked[1].Label, ranked[1].Prob
 	}
-	p.Similarity = near[order[0]]
+	if near != nil {
+		p.Similarity = near[order[0]]
+	} else {
+		p.Similarity = m.clf.Neighbours.NearestIn(x, order[0])
+	}
 	p.OutOfScope = p.Similarity < m.Metrics.MinSimilarity
 	return p
 }

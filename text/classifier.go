@@ -330,16 +330,14 @@ func blendBeta(rows [][]float64, ys []int, classes int) float64 {
 	return beta
 }
 
-// Score returns the decision value of every class for x (the SVM's plus
-// Beta times the nearest similarity; apply Model.Temperature and Softmax
-// for probabilities) and the similarity of x to the nearest
-// training example of every class.
+// Score returns the decision value of every class for x: the SVM's plus,
+// with a blend, Beta times the similarity of the nearest training example
+// of the class, which is then returned too (nil without a blend). Apply
+// Model.Temperature and Softmax for probabilities.
 func (c *Classifier) Score(x SparseVector) (scores, nearest []float64) {
 	scores = c.Model.Scores(x)
-	if c.Neighbours != nil {
+	if c.Beta != 0 && c.Neighbours != nil {
 		nearest = c.Neighbours.Nearest(x)
-	}
-	if c.Beta != 0 && nearest != nil {
 		for k := range scores {
 			scores[k] += c.Beta * nearest[k]
 		}

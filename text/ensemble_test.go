@@ -34,6 +34,9 @@ func TestNeighboursNearest(t *testing.T) {
 				t.Errorf("%s: Nearest = %v, want %v", tt.name, got, tt.want)
 				break
 			}
+			if in := nb.NearestIn(tt.x, c); math.Abs(in-got[c]) > 1e-6 {
+				t.Errorf("%s: NearestIn(class %d) = %v, Nearest says %v", tt.name, c, in, got[c])
+			}
 		}
 	}
 }

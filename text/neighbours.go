@@ -9,6 +9,7 @@ type Neighbours struct {
 	Classes int
 	Labels  []int32 // class of each indexed vector
 	post    map[int32][]nbPosting
+	byClass [][]SparseVector
 }
 
 type nbPosting struct {
@@ -19,9 +20,10 @@ type nbPosting struct {
 // NewNeighbours indexes xs (l2-normalised) with their classes ys in
 // [0, classes).
 func NewNeighbours(xs []SparseVector, ys []int, classes int) *Neighbours {
-	n := &Neighbours{Classes: classes, Labels: make([]int32, len(xs)), post: map[int32][]nbPosting{}}
+	n := &Neighbours{Classes: classes, Labels: make([]int32, len(xs)), post: map[int32][]nbPosting{}, byClass: make([][]SparseVector, classes)}
 	for i, x := range xs {
 		n.Labels[i] = int32(ys[i])
+		n.byClass[ys[i]] = append(n.byClass[ys[i]], x)
 		for k, id := range x.Idx {
 			n.post[id] = append(n.post[id], nbPosting{doc: int32(i), val: x.Val[k]})
 		}
@@ -47,4 +49,14 @@ func (n *Neighbours) Nearest(x SparseVector) []float64 {
 		}
 	}
 	return out
+}
+
+// NearestIn returns the highest cosine between x and an indexed vector of
+// class c alone: cheaper than Nearest when one class is wanted.
+func (n *Neighbours) NearestIn(x SparseVector, c int) float64 {
+	best := 0.0
+	for _, y := range n.byClass[c] {
+		best = max(best, x.Dot(y))
+	}
+	return best
 }
