@@ -248,7 +248,7 @@ func oofSimilarityQuantile(xs []text.SparseVector, ys []int, classes int, scores
 		nb := text.NewNeighbours(trX, trY, classes)
 		for i, x := range xs {
 			if c := argmax(scores[i]); fold[i] == f && seen[c] {
-				sims = append(sims, nb.Nearest(x)[c])
+				sims = append(sims, nb.NearestIn(x, c))
 			}
 		}
 	}
