@@ -103,7 +103,8 @@ func EvalBANKING77(ctx context.Context, dataDir string, w io.Writer) (*EvalRepor
 		t0 := time.Now()
 		p := m.Predict(s)
 		lat = append(lat, time.Since(t0))
-		scores = append(scores, m.clf.Model.Scores(m.clf.Vec.Transform(s)))
+		sc, _ := m.clf.Score(m.clf.Vec.Transform(s))
+		scores = append(scores, sc)
 		ys = append(ys, labels[teY[i]])
 		if p.Intent == teY[i] {
 			correct++

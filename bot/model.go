@@ -59,6 +59,10 @@ type TrainOptions struct {
 	// SimFloor is the least MinSimilarity (0 means 0.2): with a handful of
 	// questions per intent the quantile alone is too noisy.
 	SimFloor float64
+	// NoBlend turns off blending the SVM with nearest-neighbour similarity
+	// (text.ClassifierOptions.Blend), which cross-validation otherwise
+	// keeps when it is more accurate than the SVM alone.
+	NoBlend bool
 }
 
 func (o TrainOptions) withDefaults() TrainOptions {
@@ -117,8 +121,7 @@ type Model struct {
 	// Intents by id.
 	Intents map[string]Intent
 
-	clf      *text.Classifier
-	examples [][]text.SparseVector // per label, the training questions' vectors
+	clf *text.Classifier // holds the training questions' vectors too
 }
 
 // Prediction is the model's reading of one customer message.
@@ -202,27 +205,20 @@ func Train(ctx context.Context, tok *text.Tokenizer, examples []Example, intents
 	for i, t := range texts {
 		xs[i] = vec.Transform(t)
 	}
-	lc := text.LinearConfig{C: opts.C, Seed: opts.Seed}
 	met := Metrics{Examples: len(texts), Intents: len(labels), Temperature: 1, MinSimilarity: opts.SimFloor}
 	folds := min(opts.Folds, len(texts)/2)
-	if folds >= 2 {
-		scores, fold, acc, err := text.CrossValidate(ctx, xs, ys, len(labels), vec.Dim(), lc, folds, opts.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("bot: train: %w", err)
-		}
-		met.Folds, met.CVAccuracy = folds, acc
-		met.Temperature = text.FitTemperature(scores, ys)
-		met.ECERaw = ece(scores, ys, 1)
-		met.ECECalibrated = ece(scores, ys, met.Temperature)
-		met.MinSimilarity = math.Max(opts.SimFloor, oofSimilarityQuantile(xs, ys, len(labels), scores, fold, folds, opts.SimQuantile))
-	}
-	lm, err := text.TrainLinear(ctx, xs, ys, len(labels), vec.Dim(), lc)
+	co := text.ClassifierOptions{Linear: text.LinearConfig{C: opts.C, Seed: opts.Seed}, Folds: max(folds, 1), Seed: opts.Seed, Blend: !opts.NoBlend, KeepExamples: true}
+	clf, err := text.TrainClassifierVectors(ctx, vec, labels, xs, ys, co)
 	if err != nil {
 		return nil, fmt.Errorf("bot: train: %w", err)
 	}
-	lm.Temperature = met.Temperature
-	m := &Model{Metrics: met, Intents: map[string]Intent{}, clf: &text.Classifier{Labels: labels, Vec: vec, Model: lm},
-		examples: byClass(xs, ys, len(labels), nil, -1)}
+	if cv := clf.CV; cv != nil {
+		met.Folds, met.CVAccuracy, met.Temperature = cv.Folds, cv.Accuracy, cv.Temperature
+		met.ECERaw = ece(cv.Scores, ys, 1)
+		met.ECECalibrated = ece(cv.Scores, ys, met.Temperature)
+		met.MinSimilarity = math.Max(opts.SimFloor, oofSimilarityQuantile(xs, ys, len(labels), cv.Scores, cv.Fold, cv.Folds, opts.SimQuantile))
+	}
+	m := &Model{Metrics: met, Intents: map[string]Intent{}, clf: clf}
 	for _, l := range labels {
 		in := intents[l]
 		in.ID = l
@@ -232,44 +228,28 @@ func Train(ctx context.Context, tok *text.Tokenizer, examples []Example, intents
 	return m, nil
 }
 
-// byClass groups the vectors by class, leaving out the examples of fold
-// skip (when fold is not nil).
-func byClass(xs []text.SparseVector, ys []int, classes int, fold []int, skip int) [][]text.SparseVector {
-	out := make([][]text.SparseVector, classes)
-	for i, x := range xs {
-		if fold == nil || fold[i] != skip {
-			out[ys[i]] = append(out[ys[i]], x)
-		}
-	}
-	return out
-}
-
-// nearest returns the highest cosine between x and any of xs (vectors are
-// l2-normalised by the vectoriser).
-func nearest(x text.SparseVector, xs []text.SparseVector) float64 {
-	best := 0.0
-	for _, y := range xs {
-		best = max(best, x.Dot(y))
-	}
-	return best
-}
-
 // oofSimilarityQuantile returns the q-quantile of the similarity of each
 // held-out question to the nearest question (of the other folds) of the
 // intent it was classified as: the similarity in-scope questions reach.
 func oofSimilarityQuantile(xs []text.SparseVector, ys []int, classes int, scores [][]float64, fold []int, folds int, q float64) float64 {
 	var sims []float64
 	for f := range folds {
-		cs := byClass(xs, ys, classes, fold, f)
+		var trX []text.SparseVector
+		var trY []int
 		for i, x := range xs {
 			if fold[i] != f {
-				continue
+				trX, trY = append(trX, x), append(trY, ys[i])
 			}
-			c := argmax(scores[i])
-			if len(cs[c]) == 0 {
-				continue
+		}
+		seen := make([]bool, classes)
+		for _, y := range trY {
+			seen[y] = true
+		}
+		nb := text.NewNeighbours(trX, trY, classes)
+		for i, x := range xs {
+			if c := argmax(scores[i]); fold[i] == f && seen[c] {
+				sims = append(sims, nb.NearestIn(x, c))
 			}
-			sims = append(sims, nearest(x, cs[c]))
 		}
 	}
 	if len(sims) == 0 {
@@ -308,7 +288,8 @@ func (m *Model) Predict(s string) Prediction {
 	if len(x.Idx) == 0 {
 		return Prediction{OutOfScope: true}
 	}
-	probs := m.clf.Model.Probabilities(x)
+	scores, near := m.clf.Score(x)
+	probs := text.Softmax(scores, m.clf.Model.Temperature)
 	order := make([]int, len(probs))
 	for i := range order {
 		order[i] = i
@@ -322,7 +303,11 @@ func (m *Model) Predict(s string) Prediction {
 	if len(ranked) > 1 {
 		p.Second, p.SecondConfidence = ranked[1].Label, ranked[1].Prob
 	}
-	p.Similarity = nearest(x, m.examples[order[0]])
+	if near != nil {
+		p.Similarity = near[order[0]]
+	} else {
+		p.Similarity = m.clf.Neighbours.NearestIn(x, order[0])
+	}
 	p.OutOfScope = p.Similarity < m.Metrics.MinSimilarity
 	return p
 }
@@ -332,9 +317,11 @@ func (m *Model) Predict(s string) Prediction {
 type modelFile struct {
 	Version    int
 	Classifier []byte
-	Examples   [][]text.SparseVector
-	Intents    map[string]Intent
-	Metrics    Metrics
+	// Examples are the training vectors per intent in files written before
+	// the classifier kept them itself; empty since.
+	Examples [][]text.SparseVector
+	Intents  map[string]Intent
+	Metrics  Metrics
 }
 
 const modelFileVersion = 1
@@ -347,7 +334,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("bot: save model: %w", err)
 	}
 	var out bytes.Buffer
-	f := modelFile{Version: modelFileVersion, Classifier: clf.Bytes(), Examples: m.examples, Intents: m.Intents, Metrics: m.Metrics}
+	f := modelFile{Version: modelFileVersion, Classifier: clf.Bytes(), Intents: m.Intents, Metrics: m.Metrics}
 	if err := gob.NewEncoder(&out).Encode(&f); err != nil {
 		return nil, fmt.Errorf("bot: save model: %w", err)
 	}
@@ -368,11 +355,22 @@ func LoadModel(data []byte, tok *text.Tokenizer) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: load model: %w", err)
 	}
-	if len(f.Examples) != len(clf.Labels) {
-		return nil, errors.New("bot: load model: examples do not match the intents")
+	if clf.Neighbours == nil {
+		// A file from before the classifier kept its training vectors.
+		if len(f.Examples) != len(clf.Labels) {
+			return nil, errors.New("bot: load model: examples do not match the intents")
+		}
+		var xs []text.SparseVector
+		var ys []int
+		for c, ex := range f.Examples {
+			for _, x := range ex {
+				xs, ys = append(xs, x), append(ys, c)
+			}
+		}
+		clf.SetExamples(xs, ys)
 	}
 	if f.Intents == nil {
 		f.Intents = map[string]Intent{}
 	}
-	return &Model{clf: clf, examples: f.Examples, Intents: f.Intents, Metrics: f.Metrics}, nil
+	return &Model{clf: clf, Intents: f.Intents, Metrics: f.Metrics}, nil
 }

@@ -18,7 +18,9 @@ type IntentReport struct {
 	Classes       int
 	Accuracy      float64
 	MacroF1       float64
-	CVAccuracy    float64 // cross-validated accuracy on train of the chosen C
+	CVAccuracy    float64 // cross-validated accuracy on train of the chosen configuration
+	CVSVMAccuracy float64 // the same of the SVM alone
+	Beta          float64 // weight of the nearest-neighbour similarity cross-validation chose (0: SVM alone)
 	C             float64 // regularisation chosen by cross-validation on train
 	Temperature   float64 // calibration temperature fitted on train folds
 	TrainTime     time.Duration
@@ -38,6 +40,10 @@ func intentOptions() ClassifierOptions {
 		CGrid:    []float64{1, 2, 4},
 		Folds:    3,
 		Seed:     1,
+		// Blending in nearest-neighbour similarity (Blend) scored 90.41 %
+		// against the SVM's 90.36 % in nested 3-fold CV on train: within
+		// noise, for a model 3.6 times larger (it must keep the training
+		// vectors) and slower; left off.
 	}
 }
 
@@ -69,6 +75,9 @@ func evalIntent(ctx context.Context, tok *Tokenizer, trX, trY, teX, teY []string
 	}
 	rep := &IntentReport{Train: len(trX), Test: len(teX), Classes: len(clf.Labels), TrainTime: time.Since(start),
 		CVAccuracy: clf.CVAccuracy, Temperature: clf.Model.Temperature}
+	if clf.CV != nil {
+		rep.CVSVMAccuracy, rep.Beta = clf.CV.SVMAccuracy, clf.CV.Beta
+	}
 	var buf bytes.Buffer
 	if err := clf.Save(&buf); err != nil {
 		return nil, err
@@ -93,8 +102,8 @@ func evalIntent(ctx context.Context, tok *Tokenizer, trX, trY, teX, teY []string
 	rep.LatencyP50, rep.LatencyP99 = percentile(lat, 0.50), percentile(lat, 0.99)
 	if w != nil {
 		fmt.Fprintf(w, "intent: train %d, test %d, %d classes\n", rep.Train, rep.Test, rep.Classes)
-		fmt.Fprintf(w, "intent: accuracy %.2f %%  macro-F1 %.4f  (cv accuracy on train %.2f %%, C %.3g, temperature %.3g, ECE %.3f)\n",
-			100*rep.Accuracy, rep.MacroF1, 100*rep.CVAccuracy, rep.C, rep.Temperature, rep.ExpectedCalib)
+		fmt.Fprintf(w, "intent: accuracy %.2f %%  macro-F1 %.4f  (cv accuracy on train %.2f %%, SVM alone %.2f %%, nearest-neighbour weight %.3g; C %.3g, temperature %.3g, ECE %.3f)\n",
+			100*rep.Accuracy, rep.MacroF1, 100*rep.CVAccuracy, 100*rep.CVSVMAccuracy, rep.Beta, rep.C, rep.Temperature, rep.ExpectedCalib)
 		fmt.Fprintf(w, "intent: training %.1f s  model %.1f MiB  latency p50 %s p99 %s\n",
 			rep.TrainTime.Seconds(), float64(rep.ModelBytes)/(1<<20), rep.LatencyP50, rep.LatencyP99)
 	}

@@ -2,6 +2,7 @@ package text
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,9 +21,11 @@ type MatchReport struct {
 	Recall       float64
 	MajorityAcc  float64 // accuracy of always answering the majority class
 	CVAccuracy   float64 // out-of-fold accuracy on train at the chosen threshold
+	CVF1         float64 // out-of-fold positive-class F1 on train at the chosen threshold
 	Threshold    float64
 	NewWords     int // words discovered in train and added to the segmenter
 	TrainTime    time.Duration
+	ModelBytes   int // size of the matcher as Save writes it
 	LatencyP99   time.Duration
 	FeatureNames []string
 }
@@ -30,6 +33,11 @@ type MatchReport struct {
 // matchOptions is the configuration EvalMatch trains with; chosen on the
 // AFQMC train split only.
 func matchOptions() MatcherOptions {
+	// Out-of-fold accuracy / F1 on train (TestExploreMatchCV): 70.53 % /
+	// 0.346 with these. A deeper, longer ensemble (600 trees of depth 6,
+	// learning rate 0.03) scored the same accuracy at twice the training
+	// time; 10 folds 70.60 % / 0.306 at 1.6 times the time; a second
+	// sparse model of shared-word interactions 70.43 % / 0.326.
 	return MatcherOptions{GBDT: GBDTConfig{Trees: 300, MaxDepth: 5, LearningRate: 0.05, MinLeaf: 30, Subsample: 0.8, Seed: 1}, Folds: 5, Seed: 1}
 }
 
@@ -46,23 +54,11 @@ func EvalMatch(ctx context.Context, dataDir string, w io.Writer) (*MatchReport, 
 		return nil, err
 	}
 	start := time.Now()
-	tok, err := NewTokenizer(TokenizerOptions{})
+	m, words, err := trainMatchEval(ctx, train, matchOptions())
 	if err != nil {
 		return nil, err
 	}
-	var sents []string
-	for _, p := range train {
-		sents = append(sents, p.A, p.B)
-	}
-	words := DiscoverWords(tok, sents, 30)
-	if err := tok.AddWords(words...); err != nil {
-		return nil, err
-	}
-	m, err := TrainMatcher(ctx, tok, train, matchOptions())
-	if err != nil {
-		return nil, fmt.Errorf("text: eval match: %w", err)
-	}
-	rep := &MatchReport{Train: len(train), Dev: len(dev), TrainTime: time.Since(start), CVAccuracy: m.CVAccuracy,
+	rep := &MatchReport{Train: len(train), Dev: len(dev), TrainTime: time.Since(start), CVAccuracy: m.CVAccuracy, CVF1: m.CVF1,
 		Threshold: m.Threshold, NewWords: len(words), FeatureNames: pairFeatureNames()}
 	var tp, fp, fn, correct, pos int
 	lat := make([]time.Duration, len(dev))
@@ -96,13 +92,41 @@ func EvalMatch(ctx context.Context, dataDir string, w io.Writer) (*MatchReport, 
 		rep.Recall = float64(tp) / float64(tp+fn)
 	}
 	rep.LatencyP99 = percentile(lat, 0.99)
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		return nil, err
+	}
+	rep.ModelBytes = buf.Len()
 	if w != nil {
 		fmt.Fprintf(w, "match: train %d, dev %d, %d words discovered in train\n", rep.Train, rep.Dev, rep.NewWords)
-		fmt.Fprintf(w, "match: accuracy %.2f %%  positive F1 %.4f (P %.3f R %.3f)  majority %.2f %%  cv accuracy on train %.2f %%  threshold %.2f\n",
-			100*rep.Accuracy, rep.PositiveF1, rep.Precision, rep.Recall, 100*rep.MajorityAcc, 100*rep.CVAccuracy, rep.Threshold)
-		fmt.Fprintf(w, "match: training %.1f s  latency p99 %s\n", rep.TrainTime.Seconds(), rep.LatencyP99)
+		fmt.Fprintf(w, "match: accuracy %.2f %%  positive F1 %.4f (P %.3f R %.3f)  majority %.2f %%  cv on train: accuracy %.2f %% F1 %.4f at threshold %.2f\n",
+			100*rep.Accuracy, rep.PositiveF1, rep.Precision, rep.Recall, 100*rep.MajorityAcc, 100*rep.CVAccuracy, rep.CVF1, rep.Threshold)
+		fmt.Fprintf(w, "match: training %.1f s  model %.1f MiB  latency p99 %s\n", rep.TrainTime.Seconds(), float64(rep.ModelBytes)/(1<<20), rep.LatencyP99)
 	}
 	return rep, nil
+}
+
+// trainMatchEval trains the evaluation's matcher on train only: a
+// tokenizer that learnt train's recurring words, then TrainMatcher. It
+// returns the words learnt.
+func trainMatchEval(ctx context.Context, train []Pair, opts MatcherOptions) (*Matcher, []string, error) {
+	tok, err := NewTokenizer(TokenizerOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var sents []string
+	for _, p := range train {
+		sents = append(sents, p.A, p.B)
+	}
+	words := DiscoverWords(tok, sents, 30)
+	if err := tok.AddWords(words...); err != nil {
+		return nil, nil, err
+	}
+	m, err := TrainMatcher(ctx, tok, train, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("text: eval match: %w", err)
+	}
+	return m, words, nil
 }
 
 func readPairs(path string) ([]Pair, error) {

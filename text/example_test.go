@@ -34,3 +34,28 @@ func Example() {
 	// card
 	// a2
 }
+
+// ExampleNeighbours finds, per class, the most similar training vector.
+func ExampleNeighbours() {
+	xs := []text.SparseVector{
+		{Idx: []int32{0}, Val: []float32{1}},
+		{Idx: []int32{1}, Val: []float32{1}},
+	}
+	nb := text.NewNeighbours(xs, []int{0, 1}, 2)
+	fmt.Println(nb.Nearest(text.SparseVector{Idx: []int32{0, 1}, Val: []float32{0.8, 0.6}}))
+	// Output: [0.800000011920929 0.6000000238418579]
+}
+
+// ExampleLearnWordVectors learns from sentences that 还款 and 还钱 are used
+// alike.
+func ExampleLearnWordVectors() {
+	var sents [][]string
+	for range 3 {
+		sents = append(sents, []string{"花呗", "怎么", "还款"}, []string{"花呗", "怎么", "还钱"}, []string{"提高", "额度", "怎么"})
+	}
+	wv := text.LearnWordVectors(sents, 2, 32, 1)
+	syn, _ := wv.Similarity("还款", "还钱")
+	other, _ := wv.Similarity("还款", "额度")
+	fmt.Println(syn > other)
+	// Output: true
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"sort"
 	"strings"
 )
@@ -40,7 +41,11 @@ type PairFeaturizer struct {
 	// Sparse scores hashed one-sided words, shared words and cross pairs of
 	// one-sided words with a linear SVM trained on the same pairs.
 	Sparse *LinearModel
-	tok    *Tokenizer
+	// Emb holds word vectors learnt from the training sentences (no labels)
+	// for soft-overlap features: are the words on one side only synonyms of
+	// words on the other?
+	Emb *WordVectors
+	tok *Tokenizer
 }
 
 // sparseDim is the size of the hashed pair-feature space.
@@ -62,16 +67,39 @@ func (p *PairFeaturizer) sparsePair(a, b string) SparseVector {
 	wa, wb := set(p.tok.Terms(a)), set(p.tok.Terms(b))
 	seen := map[int32]struct{}{}
 	add := func(f string) { seen[hashFeature(f)] = struct{}{} }
+	var shared []string
 	for w := range wa {
 		if _, ok := wb[w]; ok {
 			add("s\x00" + w)
+			shared = append(shared, w)
 		}
 	}
 	for _, w := range append(append([]string(nil), onlyA...), onlyB...) {
 		add("d\x00" + w)
+		// What differs, in the context of what is shared: 额度 differs in
+		// a 花呗 question and in a 借呗 one.
+		for _, sw := range shared {
+			add("sd\x00" + sw + "|" + w)
+		}
 	}
 	for _, k := range crossKeys(onlyA, onlyB) {
 		add("x\x00" + k)
+	}
+	qa, qb := questionTypes(a), questionTypes(b)
+	var qOnlyA, qOnlyB []string
+	for k, q := range questionCues {
+		switch {
+		case qa&(1<<k) != 0 && qb&(1<<k) == 0:
+			qOnlyA = append(qOnlyA, q.name)
+		case qb&(1<<k) != 0 && qa&(1<<k) == 0:
+			qOnlyB = append(qOnlyB, q.name)
+		}
+	}
+	for _, q := range append(append([]string(nil), qOnlyA...), qOnlyB...) {
+		add("q\x00" + q)
+	}
+	for _, k := range crossKeys(qOnlyA, qOnlyB) {
+		add("qx\x00" + k)
 	}
 	ba, bb := set(CharNGrams(a, 2, 2)), set(CharNGrams(b, 2, 2))
 	for g := range ba {
@@ -119,7 +147,39 @@ func pairFeatureNames() []string {
 	return []string{"len_a", "len_b", "len_diff", "len_ratio", "char_jaccard", "bigram_jaccard",
 		"word_jaccard", "word_overlap_min", "edit_norm", "edit", "lcsubstr_ratio", "lcsubseq_ratio",
 		"cos_words", "cos_chars", "diff_words", "diff_idf_sum", "diff_idf_max", "te_min", "te_mean",
-		"te_cross_min", "te_known", "neg_mismatch", "digit_mismatch", "equal", "sparse_svm"}
+		"te_cross_min", "te_known", "neg_mismatch", "digit_mismatch", "equal", "sparse_svm",
+		"q_why", "q_how", "q_when", "q_amount", "q_can", "q_what", "q_where", "q_mismatch",
+		"emb_cos", "align_mean", "align_min", "te_char_min", "te_char_mean", "te_shared_min", "te_shared_mean"}
+}
+
+// questionCues are the kinds of question a customer asks and the words
+// that mark them: two questions on the same topic asking "why" and "how"
+// are different questions.
+var questionCues = []struct {
+	name string
+	cues []string
+}{
+	{"why", []string{"为什么", "为啥", "为何", "怎么会", "咋会", "什么原因", "原因"}},
+	{"how", []string{"怎么", "如何", "怎样", "咋", "方法", "步骤"}},
+	{"when", []string{"什么时候", "何时", "几号", "几点", "多久", "多长时间", "哪天", "时间"}},
+	{"amount", []string{"多少", "几个", "几次", "几天", "多大", "多高"}},
+	{"can", []string{"能不能", "可不可以", "能否", "可以", "能", "会不会", "是否", "有没有", "吗"}},
+	{"what", []string{"什么", "啥"}},
+	{"where", []string{"哪里", "在哪", "哪儿", "哪个", "入口"}},
+}
+
+// questionTypes returns a bit per entry of questionCues whose cue s holds.
+func questionTypes(s string) uint {
+	var m uint
+	for k, q := range questionCues {
+		for _, c := range q.cues {
+			if strings.Contains(s, c) {
+				m |= 1 << k
+				break
+			}
+		}
+	}
+	return m
 }
 
 // NewPairFeaturizer fits the TF-IDF vocabularies on every sentence of pairs
@@ -135,6 +195,11 @@ func NewPairFeaturizer(tok *Tokenizer, pairs []Pair) *PairFeaturizer {
 	}
 	p.Words.Fit(docs)
 	p.Chars.Fit(docs)
+	terms := make([][]string, len(docs))
+	for i, d := range docs {
+		terms[i] = tok.Terms(d)
+	}
+	p.Emb = LearnWordVectors(terms, 3, 128, 1)
 	p.fitRates(pairs)
 	return p
 }
@@ -170,11 +235,45 @@ func (p *PairFeaturizer) fitRates(pairs []Pair) {
 			}
 			p.Cross[k] = r
 		}
+		for _, k := range p.contextKeys(pr.A, pr.B) {
+			r := p.Diff[k]
+			r.N++
+			if pr.Same {
+				r.Pos++
+			}
+			p.Diff[k] = r
+		}
 	}
 	p.Prior = 0.5
 	if len(pairs) > 0 {
 		p.Prior = float64(pos) / float64(len(pairs))
 	}
+}
+
+// contextKeys returns the keys under which Diff also counts one-sided
+// character bigrams ("c" prefix: robust to segmentation slips) and shared
+// words ("s" prefix: topics whose pairs tend to match or not).
+func (p *PairFeaturizer) contextKeys(a, b string) []string {
+	var out []string
+	ba, bb := set(CharNGrams(a, 2, 2)), set(CharNGrams(b, 2, 2))
+	for g := range ba {
+		if _, ok := bb[g]; !ok {
+			out = append(out, "c\x00"+g)
+		}
+	}
+	for g := range bb {
+		if _, ok := ba[g]; !ok {
+			out = append(out, "c\x00"+g)
+		}
+	}
+	wa, wb := set(p.tok.Terms(a)), set(p.tok.Terms(b))
+	for w := range wa {
+		if _, ok := wb[w]; ok {
+			out = append(out, "s\x00"+w)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func crossKeys(a, b []string) []string {
@@ -301,12 +400,98 @@ func (p *PairFeaturizer) Features(a, b string) []float64 {
 	if p.Sparse != nil {
 		sparse = p.Sparse.Scores(p.sparsePair(a, b))[1]
 	}
-	return []float64{la, lb, math.Abs(la - lb), minLen / maxLen, jaccard(ca, cb), jaccard(ba, bb),
+	qa, qb := questionTypes(a), questionTypes(b)
+	qs := make([]float64, 0, len(questionCues)+1)
+	for k := range questionCues {
+		qs = append(qs, float64(qa>>k&1+qb>>k&1))
+	}
+	qs = append(qs, float64(bits.OnesCount(qa^qb)))
+	qs = append(qs, p.embeddingFeatures(a, b, onlyA, onlyB)...)
+	qs = append(qs, p.contextRates(a, b)...)
+	return append([]float64{la, lb, math.Abs(la - lb), minLen / maxLen, jaccard(ca, cb), jaccard(ba, bb),
 		jaccard(wa, wb), overlapMin, ed / maxLen, ed, float64(longestCommonSubstring(ra, rb)) / minLen,
 		float64(lcsLength(ra, rb)) / maxLen,
 		Cosine(p.Words.Transform(a), p.Words.Transform(b)), Cosine(p.Chars.Transform(a), p.Chars.Transform(b)),
 		float64(len(diff)), idfSum, idfMax, teMin, teMean, crossMin, float64(known),
-		mismatch(ra, rb, "不没无未非别"), mismatch(ra, rb, "0123456789一二三四五六七八九十"), eq, sparse}
+		mismatch(ra, rb, "不没无未非别"), mismatch(ra, rb, "0123456789一二三四五六七八九十"), eq, sparse}, qs...)
+}
+
+// contextRates returns the least and mean smoothed match rate of the
+// pair's one-sided character bigrams and of its shared words (the prior
+// when there is none).
+func (p *PairFeaturizer) contextRates(a, b string) []float64 {
+	cMin, sMin := 1.0, 1.0
+	var cSum, sSum float64
+	var cN, sN int
+	for _, k := range p.contextKeys(a, b) {
+		r, ok := p.Diff[k]
+		v := p.smoothed(r, ok)
+		if k[0] == 'c' {
+			cMin, cSum, cN = min(cMin, v), cSum+v, cN+1
+		} else {
+			sMin, sSum, sN = min(sMin, v), sSum+v, sN+1
+		}
+	}
+	cMean, sMean := p.Prior, p.Prior
+	if cN > 0 {
+		cMean = cSum / float64(cN)
+	} else {
+		cMin = p.Prior
+	}
+	if sN > 0 {
+		sMean = sSum / float64(sN)
+	} else {
+		sMin = p.Prior
+	}
+	return []float64{cMin, cMean, sMin, sMean}
+}
+
+// embeddingFeatures returns the cosine of the idf-weighted mean word
+// vectors of a and b, and the mean and least similarity of each one-sided
+// word to its closest word on the other side (1 when there is none).
+func (p *PairFeaturizer) embeddingFeatures(a, b string, onlyA, onlyB []string) []float64 {
+	if p.Emb == nil {
+		return []float64{0, 1, 1}
+	}
+	ta, tb := p.tok.Terms(a), p.tok.Terms(b)
+	idf := func(w string) float64 {
+		if id, ok := p.Words.Vocab["w\x00"+w]; ok {
+			return float64(p.Words.IDF[id])
+		}
+		return 1
+	}
+	cos := 0.0
+	if ma, mb := p.Emb.Mean(ta, idf), p.Emb.Mean(tb, idf); ma != nil && mb != nil {
+		for k := range ma {
+			cos += ma[k] * mb[k]
+		}
+	}
+	var sum float64
+	n, least := 0, 1.0
+	closest := func(w string, other []string) {
+		best, any := 0.0, false
+		for _, o := range other {
+			if s, ok := p.Emb.Similarity(w, o); ok {
+				best, any = max(best, s), true
+			}
+		}
+		if any {
+			sum += best
+			n++
+			least = min(least, best)
+		}
+	}
+	for _, w := range onlyA {
+		closest(w, tb)
+	}
+	for _, w := range onlyB {
+		closest(w, ta)
+	}
+	mean := 1.0
+	if n > 0 {
+		mean = sum / float64(n)
+	}
+	return []float64{cos, mean, least}
 }
 
 // mismatch is 1 when a and b differ in how many of the given runes they hold.
@@ -383,6 +568,11 @@ func lcsLength(a, b []rune) int {
 // MatcherOptions configures TrainMatcher.
 type MatcherOptions struct {
 	GBDT GBDTConfig
+	// GBDTGrid, when not empty, replaces GBDT with the configuration of
+	// the grid whose out-of-fold accuracy is highest.
+	GBDTGrid []GBDTConfig
+	// Log, when set, receives a line per configuration tried.
+	Log func(string)
 	// Folds is the number of folds used for out-of-fold mismatch statistics
 	// and for choosing the decision threshold; 0 means 5.
 	Folds int
@@ -394,9 +584,9 @@ type Matcher struct {
 	Feat      *PairFeaturizer
 	Model     *GBDT
 	Threshold float64
-	// CVAccuracy is the out-of-fold accuracy on the training pairs at
-	// Threshold.
-	CVAccuracy float64
+	// CVAccuracy and CVF1 are the out-of-fold accuracy and positive-class
+	// F1 on the training pairs at Threshold.
+	CVAccuracy, CVF1 float64
 }
 
 // TrainMatcher fits a pair featurizer and a GBDT on labelled pairs. The
@@ -417,14 +607,51 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 		}
 	}
 	fold := stratifiedFolds(ys, 2, opts.Folds, opts.Seed)
-	full := NewPairFeaturizer(tok, pairs)
-	if err := full.fitSparse(ctx, pairs); err != nil {
+	full, xs, err := oofPairFeatures(ctx, tok, pairs, fold, opts.Folds)
+	if err != nil {
 		return nil, err
 	}
+	grid := opts.GBDTGrid
+	if len(grid) == 0 {
+		grid = []GBDTConfig{opts.GBDT}
+	}
+	best := &Matcher{Feat: full, CVAccuracy: -1}
+	var cfg GBDTConfig
+	for _, g := range grid {
+		// Out-of-fold probabilities choose the configuration and threshold.
+		oof, err := oofGBDT(ctx, xs, ys, fold, opts.Folds, g)
+		if err != nil {
+			return nil, err
+		}
+		thr, acc, cvF1 := bestThreshold(oof, ys)
+		if opts.Log != nil {
+			opts.Log(fmt.Sprintf("gbdt %+v: cv accuracy %.4f F1 %.4f at %.2f", g, acc, cvF1, thr))
+		}
+		if acc > best.CVAccuracy {
+			best.Threshold, best.CVAccuracy, best.CVF1, cfg = thr, acc, cvF1, g
+		}
+	}
+	m, err := TrainGBDT(ctx, xs, ys, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("text: train matcher: %w", err)
+	}
+	best.Model = m
+	return best, nil
+}
+
+// oofPairFeatures fits the featurizer on all pairs and returns it with the
+// feature rows of every pair computed by a featurizer whose label
+// statistics and sparse model come from the other folds, so no row's
+// features were learnt from its own label.
+func oofPairFeatures(ctx context.Context, tok *Tokenizer, pairs []Pair, fold []int, folds int) (*PairFeaturizer, [][]float64, error) {
+	full := NewPairFeaturizer(tok, pairs)
+	if err := full.fitSparse(ctx, pairs); err != nil {
+		return nil, nil, err
+	}
 	xs := make([][]float64, len(pairs))
-	for f := range opts.Folds {
+	for f := range folds {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("text: train matcher: %w", err)
+			return nil, nil, fmt.Errorf("text: train matcher: %w", err)
 		}
 		var rest []Pair
 		for i, p := range pairs {
@@ -432,10 +659,10 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 				rest = append(rest, p)
 			}
 		}
-		part := &PairFeaturizer{tok: tok, Words: full.Words, Chars: full.Chars}
+		part := &PairFeaturizer{tok: tok, Words: full.Words, Chars: full.Chars, Emb: full.Emb}
 		part.fitRates(rest)
 		if err := part.fitSparse(ctx, rest); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i, p := range pairs {
 			if fold[i] == f {
@@ -443,49 +670,60 @@ func TrainMatcher(ctx context.Context, tok *Tokenizer, pairs []Pair, opts Matche
 			}
 		}
 	}
-	// Out-of-fold probabilities choose the threshold.
-	oof := make([]float64, len(pairs))
-	for f := range opts.Folds {
+	return full, xs, nil
+}
+
+// oofGBDT returns every row's probability from a GBDT trained on the other
+// folds.
+func oofGBDT(ctx context.Context, xs [][]float64, ys []int, fold []int, folds int, cfg GBDTConfig) ([]float64, error) {
+	oof := make([]float64, len(xs))
+	for f := range folds {
 		var trX [][]float64
 		var trY []int
-		for i := range pairs {
+		for i := range xs {
 			if fold[i] != f {
 				trX = append(trX, xs[i])
 				trY = append(trY, ys[i])
 			}
 		}
-		m, err := TrainGBDT(ctx, trX, trY, opts.GBDT)
+		m, err := TrainGBDT(ctx, trX, trY, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("text: train matcher fold %d: %w", f, err)
 		}
-		for i := range pairs {
+		for i := range xs {
 			if fold[i] == f {
 				oof[i] = m.Probability(xs[i])
 			}
 		}
 	}
-	thr, acc := bestThreshold(oof, ys)
-	m, err := TrainGBDT(ctx, xs, ys, opts.GBDT)
-	if err != nil {
-		return nil, fmt.Errorf("text: train matcher: %w", err)
-	}
-	return &Matcher{Feat: full, Model: m, Threshold: thr, CVAccuracy: acc}, nil
+	return oof, nil
 }
 
-func bestThreshold(p []float64, ys []int) (thr, acc float64) {
+// bestThreshold returns the threshold on p that maximises accuracy against
+// ys, that accuracy and the positive-class F1 there.
+func bestThreshold(p []float64, ys []int) (thr, acc, posF1 float64) {
 	thr, best := 0.5, -1
 	for t := 0.05; t < 0.951; t += 0.01 {
-		c := 0
+		c, tp, fp, fn := 0, 0, 0, 0
 		for i := range p {
-			if (p[i] >= t) == (ys[i] == 1) {
+			pred, gold := p[i] >= t, ys[i] == 1
+			if pred == gold {
 				c++
+			}
+			switch {
+			case pred && gold:
+				tp++
+			case pred:
+				fp++
+			case gold:
+				fn++
 			}
 		}
 		if c > best {
-			best, thr = c, t
+			best, thr, posF1 = c, t, f1(tp, fp, fn)
 		}
 	}
-	return thr, float64(best) / float64(len(p))
+	return thr, float64(best) / float64(len(p)), posF1
 }
 
 // Match returns the probability that a and b ask the same thing and whether

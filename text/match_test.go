@@ -69,29 +69,44 @@ func toyPairs() []Pair {
 func TestMatcherTrainSaveLoad(t *testing.T) {
 	tok := mustTokenizer(t)
 	pairs := toyPairs()
-	m, err := TrainMatcher(context.Background(), tok, pairs, MatcherOptions{GBDT: GBDTConfig{Trees: 30, MinLeaf: 2}, Folds: 3})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		opts MatcherOptions
+		logs int
+	}{
+		{"one configuration", MatcherOptions{GBDT: GBDTConfig{Trees: 30, MinLeaf: 2}, Folds: 3}, 1},
+		{"grid chosen by cv", MatcherOptions{GBDTGrid: []GBDTConfig{{Trees: 5, MinLeaf: 2}, {Trees: 30, MinLeaf: 2}}, Folds: 3}, 2},
 	}
-	if n := len(m.Feat.Features("a", "b")); n != len(pairFeatureNames()) {
-		t.Fatalf("%d features but %d names", n, len(pairFeatureNames()))
-	}
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	back, err := LoadMatcher(&buf, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pairs[:6] {
-		pa, sa := m.Match(p.A, p.B)
-		pb, _ := back.Match(p.A, p.B)
-		if sa != p.Same {
-			t.Errorf("Match(%q, %q) = %v (p %.2f), want %v", p.A, p.B, sa, pa, p.Same)
+	for _, tt := range tests {
+		var logs []string
+		tt.opts.Log = func(s string) { logs = append(logs, s) }
+		m, err := TrainMatcher(context.Background(), tok, pairs, tt.opts)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if math.Abs(pa-pb) > 1e-12 {
-			t.Errorf("loaded matcher differs: %v vs %v", pa, pb)
+		if len(logs) != tt.logs || m.CVAccuracy <= 0.5 || m.CVF1 <= 0 {
+			t.Fatalf("%s: %d configurations tried, cv accuracy %.3f F1 %.3f", tt.name, len(logs), m.CVAccuracy, m.CVF1)
+		}
+		if n := len(m.Feat.Features("a", "b")); n != len(pairFeatureNames()) {
+			t.Fatalf("%d features but %d names", n, len(pairFeatureNames()))
+		}
+		var buf bytes.Buffer
+		if err := m.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		back, err := LoadMatcher(&buf, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pairs[:6] {
+			pa, sa := m.Match(p.A, p.B)
+			pb, _ := back.Match(p.A, p.B)
+			if sa != p.Same {
+				t.Errorf("%s: Match(%q, %q) = %v (p %.2f), want %v", tt.name, p.A, p.B, sa, pa, p.Same)
+			}
+			if math.Abs(pa-pb) > 1e-12 {
+				t.Errorf("%s: loaded matcher differs: %v vs %v", tt.name, pa, pb)
+			}
 		}
 	}
 }
