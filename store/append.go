@@ -120,6 +120,10 @@ func precheck(e *starpost.Event) error {
 // call waiting behind it (up to maxBatch), and commits them together.
 func (db *DB) commitLoop() {
 	defer close(db.done)
+	if db.syncq != nil {
+		defer func() { <-db.synced }()
+		defer close(db.syncq)
+	}
 	batch := make([]*appendReq, 0, db.maxBatch)
 	for {
 		batch = batch[:0]
@@ -138,6 +142,7 @@ func (db *DB) commitLoop() {
 				break drain
 			}
 		}
+		db.rewindWAL()
 		db.commitBatch(batch)
 	}
 }
@@ -155,10 +160,25 @@ func (db *DB) commitBatch(batch []*appendReq) {
 	if len(live) == 0 {
 		return
 	}
+	if db.wal != nil {
+		if err := db.wal.err(); err != nil {
+			for _, r := range live {
+				r.done <- appendResult{err: err}
+			}
+			return
+		}
+	}
 	// The transaction belongs to no single caller, so it runs on its own
-	// context; a bound keeps a stuck database from hanging the committer.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	// context; on PostgreSQL a bound keeps a stuck server from hanging the
+	// committer. SQLite runs in process and bounds lock waits itself
+	// (busy_timeout), and a context that can end costs the driver a
+	// watcher goroutine per statement, so its batches run without one.
+	ctx := context.Background()
+	if db.dialect.numbered {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+	}
 	var results []appendResult
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -180,6 +200,13 @@ func (db *DB) commitBatch(batch []*appendReq) {
 	}
 	db.stats.batches.Add(1)
 	db.stats.calls.Add(int64(len(live)))
+	if db.ckpt != nil {
+		db.ckpt.written.Store(true)
+	}
+	if db.syncq != nil {
+		db.syncq <- syncItem{reqs: live, results: results} // answered once on disk
+		return
+	}
 	for i, r := range live {
 		r.done <- results[i]
 	}
@@ -523,7 +550,7 @@ func (b *batch) flush(ctx context.Context) error {
 	next := map[string]int64{}
 	for _, ws := range order {
 		var last int64
-		err := b.tx.QueryRowContext(ctx, b.db.dialect.q("UPDATE workspaces SET last_cursor = last_cursor + ? WHERE id = ? RETURNING last_cursor"),
+		err := b.db.queryRow(ctx, b.tx, advanceCursorSQL,
 			counts[ws], ws).Scan(&last)
 		if err != nil {
 			return fmt.Errorf("advance cursor of %s: %w", ws, err)
@@ -560,7 +587,7 @@ func (b *batch) flush(ctx context.Context) error {
 		if err := e.DecodeBody(&body); err != nil {
 			return err
 		}
-		if _, err := b.tx.ExecContext(ctx, b.db.dialect.q("UPDATE users SET presence = ?, presence_since = ? WHERE workspace_id = ? AND id = ?"),
+		if _, err := b.db.exec(ctx, b.tx, updatePresenceSQL,
 			string(body.Presence), nanos(e.At), u.workspace, u.user); err != nil {
 			return fmt.Errorf("update presence: %w", err)
 		}
@@ -568,10 +595,17 @@ func (b *batch) flush(ctx context.Context) error {
 	return b.insertEvents(ctx)
 }
 
-// insertEvents writes the accepted events with multi-row INSERTs.
+// insertEvents writes the accepted events: on PostgreSQL with multi-row
+// INSERTs (one round trip per 100 events); on SQLite, in process, one
+// prepared single-row INSERT per event, which costs no parsing and, unlike a
+// multi-row INSERT, needs no statement journal (SQLite copies every page a
+// multi-row statement touches aside, in case a later row fails).
 func (b *batch) insertEvents(ctx context.Context) error {
-	const perStmt = 100
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	perStmt := 100
+	if !b.db.dialect.numbered {
+		perStmt = 1
+	}
 	for evs := b.fresh; len(evs) > 0; {
 		n := min(len(evs), perStmt)
 		args := make([]any, 0, n*10)
@@ -580,8 +614,11 @@ func (b *batch) insertEvents(ctx context.Context) error {
 				nanos(e.At), string(e.Body), e.IdempotencyKey)
 		}
 		evs = evs[n:]
-		query := "INSERT INTO events (" + eventColumns + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-		if _, err := b.tx.ExecContext(ctx, b.db.dialect.q(query), args...); err != nil {
+		query := insertEventSQL
+		if n > 1 {
+			query += strings.Repeat(", "+row, n-1)
+		}
+		if _, err := b.db.exec(ctx, b.tx, query, args...); err != nil {
 			// On PostgreSQL a unique violation is retryable: another node
 			// committed the same key, and the retry returns its event.
 			return fmt.Errorf("insert events: %w", err)
@@ -594,9 +631,7 @@ func (db *DB) saveConversation(ctx context.Context, tx *sql.Tx, cs *convState) e
 	c := cs.c
 	data := mustJSON(c)
 	if cs.isNew {
-		_, err := tx.ExecContext(ctx, db.dialect.q(`INSERT INTO conversations
-			(id, workspace_id, channel, contact_id, queue_id, agent_id, offered_to, state, priority, last_seq, created_at, updated_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := db.exec(ctx, tx, insertConvSQL,
 			c.ID, c.WorkspaceID, string(c.Channel), c.ContactID, c.QueueID, c.AgentID, c.OfferedTo, string(c.State),
 			c.Priority, c.LastSeq, nanos(c.CreatedAt), nanos(c.UpdatedAt), data)
 		if err != nil {
@@ -604,9 +639,7 @@ func (db *DB) saveConversation(ctx context.Context, tx *sql.Tx, cs *convState) e
 		}
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, db.dialect.q(`UPDATE conversations SET
-		queue_id = ?, agent_id = ?, offered_to = ?, state = ?, priority = ?, last_seq = ?, updated_at = ?, data = ?
-		WHERE workspace_id = ? AND id = ?`),
+	_, err := db.exec(ctx, tx, updateConvSQL,
 		c.QueueID, c.AgentID, c.OfferedTo, string(c.State), c.Priority, c.LastSeq, nanos(c.UpdatedAt), data, c.WorkspaceID, c.ID)
 	if err != nil {
 		return fmt.Errorf("save conversation: %w", err)

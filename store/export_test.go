@@ -23,3 +23,16 @@ func (db *DB) AppendBatchForTest(ctx context.Context, calls ...[]*starpost.Event
 	}
 	return out, errs
 }
+
+// WrapWALSyncForTest replaces the fsync of a SQLite file store's WAL with
+// wrap(real), so tests can hold it or make it fail. It reports false for
+// stores without one (PostgreSQL, in-memory SQLite). Call it before any
+// Append.
+func (db *DB) WrapWALSyncForTest(wrap func(real func() error) error) bool {
+	if db.wal == nil {
+		return false
+	}
+	real := db.wal.syncFile
+	db.wal.syncFn = func() error { return wrap(real) }
+	return true
+}
