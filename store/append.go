@@ -39,6 +39,10 @@ type Stats struct {
 	Events int64
 	// Retries is how many batches were run again after a retryable error.
 	Retries int64
+	// Checkpoints is how many background checkpoints of the SQLite WAL ran,
+	// and WALRewinds how many times the committer copied the WAL's last
+	// frames so that it could start over (SQLite files only).
+	Checkpoints, WALRewinds int64
 }
 
 type statsCounters struct {
@@ -47,12 +51,16 @@ type statsCounters struct {
 
 // Stats returns the committer's counters since Open.
 func (db *DB) Stats() Stats {
-	return Stats{
+	s := Stats{
 		Batches: db.stats.batches.Load(),
 		Calls:   db.stats.calls.Load(),
 		Events:  db.stats.events.Load(),
 		Retries: db.stats.retries.Load(),
 	}
+	if db.ckpt != nil {
+		s.Checkpoints, s.WALRewinds = db.ckpt.checkpoints.Load(), db.ckpt.rewinds.Load()
+	}
+	return s
 }
 
 // Append validates and commits the events of one call atomically (all or

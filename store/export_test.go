@@ -36,3 +36,13 @@ func (db *DB) WrapWALSyncForTest(wrap func(real func() error) error) bool {
 	db.wal.syncFn = func() error { return wrap(real) }
 	return true
 }
+
+// SetWALRestartFramesForTest lowers the WAL size (in frames) past which the
+// committer rewinds the WAL; false for stores without a checkpointer.
+func (db *DB) SetWALRestartFramesForTest(n int64) bool {
+	if db.ckpt == nil {
+		return false
+	}
+	db.ckpt.restartFrames.Store(n)
+	return true
+}

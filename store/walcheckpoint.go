@@ -42,8 +42,12 @@ type walCheckpointer struct {
 	mu      sync.Mutex  // one checkpoint at a time: background or committer
 	written atomic.Bool // events were committed since the last checkpoint
 	rewind  atomic.Bool // the committer should checkpoint the rest and rewind the WAL
-	quit    chan struct{}
-	done    chan struct{}
+	// restartFrames is walRestartFrames (tests lower it).
+	restartFrames atomic.Int64
+	checkpoints   atomic.Int64 // background checkpoints run
+	rewinds       atomic.Int64 // committer checkpoints that let the WAL start over
+	quit          chan struct{}
+	done          chan struct{}
 }
 
 // openWALCheckpointer opens the checkpointer's connection and starts it.
@@ -63,15 +67,15 @@ func openWALCheckpointer(ctx context.Context, path, common string, logger *slog.
 		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
 	}
 	c := &walCheckpointer{conn: conn, logger: logger, quit: make(chan struct{}), done: make(chan struct{})}
+	c.restartFrames.Store(walRestartFrames)
 	go c.loop()
 	return c, nil
 }
 
 // checkpoint runs a passive checkpoint on db and returns how many frames
-// the WAL holds and how many of them are now in the database file.
+// the WAL holds and how many of them are now in the database file. The
+// caller holds c.mu.
 func (c *walCheckpointer) checkpoint(ctx context.Context, db *sql.DB) (log, copied int64, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var busy int64
 	if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &copied); err != nil {
 		return 0, 0, fmt.Errorf("checkpoint: %w", err)
@@ -95,13 +99,16 @@ func (c *walCheckpointer) loop() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		c.mu.Lock()
 		log, _, err := c.checkpoint(ctx, c.conn)
-		if err == nil && log >= walRestartFrames && !c.rewind.Load() {
+		c.checkpoints.Add(1)
+		if err == nil && log >= c.restartFrames.Load() && !c.rewind.Load() {
 			// Copy what was written meanwhile, so the committer's share
 			// is small, then ask it to finish.
 			_, _, err = c.checkpoint(ctx, c.conn)
 			c.rewind.Store(true)
 		}
+		c.mu.Unlock()
 		cancel()
 		if err != nil {
 			c.logger.Warn("sqlite checkpoint", "err", err)
@@ -115,14 +122,23 @@ func (c *walCheckpointer) loop() {
 // the WAL from the beginning.
 func (db *DB) rewindWAL() {
 	c := db.ckpt
-	if c == nil || !c.rewind.Swap(false) {
+	if c == nil || !c.rewind.Load() {
 		return
 	}
+	// Never wait for a background checkpoint: try again after the next
+	// batch.
+	if !c.mu.TryLock() {
+		return
+	}
+	defer c.mu.Unlock()
+	c.rewind.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, _, err := c.checkpoint(ctx, db.write); err != nil {
 		db.logger.Warn("sqlite checkpoint before rewinding the WAL", "err", err)
+		return
 	}
+	c.rewinds.Add(1)
 }
 
 // close stops the checkpointer and closes its connection.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,4 +104,53 @@ func TestSQLiteWALSyncFailureSticks(t *testing.T) {
 	fail.Store(false)
 	_, err = db.Append(ctx, walMessage(conv, "k2"))
 	wantCode(t, err, starpost.EUNAVAILABLE, "")
+}
+
+// Under continuous writes the background checkpointer copies the WAL into
+// the database and, once the WAL is past its limit, the committer lets it
+// start over; nothing written is lost on the way, and a reopened store
+// reads it all back.
+func TestSQLiteCheckpointsAndRewindsWAL(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	db, err := store.Open(ctx, path, nil, nil)
+	must(t, err)
+	if !db.SetWALRestartFramesForTest(64) {
+		t.Fatal("a SQLite file store has no checkpointer")
+	}
+	ws := &starpost.Workspace{Name: "ckpt"}
+	must(t, db.CreateWorkspace(ctx, ws))
+	out, err := db.Append(ctx, &starpost.Event{WorkspaceID: ws.ID, Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: "ct"},
+		Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: "ct", QueueID: "q"})})
+	must(t, err)
+	n := 1
+	for db.Stats().WALRewinds < 2 { // until the WAL started over twice
+		if n > 200_000 {
+			t.Fatalf("no WAL rewind after %d events: %+v", n, db.Stats())
+		}
+		_, err := db.Append(ctx, walMessage(out[0], "m"+strconv.Itoa(n)))
+		must(t, err)
+		n++
+	}
+	if st := db.Stats(); st.Checkpoints == 0 {
+		t.Fatalf("rewinds without background checkpoints: %+v", st)
+	}
+	// The WAL really started over: it holds far fewer frames than the
+	// events written (each wrote at least one page).
+	_, err = db.Append(ctx, walMessage(out[0], "after"))
+	must(t, err)
+	n++
+	var busy, frames, copied int64
+	must(t, db.SQL().QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied))
+	t.Logf("%d events, %d frames in the WAL", n, frames)
+	if frames >= int64(n) {
+		t.Fatalf("%d frames in the WAL after %d events: it never started over", frames, n)
+	}
+	must(t, db.Close())
+	db = openDSN(t, path)
+	last, err := db.LastCursor(ctx, ws.ID)
+	must(t, err)
+	if last != int64(n) {
+		t.Fatalf("last cursor %d after reopening, want %d", last, n)
+	}
 }
