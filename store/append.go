@@ -329,7 +329,7 @@ func (b *batch) prefetch(ctx context.Context, calls []*appendReq) error {
 		}
 	}
 	sort.Strings(wsIDs)
-	if err := b.queryIDs(ctx, "SELECT id FROM workspaces WHERE id IN (%s) ORDER BY id"+b.db.dialect.forUpdate, nil, wsIDs, func(rows *sql.Rows) error {
+	if err := b.queryIDs(ctx, lockWorkspacesSQL+b.db.dialect.forUpdate, nil, wsIDs, func(rows *sql.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			return err
@@ -343,7 +343,7 @@ func (b *batch) prefetch(ctx context.Context, calls []*appendReq) error {
 	for _, id := range convIDs {
 		b.convs[id] = &convState{}
 	}
-	if err := b.queryIDs(ctx, "SELECT id, workspace_id, data FROM conversations WHERE id IN (%s) ORDER BY id"+b.db.dialect.forUpdate, nil, convIDs, func(rows *sql.Rows) error {
+	if err := b.queryIDs(ctx, loadConversationsSQL+b.db.dialect.forUpdate, nil, convIDs, func(rows *sql.Rows) error {
 		var id, ws, data string
 		if err := rows.Scan(&id, &ws, &data); err != nil {
 			return err
@@ -358,7 +358,7 @@ func (b *batch) prefetch(ctx context.Context, calls []*appendReq) error {
 		return fmt.Errorf("load conversations: %w", err)
 	}
 	for ws, keys := range keysByWS {
-		if err := b.queryIDs(ctx, "SELECT "+eventColumns+" FROM events WHERE workspace_id = ? AND idempotency_key <> '' AND idempotency_key IN (%s)", []any{ws}, keys, func(rows *sql.Rows) error {
+		if err := b.queryIDs(ctx, findKeysSQL, []any{ws}, keys, func(rows *sql.Rows) error {
 			e, err := scanEvent(rows)
 			if err != nil {
 				return err
@@ -380,7 +380,7 @@ func (b *batch) queryIDs(ctx context.Context, query string, args []any, ids []st
 		n := min(len(ids), chunk)
 		all := append(append(make([]any, 0, len(args)+n), args...), stringsToAny(ids[:n])...)
 		ids = ids[n:]
-		rows, err := b.tx.QueryContext(ctx, b.db.dialect.q(fmt.Sprintf(query, placeholders(n))), all...)
+		rows, err := b.db.query(ctx, b.tx, fmt.Sprintf(query, placeholders(n)), all...)
 		if err != nil {
 			return err
 		}

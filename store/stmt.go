@@ -21,6 +21,12 @@ const (
 		WHERE workspace_id = ? AND id = ?`
 	advanceCursorSQL  = "UPDATE workspaces SET last_cursor = last_cursor + ? WHERE id = ? RETURNING last_cursor"
 	updatePresenceSQL = "UPDATE users SET presence = ?, presence_since = ? WHERE workspace_id = ? AND id = ?"
+
+	// The batch's reads, with %s for the placeholders of the ids; on SQLite
+	// the one-id form, what a batch of one call reads, is prepared too.
+	lockWorkspacesSQL    = "SELECT id FROM workspaces WHERE id IN (%s) ORDER BY id"
+	loadConversationsSQL = "SELECT id, workspace_id, data FROM conversations WHERE id IN (%s) ORDER BY id"
+	findKeysSQL          = "SELECT " + eventColumns + " FROM events WHERE workspace_id = ? AND idempotency_key <> '' AND idempotency_key IN (%s)"
 )
 
 // prepareCommitter prepares the committer's statements on SQLite's writer
@@ -31,7 +37,9 @@ func (db *DB) prepareCommitter(ctx context.Context) error {
 		return nil
 	}
 	db.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{insertEventSQL, insertConvSQL, updateConvSQL, advanceCursorSQL, updatePresenceSQL} {
+	one := func(q string) string { return fmt.Sprintf(q, "?") }
+	for _, q := range []string{insertEventSQL, insertConvSQL, updateConvSQL, advanceCursorSQL, updatePresenceSQL,
+		one(lockWorkspacesSQL), one(loadConversationsSQL), one(findKeysSQL)} {
 		st, err := db.write.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
@@ -56,6 +64,14 @@ func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...an
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, db.dialect.q(query), args...)
+}
+
+// query is exec for a query that returns rows.
+func (db *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := db.stmts[query]; st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, db.dialect.q(query), args...)
 }
 
 // closeStmts closes the prepared statements.
