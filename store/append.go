@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"slices"
 	"sort"
@@ -233,8 +234,33 @@ func (db *DB) commitBatch(batch []*appendReq) {
 // written together: one cursor UPDATE per workspace, one UPDATE per changed
 // conversation and one multi-row INSERT of the events.
 func (db *DB) runBatch(ctx context.Context, calls []*appendReq) ([]appendResult, error) {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
+	var tx *sql.Tx
+	var err error
+	if db.wal != nil {
+		// SQLite: the writer connection commits with synchronous=FULL for
+		// everyone else who writes through it (SQL()); the committer holds
+		// it for the batch and commits with NORMAL, because the syncer
+		// fsyncs the WAL before answering (walsync.go).
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("writer connection: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return nil, fmt.Errorf("synchronous for the batch: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.Background(), "PRAGMA synchronous = FULL"); err != nil {
+				// The connection must not go back to the pool as NORMAL.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+				db.logger.Error("restore synchronous=FULL on the writer connection", "err", err)
+			}
+		}()
+		tx, err = conn.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+	} else if tx, err = db.write.BeginTx(ctx, nil); err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()

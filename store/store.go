@@ -149,13 +149,12 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 			return fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	// synchronous=NORMAL: COMMIT writes the WAL without waiting for the
-	// disk; the syncer fsyncs the WAL before any call is answered, so an
-	// acknowledged event survives power loss and kill -9 as with FULL
-	// (walsync.go). wal_autocheckpoint=0: the checkpointer copies the WAL
+	// synchronous=FULL: a committed transaction survives power loss and
+	// kill -9. The committer switches its own batches to NORMAL and fsyncs
+	// the WAL itself before answering (walsync.go). wal_autocheckpoint=0: the checkpointer copies the WAL
 	// into the database in the background (walcheckpoint.go).
 	// temp_store=MEMORY keeps statement journals and sorts off the disk.
-	w, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	w, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}

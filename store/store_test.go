@@ -932,15 +932,21 @@ func TestSeveralNodes(t *testing.T) {
 }
 
 // TestSQLiteDurability checks the settings behind durability: WAL with
-// synchronous=NORMAL (COMMIT does not wait for the disk: the store fsyncs
-// the WAL itself before answering, see TestSQLiteAnswersAfterWALSync), and
-// foreign keys on.
+// synchronous=FULL for every write through the shared connection (the
+// committer's batches use NORMAL and fsync the WAL themselves before
+// answering, see TestSQLiteAnswersAfterWALSync), and foreign keys on.
 func TestSQLiteDurability(t *testing.T) {
 	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
 	ctx := context.Background()
+	// After a batch too: the committer's NORMAL must not leak to others.
+	ws := &starpost.Workspace{Name: "d"}
+	must(t, db.CreateWorkspace(ctx, ws))
+	_, err := db.Append(ctx, &starpost.Event{WorkspaceID: ws.ID, Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: "ct"},
+		Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: "ct", QueueID: "q"})})
+	must(t, err)
 	for _, tt := range []struct{ pragma, want string }{
 		{"journal_mode", "wal"},
-		{"synchronous", "1"},
+		{"synchronous", "2"},
 		{"foreign_keys", "1"},
 	} {
 		var got string

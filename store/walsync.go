@@ -15,10 +15,11 @@ import (
 //
 // With synchronous=FULL, SQLite fsyncs its write-ahead log inside COMMIT, so
 // the single writer connection, and with it every batch behind, waits for
-// the disk: the disk, not the CPU, set the pace. The writer connection
-// therefore runs with synchronous=NORMAL (COMMIT writes the WAL frames but
+// the disk: the disk, not the CPU, set the pace. The committer therefore
+// runs its batches with synchronous=NORMAL (COMMIT writes the WAL frames but
 // does not fsync them; checkpoints still sync the WAL before copying it and
-// the database file after), and the committer hands each committed batch
+// the database file after; the connection is back at FULL for every other
+// writer between batches), and the committer hands each committed batch
 // to the syncer goroutine, which fsyncs the WAL file and only then answers
 // the batch's calls. While the syncer waits for the disk the committer
 // already builds and commits the next batch, and one fsync covers every
