@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/starpost/starpost"
@@ -93,6 +94,37 @@ type Engine struct {
 	src    Source
 	store  starpost.Store
 	cfg    Config
+	humans humanConversations
+}
+
+// humanConversations remembers conversations known to be out of state bot.
+// A conversation is in state bot only from its creation until the bot hands
+// it over, and never returns to it, so once seen outside it, its customer
+// messages need no store read: the conversations agents handle, nearly all
+// traffic, cost the bot one map lookup. It is bounded: it forgets
+// everything when full, which costs one read per conversation again.
+type humanConversations struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+// maxHumanConversations bounds humanConversations (about 100 bytes each).
+const maxHumanConversations = 100_000
+
+func (h *humanConversations) has(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.ids[id]
+	return ok
+}
+
+func (h *humanConversations) add(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ids == nil || len(h.ids) >= maxHumanConversations {
+		h.ids = map[string]struct{}{}
+	}
+	h.ids[id] = struct{}{}
 }
 
 // NewEngine returns the bot engine.
@@ -139,7 +171,11 @@ func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Ev
 	switch {
 	case ev.Kind == starpost.KindCreated:
 		var b starpost.CreatedBody
-		if ev.DecodeBody(&b) != nil || b.State != starpost.StateBot {
+		if ev.DecodeBody(&b) != nil {
+			return nil, nil
+		}
+		if b.State != starpost.StateBot {
+			e.humans.add(ev.ConversationID)
 			return nil, nil
 		}
 		return []*starpost.Event{{ConversationID: ev.ConversationID, Kind: starpost.KindJoined, Actor: Participant,
@@ -152,11 +188,15 @@ func (e *Engine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost.Ev
 	default:
 		return nil, nil
 	}
+	if e.humans.has(ev.ConversationID) {
+		return nil, nil
+	}
 	conv, err := e.store.FindConversation(ctx, ev.WorkspaceID, ev.ConversationID)
 	if err != nil {
 		return nil, err
 	}
 	if conv.State != starpost.StateBot {
+		e.humans.add(ev.ConversationID)
 		return nil, nil
 	}
 	h, err := e.history(ctx, ev)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"slices"
 	"sort"
@@ -39,6 +40,10 @@ type Stats struct {
 	Events int64
 	// Retries is how many batches were run again after a retryable error.
 	Retries int64
+	// Checkpoints is how many background checkpoints of the SQLite WAL ran,
+	// and WALRewinds how many times the committer copied the WAL's last
+	// frames so that it could start over (SQLite files only).
+	Checkpoints, WALRewinds int64
 }
 
 type statsCounters struct {
@@ -47,12 +52,16 @@ type statsCounters struct {
 
 // Stats returns the committer's counters since Open.
 func (db *DB) Stats() Stats {
-	return Stats{
+	s := Stats{
 		Batches: db.stats.batches.Load(),
 		Calls:   db.stats.calls.Load(),
 		Events:  db.stats.events.Load(),
 		Retries: db.stats.retries.Load(),
 	}
+	if db.ckpt != nil {
+		s.Checkpoints, s.WALRewinds = db.ckpt.checkpoints.Load(), db.ckpt.rewinds.Load()
+	}
+	return s
 }
 
 // Append validates and commits the events of one call atomically (all or
@@ -120,6 +129,10 @@ func precheck(e *starpost.Event) error {
 // call waiting behind it (up to maxBatch), and commits them together.
 func (db *DB) commitLoop() {
 	defer close(db.done)
+	if db.syncq != nil {
+		defer func() { <-db.synced }()
+		defer close(db.syncq)
+	}
 	batch := make([]*appendReq, 0, db.maxBatch)
 	for {
 		batch = batch[:0]
@@ -138,6 +151,7 @@ func (db *DB) commitLoop() {
 				break drain
 			}
 		}
+		db.rewindWAL()
 		db.commitBatch(batch)
 	}
 }
@@ -155,10 +169,25 @@ func (db *DB) commitBatch(batch []*appendReq) {
 	if len(live) == 0 {
 		return
 	}
+	if db.wal != nil {
+		if err := db.wal.err(); err != nil {
+			for _, r := range live {
+				r.done <- appendResult{err: err}
+			}
+			return
+		}
+	}
 	// The transaction belongs to no single caller, so it runs on its own
-	// context; a bound keeps a stuck database from hanging the committer.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	// context; on PostgreSQL a bound keeps a stuck server from hanging the
+	// committer. SQLite runs in process and bounds lock waits itself
+	// (busy_timeout), and a context that can end costs the driver a
+	// watcher goroutine per statement, so its batches run without one.
+	ctx := context.Background()
+	if db.dialect.numbered {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+	}
 	var results []appendResult
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -180,6 +209,13 @@ func (db *DB) commitBatch(batch []*appendReq) {
 	}
 	db.stats.batches.Add(1)
 	db.stats.calls.Add(int64(len(live)))
+	if db.ckpt != nil {
+		db.ckpt.written.Store(true)
+	}
+	if db.syncq != nil {
+		db.syncq <- syncItem{reqs: live, results: results} // answered once on disk
+		return
+	}
 	for i, r := range live {
 		r.done <- results[i]
 	}
@@ -198,8 +234,33 @@ func (db *DB) commitBatch(batch []*appendReq) {
 // written together: one cursor UPDATE per workspace, one UPDATE per changed
 // conversation and one multi-row INSERT of the events.
 func (db *DB) runBatch(ctx context.Context, calls []*appendReq) ([]appendResult, error) {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
+	var tx *sql.Tx
+	var err error
+	if db.wal != nil {
+		// SQLite: the writer connection commits with synchronous=FULL for
+		// everyone else who writes through it (SQL()); the committer holds
+		// it for the batch and commits with NORMAL, because the syncer
+		// fsyncs the WAL before answering (walsync.go).
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("writer connection: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return nil, fmt.Errorf("synchronous for the batch: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.Background(), "PRAGMA synchronous = FULL"); err != nil {
+				// The connection must not go back to the pool as NORMAL.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+				db.logger.Error("restore synchronous=FULL on the writer connection", "err", err)
+			}
+		}()
+		tx, err = conn.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+	} else if tx, err = db.write.BeginTx(ctx, nil); err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
@@ -294,7 +355,7 @@ func (b *batch) prefetch(ctx context.Context, calls []*appendReq) error {
 		}
 	}
 	sort.Strings(wsIDs)
-	if err := b.queryIDs(ctx, "SELECT id FROM workspaces WHERE id IN (%s) ORDER BY id"+b.db.dialect.forUpdate, nil, wsIDs, func(rows *sql.Rows) error {
+	if err := b.queryIDs(ctx, lockWorkspacesSQL+b.db.dialect.forUpdate, nil, wsIDs, func(rows *sql.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			return err
@@ -308,7 +369,7 @@ func (b *batch) prefetch(ctx context.Context, calls []*appendReq) error {
 	for _, id := range convIDs {
 		b.convs[id] = &convState{}
 	}
-	if err := b.queryIDs(ctx, "SELECT id, workspace_id, data FROM conversations WHERE id IN (%s) ORDER BY id"+b.db.dialect.forUpdate, nil, convIDs, func(rows *sql.Rows) error {
+	if err := b.queryIDs(ctx, loadConversationsSQL+b.db.dialect.forUpdate, nil, convIDs, func(rows *sql.Rows) error {
 		var id, ws, data string
 		if err := rows.Scan(&id, &ws, &data); err != nil {
 			return err
@@ -323,7 +384,7 @@ func (b *batch) prefetch(ctx context.Context, calls []*appendReq) error {
 		return fmt.Errorf("load conversations: %w", err)
 	}
 	for ws, keys := range keysByWS {
-		if err := b.queryIDs(ctx, "SELECT "+eventColumns+" FROM events WHERE workspace_id = ? AND idempotency_key <> '' AND idempotency_key IN (%s)", []any{ws}, keys, func(rows *sql.Rows) error {
+		if err := b.queryIDs(ctx, findKeysSQL, []any{ws}, keys, func(rows *sql.Rows) error {
 			e, err := scanEvent(rows)
 			if err != nil {
 				return err
@@ -345,7 +406,7 @@ func (b *batch) queryIDs(ctx context.Context, query string, args []any, ids []st
 		n := min(len(ids), chunk)
 		all := append(append(make([]any, 0, len(args)+n), args...), stringsToAny(ids[:n])...)
 		ids = ids[n:]
-		rows, err := b.tx.QueryContext(ctx, b.db.dialect.q(fmt.Sprintf(query, placeholders(n))), all...)
+		rows, err := b.db.query(ctx, b.tx, fmt.Sprintf(query, placeholders(n)), all...)
 		if err != nil {
 			return err
 		}
@@ -523,7 +584,7 @@ func (b *batch) flush(ctx context.Context) error {
 	next := map[string]int64{}
 	for _, ws := range order {
 		var last int64
-		err := b.tx.QueryRowContext(ctx, b.db.dialect.q("UPDATE workspaces SET last_cursor = last_cursor + ? WHERE id = ? RETURNING last_cursor"),
+		err := b.db.queryRow(ctx, b.tx, advanceCursorSQL,
 			counts[ws], ws).Scan(&last)
 		if err != nil {
 			return fmt.Errorf("advance cursor of %s: %w", ws, err)
@@ -560,7 +621,7 @@ func (b *batch) flush(ctx context.Context) error {
 		if err := e.DecodeBody(&body); err != nil {
 			return err
 		}
-		if _, err := b.tx.ExecContext(ctx, b.db.dialect.q("UPDATE users SET presence = ?, presence_since = ? WHERE workspace_id = ? AND id = ?"),
+		if _, err := b.db.exec(ctx, b.tx, updatePresenceSQL,
 			string(body.Presence), nanos(e.At), u.workspace, u.user); err != nil {
 			return fmt.Errorf("update presence: %w", err)
 		}
@@ -568,10 +629,17 @@ func (b *batch) flush(ctx context.Context) error {
 	return b.insertEvents(ctx)
 }
 
-// insertEvents writes the accepted events with multi-row INSERTs.
+// insertEvents writes the accepted events: on PostgreSQL with multi-row
+// INSERTs (one round trip per 100 events); on SQLite, in process, one
+// prepared single-row INSERT per event, which costs no parsing and, unlike a
+// multi-row INSERT, needs no statement journal (SQLite copies every page a
+// multi-row statement touches aside, in case a later row fails).
 func (b *batch) insertEvents(ctx context.Context) error {
-	const perStmt = 100
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	perStmt := 100
+	if !b.db.dialect.numbered {
+		perStmt = 1
+	}
 	for evs := b.fresh; len(evs) > 0; {
 		n := min(len(evs), perStmt)
 		args := make([]any, 0, n*10)
@@ -580,8 +648,11 @@ func (b *batch) insertEvents(ctx context.Context) error {
 				nanos(e.At), string(e.Body), e.IdempotencyKey)
 		}
 		evs = evs[n:]
-		query := "INSERT INTO events (" + eventColumns + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-		if _, err := b.tx.ExecContext(ctx, b.db.dialect.q(query), args...); err != nil {
+		query := insertEventSQL
+		if n > 1 {
+			query += strings.Repeat(", "+row, n-1)
+		}
+		if _, err := b.db.exec(ctx, b.tx, query, args...); err != nil {
 			// On PostgreSQL a unique violation is retryable: another node
 			// committed the same key, and the retry returns its event.
 			return fmt.Errorf("insert events: %w", err)
@@ -594,9 +665,7 @@ func (db *DB) saveConversation(ctx context.Context, tx *sql.Tx, cs *convState) e
 	c := cs.c
 	data := mustJSON(c)
 	if cs.isNew {
-		_, err := tx.ExecContext(ctx, db.dialect.q(`INSERT INTO conversations
-			(id, workspace_id, channel, contact_id, queue_id, agent_id, offered_to, state, priority, last_seq, created_at, updated_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := db.exec(ctx, tx, insertConvSQL,
 			c.ID, c.WorkspaceID, string(c.Channel), c.ContactID, c.QueueID, c.AgentID, c.OfferedTo, string(c.State),
 			c.Priority, c.LastSeq, nanos(c.CreatedAt), nanos(c.UpdatedAt), data)
 		if err != nil {
@@ -604,9 +673,7 @@ func (db *DB) saveConversation(ctx context.Context, tx *sql.Tx, cs *convState) e
 		}
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, db.dialect.q(`UPDATE conversations SET
-		queue_id = ?, agent_id = ?, offered_to = ?, state = ?, priority = ?, last_seq = ?, updated_at = ?, data = ?
-		WHERE workspace_id = ? AND id = ?`),
+	_, err := db.exec(ctx, tx, updateConvSQL,
 		c.QueueID, c.AgentID, c.OfferedTo, string(c.State), c.Priority, c.LastSeq, nanos(c.UpdatedAt), data, c.WorkspaceID, c.ID)
 	if err != nil {
 		return fmt.Errorf("save conversation: %w", err)

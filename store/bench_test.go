@@ -16,7 +16,8 @@ import (
 
 // BenchmarkAppend measures committed message events per second and the
 // latency of one Append call, one caller at a time (sequential) and with
-// many concurrent callers (parallel), which group commit batches together.
+// many concurrent callers (parallel: 64; parallel500: 500, as many as the
+// customers of "starpost bench e2e"), which group commit batches together.
 //
 //	go test -run '^$' -bench Append -benchtime 2s ./store/
 func BenchmarkAppend(b *testing.B) {
@@ -30,7 +31,7 @@ func BenchmarkAppend(b *testing.B) {
 		for _, mode := range []struct {
 			name    string
 			callers int
-		}{{"sequential", 1}, {"parallel", 64}} {
+		}{{"sequential", 1}, {"parallel", 64}, {"parallel500", 500}} {
 			b.Run(be.name+"/"+mode.name, func(b *testing.B) {
 				benchAppend(b, be.dsn(b), mode.callers)
 			})
@@ -54,7 +55,7 @@ func benchAppend(b *testing.B, dsn string, callers int) {
 		b.Fatal(err)
 	}
 	customer := starpost.Actor{Role: starpost.RoleCustomer, ID: contact.ID}
-	const convs = 100
+	convs := max(100, callers) // as many conversations as callers, like one customer each
 	ids := make([]string, convs)
 	for i := range ids {
 		out, err := db.Append(ctx, &starpost.Event{WorkspaceID: ws.ID, Kind: starpost.KindCreated, Actor: customer,
@@ -72,7 +73,7 @@ func benchAppend(b *testing.B, dsn string, callers int) {
 	var wg sync.WaitGroup
 	errc := make(chan error, callers)
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0, written0 := time.Now(), processCPU(), processWritten()
 	for range callers {
 		wg.Add(1)
 		go func() {
@@ -83,7 +84,7 @@ func benchAppend(b *testing.B, dsn string, callers int) {
 					return
 				}
 				t0 := time.Now()
-				_, err := db.Append(ctx, &starpost.Event{WorkspaceID: ws.ID, ConversationID: ids[i%convs], Kind: starpost.KindMessage,
+				_, err := db.Append(ctx, &starpost.Event{WorkspaceID: ws.ID, ConversationID: ids[i%int64(convs)], Kind: starpost.KindMessage,
 					Actor: customer, Body: body, IdempotencyKey: fmt.Sprintf("k-%d", i)})
 				lat[i] = time.Since(t0)
 				if err != nil {
@@ -94,7 +95,7 @@ func benchAppend(b *testing.B, dsn string, callers int) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu, written := time.Since(start), processCPU()-cpu0, processWritten()-written0
 	b.StopTimer()
 	close(errc)
 	for err := range errc {
@@ -107,6 +108,14 @@ func benchAppend(b *testing.B, dsn string, callers int) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	if n := after.Batches - before.Batches; n > 0 {
 		b.ReportMetric(float64(after.Calls-before.Calls)/float64(n), "calls/batch")
+	}
+	if cpu > 0 {
+		// CPU time (user+system) of the whole process per event, callers included.
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
+	}
+	if written > 0 {
+		// Bytes the process wrote (SQLite: its WAL; PostgreSQL writes in its own processes).
+		b.ReportMetric(float64(written)/float64(b.N), "written-B/event")
 	}
 	b.ReportMetric(0, "ns/op") // wall time per op is events/s above
 }

@@ -23,3 +23,26 @@ func (db *DB) AppendBatchForTest(ctx context.Context, calls ...[]*starpost.Event
 	}
 	return out, errs
 }
+
+// WrapWALSyncForTest replaces the fsync of a SQLite file store's WAL with
+// wrap(real), so tests can hold it or make it fail. It reports false for
+// stores without one (PostgreSQL, in-memory SQLite). Call it before any
+// Append.
+func (db *DB) WrapWALSyncForTest(wrap func(real func() error) error) bool {
+	if db.wal == nil {
+		return false
+	}
+	real := db.wal.syncFile
+	db.wal.syncFn = func() error { return wrap(real) }
+	return true
+}
+
+// SetWALRestartFramesForTest lowers the WAL size (in frames) past which the
+// committer rewinds the WAL; false for stores without a checkpointer.
+func (db *DB) SetWALRestartFramesForTest(n int64) bool {
+	if db.ckpt == nil {
+		return false
+	}
+	db.ckpt.restartFrames.Store(n)
+	return true
+}

@@ -44,6 +44,14 @@ type DB struct {
 	done     chan struct{}   // closed when the committer has exited
 	close    sync.Once
 	stats    statsCounters
+	stmts    map[string]*sql.Stmt // the committer's prepared statements (SQLite), by query
+
+	// SQLite files: committed batches wait in syncq for the syncer to
+	// fsync the WAL before they are answered (walsync.go). nil otherwise.
+	wal    *walSyncer
+	syncq  chan syncItem
+	synced chan struct{}    // closed when the syncer has exited
+	ckpt   *walCheckpointer // SQLite files: checkpoints in the background (walcheckpoint.go)
 }
 
 var _ starpost.Store = (*DB)(nil)
@@ -86,6 +94,15 @@ func Open(ctx context.Context, dsn string, clock starpost.Clock, logger *slog.Lo
 		db.closeHandles()
 		return nil, fmt.Errorf("migrate %s store: %w", db.dialect.name, err)
 	}
+	if err := db.prepareCommitter(ctx); err != nil {
+		db.closeHandles()
+		return nil, fmt.Errorf("open %s store: %w", db.dialect.name, err)
+	}
+	if db.wal != nil {
+		db.syncq, db.synced = make(chan syncItem, 64), make(chan struct{})
+		go db.syncLoop()
+	}
+
 	go db.commitLoop()
 	return db, nil
 }
@@ -133,8 +150,11 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 		}
 	}
 	// synchronous=FULL: a committed transaction survives power loss and
-	// kill -9 (NORMAL in WAL mode may lose the last transactions).
-	w, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	// kill -9. The committer switches its own batches to NORMAL and fsyncs
+	// the WAL itself before answering (walsync.go). wal_autocheckpoint=0: the checkpointer copies the WAL
+	// into the database in the background (walcheckpoint.go).
+	// temp_store=MEMORY keeps statement journals and sorts off the disk.
+	w, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
@@ -170,7 +190,14 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
-	db.write, db.read = w, r
+	c, err := openWALCheckpointer(ctx, path, common, db.logger)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return err
+	}
+	db.write, db.read, db.ckpt = w, r, c
+	db.wal = newWALSyncer(path)
 	return nil
 }
 
@@ -208,7 +235,11 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) closeHandles() error {
+	db.closeStmts()
 	var errs []error
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
 	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}

@@ -931,11 +931,19 @@ func TestSeveralNodes(t *testing.T) {
 	})
 }
 
-// TestSQLiteDurability checks the settings that make an acknowledged event
-// survive kill -9: WAL with synchronous=FULL, and foreign keys on.
+// TestSQLiteDurability checks the settings behind durability: WAL with
+// synchronous=FULL for every write through the shared connection (the
+// committer's batches use NORMAL and fsync the WAL themselves before
+// answering, see TestSQLiteAnswersAfterWALSync), and foreign keys on.
 func TestSQLiteDurability(t *testing.T) {
 	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
 	ctx := context.Background()
+	// After a batch too: the committer's NORMAL must not leak to others.
+	ws := &starpost.Workspace{Name: "d"}
+	must(t, db.CreateWorkspace(ctx, ws))
+	_, err := db.Append(ctx, &starpost.Event{WorkspaceID: ws.ID, Kind: starpost.KindCreated, Actor: starpost.Actor{Role: starpost.RoleCustomer, ID: "ct"},
+		Body: starpost.MustBody(starpost.CreatedBody{Channel: starpost.ChannelChat, ContactID: "ct", QueueID: "q"})})
+	must(t, err)
 	for _, tt := range []struct{ pragma, want string }{
 		{"journal_mode", "wal"},
 		{"synchronous", "2"},

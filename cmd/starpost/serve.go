@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -479,8 +480,14 @@ func natsName(cfg config) string {
 	return redact(cfg.NATS)
 }
 
-// servePprof serves Go's profiles on a separate, private address.
+// servePprof serves Go's profiles on a separate, private address, block
+// and mutex profiles included.
 func servePprof(addr string, log *slog.Logger) {
+	// Sample blocking and lock contention too (/debug/pprof/block and
+	// /mutex): one blocked goroutine per 100 µs spent waiting, one
+	// contended lock in 20. Only when profiles were asked for.
+	runtime.SetBlockProfileRate(100_000)
+	runtime.SetMutexProfileFraction(20)
 	mux := nethttp.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
