@@ -83,6 +83,14 @@ type User struct {
 	CreatedAt time.Time       `json:"created_at"`
 }
 
+// Preferences are a user's own settings, kept on the server so that they
+// follow the user to every device.
+type Preferences struct {
+	// MaskAbuse hides abusive words in customers' messages until the agent
+	// asks to see them; nil means the default, masked.
+	MaskAbuse *bool `json:"mask_abuse,omitempty"`
+}
+
 // DefaultCapacity is the per-channel capacity of an agent with none set.
 var DefaultCapacity = map[Channel]int{ChannelChat: 3, ChannelEmail: 5, ChannelVoice: 1, ChannelVideo: 1}
 
@@ -440,6 +448,10 @@ type DirectoryService interface {
 	// platform-wide) and returns the stored password hash with it.
 	FindUserByEmail(ctx context.Context, email string) (*User, string, error)
 	ListUsers(ctx context.Context, workspaceID string) ([]*User, error)
+	// Preferences returns a user's own settings; SetPreferences replaces
+	// them.
+	Preferences(ctx context.Context, workspaceID, userID string) (*Preferences, error)
+	SetPreferences(ctx context.Context, workspaceID, userID string, p *Preferences) error
 
 	CreateSite(ctx context.Context, s *Site) error
 	ListSites(ctx context.Context, workspaceID string) ([]*Site, error)

@@ -439,6 +439,8 @@ func (s *Server) routes() []Route {
 		{"DELETE", "/api/v1/canned/{id}", AccessAdmin, s.handleDeleteCanned},
 		{"GET", "/api/v1/directory", AccessAgent, s.handleDirectory},
 		{"GET", "/api/v1/me/wellbeing", AccessAgent, s.handleWellbeing},
+		{"GET", "/api/v1/me/preferences", AccessAgent, s.handlePreferences},
+		{"PUT", "/api/v1/me/preferences", AccessAgent, s.handleSetPreferences},
 
 		// Quality review and dashboards (package quality).
 		{"GET", "/api/v1/quality/scorecards", AccessSupervisor, s.handleListScorecards},

@@ -298,6 +298,39 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*starpost.User
 	return u, hash, nil
 }
 
+// Preferences returns a user's own settings.
+func (db *DB) Preferences(ctx context.Context, workspaceID, userID string) (*starpost.Preferences, error) {
+	var data string
+	err := db.read.QueryRowContext(ctx, db.dialect.q("SELECT preferences FROM users WHERE workspace_id = ? AND id = ?"), workspaceID, userID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user", userID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find preferences: %w", err)
+	}
+	var p starpost.Preferences
+	if err := json.Unmarshal([]byte(data), &p); err != nil {
+		return nil, fmt.Errorf("decode preferences of %s: %w", userID, err)
+	}
+	return &p, nil
+}
+
+// SetPreferences replaces a user's own settings.
+func (db *DB) SetPreferences(ctx context.Context, workspaceID, userID string, p *starpost.Preferences) error {
+	if err := requireWorkspace(workspaceID); err != nil {
+		return err
+	}
+	res, err := db.write.ExecContext(ctx, db.dialect.q("UPDATE users SET preferences = ? WHERE workspace_id = ? AND id = ?"), mustJSON(p), workspaceID, userID)
+	if err != nil {
+		return fmt.Errorf("set preferences: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set preferences: %w", err)
+	} else if n == 0 {
+		return notFound("user", userID)
+	}
+	return nil
+}
+
 // ListUsers returns the users of a workspace ordered by name.
 func (db *DB) ListUsers(ctx context.Context, workspaceID string) ([]*starpost.User, error) {
 	rows, err := db.read.QueryContext(ctx, db.dialect.q("SELECT "+userColumns+" FROM users WHERE workspace_id = ? ORDER BY name, id"), workspaceID)

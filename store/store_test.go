@@ -959,3 +959,34 @@ func TestSQLiteDurability(t *testing.T) {
 		t.Fatalf("driver %s", db.Driver())
 	}
 }
+
+// TestPreferences: a user's own settings start empty, are replaced whole,
+// survive an update of the user by an admin and stay in their workspace.
+func TestPreferences(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		db := openDSN(t, b.dsn(t))
+		ctx := context.Background()
+		f := newFixture(t, db, "acme")
+		other := newFixture(t, db, "other")
+		p, err := db.Preferences(ctx, f.ws.ID, f.agent1.ID)
+		must(t, err)
+		if p.MaskAbuse != nil {
+			t.Fatalf("new user's preferences %+v", p)
+		}
+		off := false
+		must(t, db.SetPreferences(ctx, f.ws.ID, f.agent1.ID, &starpost.Preferences{MaskAbuse: &off}))
+		f.agent1.Name = "Renamed"
+		must(t, db.UpdateUser(ctx, f.agent1))
+		p, err = db.Preferences(ctx, f.ws.ID, f.agent1.ID)
+		must(t, err)
+		if p.MaskAbuse == nil || *p.MaskAbuse {
+			t.Fatalf("preferences after set and user update %+v", p)
+		}
+		if p, err := db.Preferences(ctx, f.ws.ID, f.agent2.ID); err != nil || p.MaskAbuse != nil {
+			t.Fatalf("another user's preferences %+v, %v", p, err)
+		}
+		_, err = db.Preferences(ctx, other.ws.ID, f.agent1.ID)
+		wantCode(t, err, starpost.ENOTFOUND, "")
+		wantCode(t, db.SetPreferences(ctx, other.ws.ID, f.agent1.ID, &starpost.Preferences{}), starpost.ENOTFOUND, "")
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -185,6 +186,20 @@ func TestBrowserAssist(t *testing.T) {
 	wait(t, ag, "the words shown", `document.querySelector('.log .mask-note button').getAttribute('aria-expanded') === 'true' && [...document.querySelectorAll('.log .msg.them .text')].some(n => n.textContent === `+jsString(abusive)+`)`)
 	do(t, ag, "turn masking off", chromedp.Click(chromedp.CSS("#mask-toggle")))
 	wait(t, ag, "no masked message", `document.querySelectorAll('.log .text.masked').length === 0 && localStorage.getItem('starpost.mask.`+li.UserID+`') === 'off'`)
+	// The choice is the agent's, on every device: it is kept on the server.
+	for deadline := time.Now().Add(30 * time.Second); ; { // a hang guard, not a measurement
+		p, err := n.db.Preferences(ctx, ws, li.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.MaskAbuse != nil && !*p.MaskAbuse {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("preferences on the server %+v, want masking off", p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	do(t, ag, "turn masking on", chromedp.Click(chromedp.CSS("#mask-toggle")))
 	wait(t, ag, "masked again", `document.querySelectorAll('.log .text.masked').length === 1`)
 	audit(t, ag, "the workspace with a coaching card (desktop)", "")

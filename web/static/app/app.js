@@ -115,6 +115,20 @@ async function enter() {
   loadState();
   loadCanned();
   loadWellbeing();
+  loadPreferences();
+}
+
+// loadPreferences applies the user's own settings kept on the server (they
+// follow the user to every device); the browser's copy shows meanwhile.
+async function loadPreferences() {
+  try {
+    const p = await call('GET', '/api/v1/me/preferences');
+    if (typeof p.mask_abuse === 'boolean' && p.mask_abuse !== S.mask) {
+      S.mask = p.mask_abuse;
+      localStorage.setItem(maskKey(), S.mask ? 'on' : 'off');
+      drawConversation(true);
+    }
+  } catch { /* the browser's copy stays */ }
 }
 
 // loadState reads the user's presence, the workspace's newest cursor and
@@ -1020,6 +1034,7 @@ function setMask(on) {
   localStorage.setItem(maskKey(), on ? 'on' : 'off');
   drawConversation(true);
   document.getElementById('mask-toggle')?.focus();
+  call('PUT', '/api/v1/me/preferences', { mask_abuse: on }).catch((err) => announce(err.message));
 }
 
 // draftReply asks for a reply draft of the selected conversation and puts
