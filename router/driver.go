@@ -496,6 +496,9 @@ func (d *Driver) commit(ctx context.Context, ds []Decision) {
 	// Signals come back on the subscription too: publish them in chunks.
 	for chunk := range slices.Chunk(signals, 4*d.conc) {
 		if err := d.bus.Publish(ctx, chunk...); err != nil {
+			if ctx.Err() != nil {
+				return // stopping: queue statuses are sent again by whoever leads next
+			}
 			d.count(&d.stats.Failures, 1)
 			d.log.Warn("router: publish queue status", "signals", len(chunk), "err", err)
 		} else {
