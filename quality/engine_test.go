@@ -123,7 +123,16 @@ func TestEngineThroughStoreAndBus(t *testing.T) {
 		step(10*time.Second, starpost.KindMessage, cust, starpost.MessageBody{Text: "你好，我的快递三天了还没到"})
 		step(20*time.Second, starpost.KindMessage, ada, starpost.MessageBody{Text: "您好，请稍等"})
 		angry := step(30*time.Second, starpost.KindMessage, cust, starpost.MessageBody{Text: "垃圾客服，你们都是废物！！！"})
-		waitFor(emotion.KindEmotion, conv) // the emotion engine has scored it
+		// The emotion engine has scored it (not only the first message).
+		for {
+			var eb emotion.EmotionBody
+			if err := waitFor(emotion.KindEmotion, conv).DecodeBody(&eb); err != nil {
+				t.Fatal(err)
+			}
+			if eb.MessageSeq == angry.Seq {
+				break
+			}
+		}
 		step(30*time.Second+6*time.Minute, starpost.KindMessage, ada, starpost.MessageBody{Text: "请提供订单号"})
 		step(7*time.Minute, starpost.KindMessage, ada, starpost.MessageBody{Text: "已补发，祝您愉快"})
 		step(8*time.Minute, starpost.KindState, ada, starpost.StateBody{State: starpost.StateResolved})
