@@ -164,9 +164,9 @@ func flag(b bool) int {
 const TagEngineName = "bot-tags"
 
 // TagEngine keeps Tags from the conversation events: an intent.tagged event
-// stores the conversation's tag, and every event that can change a tagged
+// stores the conversation's tag, and every event that changes a tagged
 // conversation's state (a state change, a customer's message reopening it)
-// refreshes whether it counts as resolved. It adds no events.
+// records whether it counts as resolved. It adds no events.
 type TagEngine struct {
 	tags  *Tags
 	convs conversationFinder
@@ -205,12 +205,18 @@ func (e *TagEngine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost
 		}
 		return nil, e.tags.tag(ctx, ev.WorkspaceID, ev.ConversationID, ev.Seq, b, resolved)
 	case ev.Kind == starpost.KindState || ev.Kind == starpost.KindMessage && customer(ev.Actor.Role):
+		// A state event says the state; a customer's message is only
+		// accepted on an open conversation and reopens a resolved one.
+		resolved := false
+		if ev.Kind == starpost.KindState {
+			var b starpost.StateBody
+			if err := ev.DecodeBody(&b); err != nil {
+				return nil, err
+			}
+			resolved = closedState(b.State)
+		}
 		ok, err := e.tags.tagged(ctx, ev.WorkspaceID, ev.ConversationID)
 		if err != nil || !ok {
-			return nil, err
-		}
-		resolved, err := e.resolved(ctx, ev)
-		if err != nil {
 			return nil, err
 		}
 		return nil, e.tags.setResolved(ctx, ev.WorkspaceID, ev.ConversationID, resolved)
@@ -218,12 +224,17 @@ func (e *TagEngine) Handle(ctx context.Context, ev *starpost.Event) ([]*starpost
 	return nil, nil
 }
 
-// resolved reports whether ev's conversation is resolved or closed now. A
-// replayed event reads the present state too, which is what training wants.
+func closedState(s starpost.State) bool {
+	return s == starpost.StateResolved || s == starpost.StateClosed
+}
+
+// resolved reports whether ev's conversation is resolved or closed now (a
+// replayed tag reads the present state; the state events after it, handled
+// in order, leave the same result).
 func (e *TagEngine) resolved(ctx context.Context, ev *starpost.Event) (bool, error) {
 	c, err := e.convs.FindConversation(ctx, ev.WorkspaceID, ev.ConversationID)
 	if err != nil {
 		return false, err
 	}
-	return c.State == starpost.StateResolved || c.State == starpost.StateClosed, nil
+	return closedState(c.State), nil
 }

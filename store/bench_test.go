@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,19 +20,13 @@ import (
 //
 //	go test -run '^$' -bench Append -benchtime 2s ./store/
 func BenchmarkAppend(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		dsn  func(b *testing.B) string
-	}{
-		{"sqlite", func(b *testing.B) string { return filepath.Join(b.TempDir(), "bench.db") }},
-		{"postgres", func(b *testing.B) string { return pg.Get(b).NewDatabase(b) }},
-	} {
+	for _, be := range backends {
 		for _, mode := range []struct {
 			name    string
 			callers int
 		}{{"sequential", 1}, {"parallel", 64}, {"parallel500", 500}} {
-			b.Run(be.name+"/"+mode.name, func(b *testing.B) {
-				benchAppend(b, be.dsn(b), mode.callers)
+			b.Run(be.Name+"/"+mode.name, func(b *testing.B) {
+				benchAppend(b, be.DSN(b), mode.callers)
 			})
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 func TestCountWaiting(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		other := newFixture(t, db, "globex")

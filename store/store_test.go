@@ -45,22 +45,15 @@ func (c *tickClock) Now() time.Time {
 }
 
 // backend opens stores of one kind.
-type backend struct {
-	name string
-	// dsn returns a fresh, empty database for t.
-	dsn func(t *testing.T) string
-}
+type backend = pgtest.Backend
 
-var backends = []backend{
-	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-	{"postgres", func(t *testing.T) string { return pg.Get(t).NewDatabase(t) }},
-}
+var backends = pgtest.Backends(&pg)
 
 // eachBackend runs fn as a subtest against every backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 	t.Helper()
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { fn(t, b) })
+		t.Run(b.Name, func(t *testing.T) { fn(t, b) })
 	}
 }
 
@@ -153,7 +146,7 @@ func agent(u *starpost.User) starpost.Actor {
 
 func TestDirectoryValidation(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -222,7 +215,7 @@ func TestDirectoryValidation(t *testing.T) {
 
 func TestDirectoryCRUD(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -322,7 +315,7 @@ func TestDirectoryCRUD(t *testing.T) {
 // object of workspace B.
 func TestIsolation(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		a, bb := newFixture(t, db, "a"), newFixture(t, db, "b")
 		convB := bb.open(t, db)
@@ -410,7 +403,7 @@ func TestIsolation(t *testing.T) {
 
 func TestConversationLifecycle(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -487,7 +480,7 @@ func TestConversationLifecycle(t *testing.T) {
 // must leave no trace.
 func TestAppendRejects(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -530,7 +523,7 @@ func TestAppendRejects(t *testing.T) {
 // conversation as a failed call.
 func TestBatchSavepoints(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -583,7 +576,7 @@ func TestBatchSavepoints(t *testing.T) {
 
 func TestIdempotency(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -642,7 +635,7 @@ func TestIdempotency(t *testing.T) {
 // TestConcurrentAppend appends from 50 goroutines to 10 conversations.
 func TestConcurrentAppend(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -726,7 +719,7 @@ func TestConcurrentAppend(t *testing.T) {
 
 func TestReopen(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		dsn := b.dsn(t)
+		dsn := b.DSN(t)
 		ctx := context.Background()
 		db, err := store.Open(ctx, dsn, newClock(), nil)
 		must(t, err)
@@ -759,7 +752,7 @@ func TestReopen(t *testing.T) {
 
 func TestPresence(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -800,7 +793,7 @@ func TestPresence(t *testing.T) {
 
 func TestListEventsPaging(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		ws := f.ws.ID
@@ -847,7 +840,7 @@ func TestListEventsPaging(t *testing.T) {
 // written.
 func TestCancelledBeforeBatch(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		f := newFixture(t, db, "acme")
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -867,7 +860,7 @@ func TestCancelledBeforeBatch(t *testing.T) {
 // and an idempotency key shared by the nodes is stored once.
 func TestSeveralNodes(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		dsn := b.dsn(t)
+		dsn := b.DSN(t)
 		ctx := context.Background()
 		const nodes = 3
 		dbs := make([]*store.DB, nodes)
@@ -964,7 +957,7 @@ func TestSQLiteDurability(t *testing.T) {
 // survive an update of the user by an admin and stay in their workspace.
 func TestPreferences(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDSN(t, b.dsn(t))
+		db := openDSN(t, b.DSN(t))
 		ctx := context.Background()
 		f := newFixture(t, db, "acme")
 		other := newFixture(t, db, "other")

@@ -17,7 +17,7 @@ import (
 // Bad events are refused with the field named.
 func TestCalendarForecast(t *testing.T) {
 	for _, d := range dialects() {
-		t.Run(d.name, func(t *testing.T) { testCalendarForecast(t, d.dsn(t)) })
+		t.Run(d.Name, func(t *testing.T) { testCalendarForecast(t, d.DSN(t)) })
 	}
 }
 

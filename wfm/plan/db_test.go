@@ -59,18 +59,9 @@ type fixture struct {
 
 var today = time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC) // 11.11, 10:00
 
-func dialects() []struct {
-	name string
-	dsn  func(t *testing.T) string
-} {
-	return []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "starpost.db") }},
-		{"postgres", func(t *testing.T) string { return pg.Get(t).NewDatabase(t) }},
-	}
-}
+// dialects are the two databases the package runs on, PostgreSQL on the
+// package's shared server.
+func dialects() []pgtest.Backend { return pgtest.Backends(&pg) }
 
 func newFixture(t testing.TB, dsn string, agents int) *fixture {
 	t.Helper()
@@ -126,8 +117,8 @@ func must(t testing.TB, err error) {
 // (exactly one is taken), and the rules (skills, 10 h a day, 11 h rest).
 func TestClaimConcurrency(t *testing.T) {
 	for _, d := range dialects() {
-		t.Run(d.name, func(t *testing.T) {
-			f := newFixture(t, d.dsn(t), 16)
+		t.Run(d.Name, func(t *testing.T) {
+			f := newFixture(t, d.DSN(t), 16)
 			ctx := f.ctx
 			start := today.Add(2 * time.Hour)
 			sl, err := f.svc.OpenSlot(ctx, f.ws, f.queue.ID, start, start.Add(2*time.Hour), time.Time{})

@@ -19,8 +19,8 @@ import (
 // default, or an explicit expiry) is shown expired and refused.
 func TestFlexibleClaims(t *testing.T) {
 	for _, d := range dialects() {
-		t.Run(d.name, func(t *testing.T) {
-			f := newFixture(t, d.dsn(t), 3)
+		t.Run(d.Name, func(t *testing.T) {
+			f := newFixture(t, d.DSN(t), 3)
 			ctx := f.ctx
 			svc, err := plan.Open(ctx, plan.Options{SQL: f.db.SQL(), Driver: f.db.Driver(), Directory: f.db, Clock: f.clock,
 				Config: plan.Config{ClaimLead: 30 * time.Minute}})
@@ -145,10 +145,10 @@ func TestOpenAddsColumns(t *testing.T) {
 			"answered_at BIGINT NOT NULL DEFAULT 0", "PRIMARY KEY (workspace_id, id)"},
 	}
 	for _, d := range dialects() {
-		t.Run(d.name, func(t *testing.T) {
+		t.Run(d.Name, func(t *testing.T) {
 			ctx := context.Background()
 			c := &clock{now: today}
-			db, err := store.Open(ctx, d.dsn(t), c, nil)
+			db, err := store.Open(ctx, d.DSN(t), c, nil)
 			must(t, err)
 			defer db.Close()
 			for table, cols := range old {

@@ -278,22 +278,20 @@ func forecastSeries(hist *wfm.Series, days []time.Time, cal wfm.Calendar) ([][]f
 		methods = append(methods, wfm.Selector{Candidates: wfm.Candidates(), Window: w, MaxLead: 7})
 	}
 	methods = append(methods, wfm.WeekMean{Weeks: 4}, wfm.SeasonalNaive{})
+	// Any method that cannot run on this history gives way to the next.
+	// With events, so does each forecast the uplift of a past event day is
+	// learned from (made with the history before that day, often too short
+	// for the backtest).
+	first := &firstOf{methods: methods}
+	var m wfm.Method = first
 	if len(cal.Events) > 0 {
-		// The uplift of a past event day is learned from a forecast made
-		// with the history before it, often too short for the backtest:
-		// each of those forecasts falls back through the same methods.
-		m := &firstOf{methods: methods}
-		ev := wfm.EventAware{Base: m, Calendar: cal}
-		if fc, err := ev.Forecast(hist, days); err == nil {
-			return fc, "events(" + m.used + ")", nil
-		}
+		m = wfm.EventAware{Base: first, Calendar: cal}
 	}
-	for _, m := range methods {
-		fc, err := m.Forecast(hist, days)
-		if err == nil {
-			return fc, m.Name(), nil
+	if fc, err := m.Forecast(hist, days); err == nil {
+		if len(cal.Events) > 0 {
+			return fc, "events(" + first.used + ")", nil
 		}
-		// Any method that cannot run on this history gives way to the next.
+		return fc, first.used, nil
 	}
 	// Too little history for any method on every day (a new queue): per
 	// day, the mean of the same weekday when the history has one, else
